@@ -1,0 +1,59 @@
+"""Settings of the index, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .errors import SettingsError
+
+BUNDLED_MODEL = "bundled:multilingual-e5-small"
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "article-qa"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}.")
+    return value
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Where the index lives, which encoder builds it and how articles are chunked."""
+
+    index_dir: Path = Path("var/index")
+    embedding_model: str = BUNDLED_MODEL  # a sentence-transformers id or path, or the bundled model
+    model_cache_dir: Path = Path.home() / ".cache" / "article-qa"
+    chunk_tokens: int = 200  # encoder tokens of article text per chunk
+    chunk_overlap_tokens: int = 30
+    faiss_factory: str = "Flat"  # FAISS index factory string, e.g. "HNSW32" or "IVF256,Flat"
+    batch_size: int = 32
+    max_question_chars: int = 500
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "IndexSettings":
+        env = os.environ if env is None else env
+        chunk_tokens = _int(env, "CHUNK_TOKENS", cls.chunk_tokens, 32, 480)
+        return cls(
+            index_dir=Path(env.get("INDEX_DIR", "").strip() or cls.index_dir),
+            embedding_model=env.get("EMBEDDING_MODEL", "").strip() or BUNDLED_MODEL,
+            model_cache_dir=Path(env.get("MODEL_CACHE_DIR", "").strip() or _default_cache_dir(env)),
+            chunk_tokens=chunk_tokens,
+            chunk_overlap_tokens=_int(env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2),
+            faiss_factory=env.get("FAISS_FACTORY", "").strip() or cls.faiss_factory,
+            batch_size=_int(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
+            max_question_chars=_int(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
+        )
