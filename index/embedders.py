@@ -20,6 +20,7 @@ class Embedder(ABC):
     model_id: str
     dimension: int
     max_tokens: int  # the encoder's input limit, special tokens and prompt included
+    answer_threshold: float = 0.0  # answer scores below this mean "not in my articles"
 
     @property
     @abstractmethod
@@ -61,6 +62,7 @@ class HashingEmbedder(Embedder):
 
     def __init__(self, dimension: int = 64, max_tokens: int = 128, model_id: str = "test:hashing") -> None:
         self.model_id = model_id
+        self.answer_threshold = 0.1
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.calls = 0  # how many encoder calls were made, for tests that count work

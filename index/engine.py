@@ -2,20 +2,30 @@
 
 Thread-safe: questions may be asked from several threads while one build runs in
 another; a build writes a new index beside the old one and swaps it in when complete,
-so questions keep being answered from the old index until then.
+so questions keep being answered from the old index until then. An index rebuilt by
+another process (the command line) is picked up at the next question.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from pathlib import Path
 from typing import Callable, Sequence
 
+from . import layout
+from .answering import compose_answer
 from .answers import Answer, SearchHit
+from .builder import Changes, apply_changes, check_model
 from .documents import Article
 from .embedders import Embedder
+from .errors import QuestionError
 from .reports import BuildReport, IndexStats
+from .retrieval import OpenIndex
 from .settings import IndexSettings
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
+SEARCH_DEPTH = 20  # chunks retrieved before the answer picks its sentences
 
 
 class Engine:
@@ -23,48 +33,116 @@ class Engine:
 
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
         """``embedder`` defaults to the model named by the settings, loaded on first use."""
-        raise NotImplementedError
+        self.settings = settings
+        self.index_dir = Path(settings.index_dir)
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._open: OpenIndex | None = None
+        self._open_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
         """The encoder, loaded on first use (this can take seconds)."""
-        raise NotImplementedError
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    from .sentence_encoder import load_embedder
+
+                    self._embedder = load_embedder(self.settings)
+        return self._embedder
 
     def has_index(self) -> bool:
         """Whether an index exists in ``settings.index_dir``."""
-        raise NotImplementedError
+        return layout.current_generation(self.index_dir) is not None
+
+    def _index(self) -> OpenIndex:
+        """The current generation, opened (and checked against the encoder) once."""
+        generation = layout.require_generation(self.index_dir)
+        opened = self._open
+        if opened is not None and opened.generation == generation:
+            return opened
+        with self._open_lock:
+            if self._open is None or self._open.generation != generation:
+                fresh = OpenIndex(generation)
+                check_model(fresh.manifest, self.embedder, self.index_dir)
+                self._open = fresh  # the old one is left to the garbage collector: a reader may still use it
+            return self._open
+
+    def check_question(self, question: str) -> str:
+        question = " ".join(question.split())
+        if not question:
+            raise QuestionError("The question is empty; ask something about the articles, e.g. “who met Haftar?”.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(f"The question is {len(question)} characters long; please keep it under {limit}.")
+        return question
+
+    def search(self, question: str, k: int = 5) -> list[SearchHit]:
+        """The k best chunks for the question, best first."""
+        question = self.check_question(question)
+        index = self._index()
+        query_vector = self.embedder.embed_queries([question])[0]
+        return index.hits(index.nearest(query_vector, k))
 
     def ask(self, question: str) -> Answer:
         """A cited answer; raises QuestionError for an empty or over-long question,
         IndexNotFoundError when nothing has been built, IndexMismatchError when the index
         was built with another model."""
-        raise NotImplementedError
-
-    def search(self, question: str, k: int = 5) -> list[SearchHit]:
-        """The k best chunks for the question, best first."""
-        raise NotImplementedError
+        question = self.check_question(question)
+        index = self._index()
+        query_vector = self.embedder.embed_queries([question])[0]
+        hits = index.hits(index.nearest(query_vector, SEARCH_DEPTH))
+        return compose_answer(question, query_vector, hits, self.embedder, self.embedder.answer_threshold)
 
     def build(self, sources: Sequence[str], progress: Progress | None = None) -> BuildReport:
-        """Rebuild from scratch from files, folders (and later URLs); atomic swap on success."""
-        raise NotImplementedError
+        """Rebuild from files and folders: the index afterwards holds exactly these articles.
+
+        Unchanged articles keep their vectors when the model and chunking are the same."""
+        loaded = _load(sources)
+        return self._apply(Changes(loaded.articles, loaded.problems, keep_others=False), progress)
 
     def add(self, sources: Sequence[str], remove_missing: bool = False, progress: Progress | None = None) -> BuildReport:
         """Add new, replace changed, skip unchanged articles; with remove_missing, drop articles
         no longer in the sources. Atomic swap on success."""
-        raise NotImplementedError
+        loaded = _load(sources)
+        return self._apply(Changes(loaded.articles, loaded.problems, keep_others=not remove_missing), progress)
 
     def add_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> BuildReport:
         """Like add, from Article records already in memory."""
-        raise NotImplementedError
+        return self._apply(Changes(list(articles)), progress)
 
     def remove(self, article_ids: Sequence[str]) -> BuildReport:
         """Remove articles by id. Atomic swap on success."""
-        raise NotImplementedError
+        layout.require_generation(self.index_dir)
+        return self._apply(Changes([], remove_ids=list(article_ids)), None)
+
+    def _apply(self, changes: Changes, progress: Progress | None) -> BuildReport:
+        report = apply_changes(self.index_dir, self.embedder, self.settings, changes, progress)
+        self._index()  # open the new generation now, not at the next question
+        return report
 
     def stats(self) -> IndexStats:
         """Counts, outlets, newest date, build time and the manifest."""
-        raise NotImplementedError
+        generation = layout.require_generation(self.index_dir)
+        opened = self._open if self._open is not None and self._open.generation == generation else OpenIndex(generation)
+        try:
+            articles, chunks, sources, newest = opened.store_summary()
+        finally:
+            if opened is not self._open:
+                opened.close()
+        manifest = opened.manifest
+        return IndexStats(articles, chunks, sources, newest, manifest.get("built_at", ""),
+                          manifest.get("model", {}).get("id", ""), manifest)
 
     def close(self) -> None:
         """Release the open index."""
-        raise NotImplementedError
+        with self._open_lock:
+            if self._open is not None:
+                self._open.close()
+                self._open = None
+
+
+def _load(sources: Sequence[str]):
+    from .loaders import load_articles
+
+    return load_articles([os.fspath(source) for source in sources])

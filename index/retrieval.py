@@ -1,0 +1,74 @@
+"""An opened index generation: its manifest, FAISS index and article store, searched by vector."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from . import layout
+from .answers import SearchHit
+from .documents import Article, Chunk
+from .store import ArticleStore
+from .vectors import load_faiss_index, search
+
+HNSW_EF_SEARCH = 128
+
+
+class OpenIndex:
+    """One generation, read-only; safe to search from several threads."""
+
+    def __init__(self, generation: Path) -> None:
+        self.generation = generation
+        self.manifest = layout.read_manifest(generation)
+        self.faiss = load_faiss_index(generation / layout.VECTORS)
+        _tune_for_recall(self.faiss)
+        self._store = ArticleStore(generation / layout.STORE)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def nearest(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(vector row, cosine) of the k nearest chunks, best first."""
+        scores, rows = search(self.faiss, query_vector.reshape(1, -1), k)
+        return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+
+    def chunks(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
+        with self._lock:
+            return self._store.chunks_by_rows(rows)
+
+    def hits(self, ranked: list[tuple[int, float]]) -> list[SearchHit]:
+        found = self.chunks([row for row, _ in ranked])
+        hits = []
+        for row, score in ranked:
+            if row not in found:
+                continue
+            article, chunk = found[row]
+            hits.append(
+                SearchHit(article.id, article.title, article.source, article.url, article.published,
+                          row, chunk.start, chunk.end, chunk.text, score)
+            )
+        return hits
+
+    def article(self, article_id: str) -> Article | None:
+        with self._lock:
+            return self._store.article(article_id)
+
+    def store_summary(self) -> tuple[int, int, dict[str, int], str]:
+        with self._lock:
+            articles, chunks = self._store.counts()
+            return articles, chunks, self._store.sources(), self._store.newest_published()
+
+
+def _tune_for_recall(index) -> None:
+    """Search-time knobs of approximate indexes, set for recall close to exact search."""
+    import faiss
+
+    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
+    if hnsw is not None:
+        hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, 16))
