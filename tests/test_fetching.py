@@ -1,0 +1,628 @@
+"""Fetching pages and feeds from real HTTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+from xml.sax.saxutils import escape
+
+import httpx
+import pytest
+
+from index.feeds import html_to_text, looks_like_feed, parse_date
+from index.fetching import Fetcher, FetchSettings
+from index.netguard import is_private_address
+
+# ---------------------------------------------------------------- pages and feeds
+
+
+def page(title: str, paragraphs: list[str], *, lang: str = "en", site: str = "", author: str = "",
+         date: str = "", canonical: str = "") -> bytes:
+    """A news article page with the usual og:/meta tags, a menu and a footer."""
+    meta = [f'<meta property="og:title" content="{escape(title)}">']
+    if site:
+        meta.append(f'<meta property="og:site_name" content="{escape(site)}">')
+    if author:
+        meta.append(f'<meta name="author" content="{escape(author)}">')
+    if date:
+        meta.append(f'<meta property="article:published_time" content="{date}">')
+    if canonical:
+        meta.append(f'<link rel="canonical" href="{canonical}">')
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'{"".join(meta)}</head><body><nav><a href="/">Home</a> <a href="/world">World</a></nav>'
+        f"<article><h1>{escape(title)}</h1>{body}</article><footer>All rights reserved</footer></body></html>"
+    ).encode("utf-8")
+
+
+ENGLISH = page(
+    "Port strike halts grain exports",
+    [
+        "Dock workers at the country's largest port walked out on Monday, halting grain exports "
+        "for the second time this year.",
+        "The union said the strike would continue until the government agreed to review wages, "
+        "which have not risen since 2019 despite rising food and fuel prices.",
+        "Traders warned that a long stoppage could push up wheat prices across the region.",
+    ],
+    site="Harbour Times",
+    author="Jane Doe",
+    date="2024-03-05T08:30:00+00:00",
+    canonical="https://harbour.example/news/port-strike",
+)
+
+ARABIC = page(
+    "ارتفاع أسعار القمح في الأسواق العالمية",
+    [
+        "ارتفعت أسعار القمح في الأسواق العالمية خلال الأسبوع الماضي بنسبة تجاوزت عشرة في المئة، "
+        "وسط مخاوف من تراجع الإمدادات القادمة من منطقة البحر الأسود.",
+        "وقال محللون إن موجة الجفاف التي ضربت عدداً من الدول المنتجة أدت إلى خفض توقعات المحاصيل.",
+        "وتعد مصر من أكبر مستوردي القمح في العالم، وتعتمد على الواردات لتأمين الخبز المدعوم.",
+    ],
+    lang="ar",
+    site="أخبار الخليج",
+)
+
+NO_TEXT = (
+    b"<!doctype html><html><head><title>Menu</title></head><body><nav><a href='/a'>Home</a>"
+    b"<a href='/b'>World</a></nav><footer>(c) 2024</footer></body></html>"
+)
+
+
+def story(n: int) -> bytes:
+    return page(f"Story number {n}", [f"Story {n} reports that the city council met on day {n}. " * 3,
+                                      "Residents asked questions about roads, schools and the new bus lines."])
+
+
+def rss(title: str, items: list[dict[str, str]]) -> bytes:
+    parts = []
+    for item in items:
+        fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items())
+        parts.append(f"<item>{fields}</item>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+        f"<link>https://feeds.example/</link><description>News</description>{''.join(parts)}</channel></rss>"
+    ).encode("utf-8")
+
+
+def atom(title: str, entries: list[dict[str, str]]) -> bytes:
+    parts = []
+    for e in entries:
+        link = f'<link rel="alternate" href="{escape(e["link"])}"/>' if e.get("link") else ""
+        name = f"<title>{escape(e['title'])}</title>" if e.get("title") else ""
+        parts.append(
+            f"<entry><id>{escape(e['id'])}</id>{name}{link}<updated>{e.get('updated', '2024-03-01T10:00:00Z')}"
+            f"</updated><author><name>{escape(e.get('author', 'Desk'))}</name></author>"
+            f"<summary type=\"html\">{escape(e.get('summary', ''))}</summary></entry>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{escape(title)}</title><id>urn:feed</id><updated>2024-03-01T10:00:00Z</updated>"
+        f"{''.join(parts)}</feed>"
+    ).encode("utf-8")
+
+
+# ---------------------------------------------------------------- a local server
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str = ""
+    delay: float = 0.0  # seconds before answering
+    drip: float = 0.0  # seconds between 100-byte pieces of the body
+    send_length: bool = True
+    fail_first: int = 0  # answer 503 this many times before answering properly
+
+
+class LocalServer:
+    """A ThreadingHTTPServer on 127.0.0.1 that serves registered routes and records every request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[tuple[str, dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                with outer.lock:
+                    outer.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    outer.answer(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+
+    def route(self, path: str, body: bytes = b"", **options: object) -> str:
+        self.routes[path] = Route(body=body, **options)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def hits_for(self, path: str) -> list[dict[str, str]]:
+        return [headers for hit, headers in self.hits if hit == path]
+
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        route = self.routes.get(handler.path)
+        if route is None:
+            handler.send_error(404, "Not Found")
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        with self.lock:
+            failing = route.fail_first > 0
+            route.fail_first -= 1 if failing else 0
+        if failing:
+            handler.send_error(503, "Service Unavailable")
+            return
+        if route.etag and handler.headers.get("If-None-Match") == route.etag:
+            handler.send_response(304)
+            handler.send_header("ETag", route.etag)
+            handler.end_headers()
+            return
+        handler.send_response(route.status)
+        handler.send_header("Content-Type", route.content_type)
+        if route.etag:
+            handler.send_header("ETag", route.etag)
+        if route.send_length:
+            handler.send_header("Content-Length", str(len(route.body)))
+        for name, value in route.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        if not route.drip:
+            handler.wfile.write(route.body)
+            return
+        for start in range(0, len(route.body), 100):
+            handler.wfile.write(route.body[start:start + 100])
+            handler.wfile.flush()
+            time.sleep(route.drip)
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    local = LocalServer()
+    thread = threading.Thread(target=local.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    guard = threading.Timer(60, local.httpd.shutdown)  # never outlives a stuck test by much
+    guard.daemon = True
+    guard.start()
+    yield local
+    guard.cancel()
+    local.httpd.shutdown()
+    local.httpd.server_close()
+    thread.join(timeout=5)
+
+
+def settings(**overrides: object) -> FetchSettings:
+    """Fast settings for local servers; every test but the refusal ones allows 127.0.0.1 explicitly."""
+    values: dict[str, object] = {"allow_private": True, "timeout_seconds": 5.0, "retry_delay_seconds": 0.01}
+    values.update(overrides)
+    return FetchSettings(**values)  # type: ignore[arg-type]
+
+
+def reasons(report) -> list[str]:
+    return [problem.reason for problem in report.problems]
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_english_page_with_metadata(server: LocalServer) -> None:
+    url = server.route("/en/port-strike", ENGLISH)
+    report = Fetcher(settings()).fetch([url])
+    assert report.problems == [] and report.requests == 1 and report.unchanged == 0
+    [article] = report.articles
+    assert article.id == article.url == "https://harbour.example/news/port-strike"
+    assert article.title == "Port strike halts grain exports"
+    assert article.source == "Harbour Times"
+    assert article.author == "Jane Doe"
+    assert article.published.startswith("2024-03-05")
+    assert "halting grain exports" in article.text and "All rights reserved" not in article.text
+    assert article.origin == url
+    assert server.hits_for("/en/port-strike")[0]["user-agent"].startswith("article-qa-bot/")
+
+
+def test_arabic_page_without_date_or_canonical(server: LocalServer) -> None:
+    url = server.route("/ar/wheat", ARABIC)
+    [article] = Fetcher(settings()).fetch([url]).articles
+    assert article.id == article.url == url
+    assert article.title == "ارتفاع أسعار القمح في الأسواق العالمية"
+    assert article.source == "أخبار الخليج"
+    assert article.published == ""
+    assert "البحر الأسود" in article.text
+
+
+def test_redirect_is_followed_and_counted(server: LocalServer) -> None:
+    server.route("/old", status=301, headers={"Location": "/ar/wheat"})
+    server.route("/ar/wheat", ARABIC)
+    report = Fetcher(settings()).fetch([server.url("/old")])
+    [article] = report.articles
+    assert article.url == server.url("/ar/wheat") and article.origin == server.url("/old")
+    assert report.requests == 2
+
+
+def test_timeout_is_a_problem_and_quick(server: LocalServer) -> None:
+    slow = server.route("/slow", ENGLISH, delay=1.5)
+    ok = server.route("/en", ENGLISH)
+    started = time.monotonic()
+    report = Fetcher(settings(timeout_seconds=0.3, retries=0)).fetch([slow, ok])
+    assert time.monotonic() - started < 1.2
+    assert len(report.articles) == 1
+    [problem] = report.problems
+    assert problem.origin == slow and "timed out after 0.3 seconds" in problem.reason
+
+
+def test_body_that_trickles_past_the_timeout_is_cut_off(server: LocalServer) -> None:
+    url = server.route("/drip", ENGLISH, drip=0.05)  # ~20 pieces, ~1 s in all
+    started = time.monotonic()
+    report = Fetcher(settings(timeout_seconds=0.3, retries=0)).fetch([url])
+    assert time.monotonic() - started < 0.9
+    assert "timed out" in reasons(report)[0]
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_missing_page(server: LocalServer, status: int) -> None:
+    url = server.route("/gone", b"gone", status=status)
+    report = Fetcher(settings()).fetch([url])
+    assert report.articles == [] and report.requests == 1  # no retries for a 4xx
+    assert reasons(report) == [f"the server answered {status} {httpx.codes.get_reason_phrase(status)}."]
+
+
+def test_server_errors_are_retried(server: LocalServer) -> None:
+    flaky = server.route("/flaky", ENGLISH, fail_first=2)
+    broken = server.route("/broken", b"oops", status=500)
+    report = Fetcher(settings(retries=2)).fetch([flaky, broken])
+    assert len(report.articles) == 1 and report.requests == 6
+    assert reasons(report) == ["the server answered 500 Internal Server Error (gave up after 3 attempts)."]
+
+
+@pytest.mark.parametrize("send_length", [True, False])
+def test_page_over_max_bytes(server: LocalServer, send_length: bool) -> None:
+    huge = page("Huge", ["word " * 20_000])
+    url = server.route("/huge", huge, send_length=send_length)
+    report = Fetcher(settings(max_bytes=10_000)).fetch([url])
+    assert report.articles == [] and reasons(report) == ["it is larger than 10000 bytes."]
+
+
+def test_page_without_main_text(server: LocalServer) -> None:
+    url = server.route("/menu", NO_TEXT)
+    assert reasons(Fetcher(settings()).fetch([url])) == ["no article text found."]
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "application/json"])
+def test_content_that_is_not_html(server: LocalServer, content_type: str) -> None:
+    url = server.route("/file", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, content_type=content_type)
+    [reason] = reasons(Fetcher(settings()).fetch([url]))
+    assert reason == f"its content type {content_type} is neither HTML nor an RSS/Atom feed."
+
+
+def test_plain_text_without_markup_is_not_a_page(server: LocalServer) -> None:
+    url = server.route("/notes.txt", b"just some notes " * 20, content_type="text/plain")
+    assert "neither HTML nor a feed" in reasons(Fetcher(settings()).fetch([url]))[0]
+
+
+def test_same_canonical_url_twice_gives_one_article(server: LocalServer) -> None:
+    one = server.route("/a", ENGLISH)
+    two = server.route("/b", ENGLISH)
+    report = Fetcher(settings()).fetch([one, two, one])
+    assert len(report.articles) == 1 and report.requests == 2
+
+
+def test_concurrency_is_bounded(server: LocalServer) -> None:
+    urls = [server.route(f"/s{n}", story(n), delay=0.05) for n in range(12)]
+    report = Fetcher(settings(concurrency=3)).fetch(urls)
+    assert len(report.articles) == 12 and report.problems == []
+    assert 1 < server.max_in_flight <= 3
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def test_rss_feed_entries_are_fetched(server: LocalServer) -> None:
+    items = [
+        {"title": "Port strike", "link": server.route("/en", ENGLISH), "pubDate": "Tue, 05 Mar 2024 08:30:00 GMT"},
+        {"title": "القمح", "link": server.route("/ar", ARABIC), "pubDate": "Wed, 06 Mar 2024 09:00:00 +0300",
+         "author": "desk@example.com (سارة)"},
+    ]
+    feed = server.route("/rss", rss("Mixed wire", items), content_type="application/rss+xml")
+    report = Fetcher(settings()).fetch([feed])
+    assert report.problems == [] and report.requests == 3
+    by_title = {a.title: a for a in report.articles}
+    arabic = by_title["ارتفاع أسعار القمح في الأسواق العالمية"]
+    assert arabic.published == "2024-03-06T09:00:00+03:00"  # the page has no date; the feed's is used
+    assert arabic.origin == feed and arabic.source == "أخبار الخليج"
+    assert by_title["Port strike halts grain exports"].published.startswith("2024-03-05")
+
+
+def test_atom_feed_with_broken_entries_goes_on(server: LocalServer) -> None:
+    entries = [
+        {"id": "urn:1", "title": "Story one", "link": server.route("/s1", story(1))},
+        {"id": "urn:2", "title": "Lost story"},
+        {"id": "urn:3"},
+        {"id": "urn:4", "title": "Story four", "link": server.route("/s4", story(4))},
+    ]
+    feed = server.route("/atom", atom("City desk", entries), content_type="application/atom+xml")
+    report = Fetcher(settings()).fetch([feed])
+    assert sorted(a.title for a in report.articles) == ["Story number 1", "Story number 4"]
+    assert [(p.origin, p.reason) for p in report.problems] == [
+        (f"{feed} (entry 2)", "the feed's entry 'Lost story' has no web link."),
+        (f"{feed} (entry 3)", "the feed's entry 3 has no web link."),
+    ]
+
+
+def test_entry_whose_page_is_missing_falls_back_to_the_feed(server: LocalServer) -> None:
+    summary = "<p>The <b>bridge</b> reopened on Friday after repairs.</p><p>Traffic is expected to return.</p>"
+    entries = [
+        {"id": "urn:a", "title": "Bridge reopens", "link": server.url("/missing"), "summary": summary,
+         "updated": "2024-04-02T07:00:00Z", "author": "Omar"},
+        {"id": "urn:b", "title": "Nothing to say", "link": server.url("/also-missing")},
+    ]
+    feed = server.route("/atom", atom("Roads", entries), content_type="application/atom+xml")
+    report = Fetcher(settings()).fetch([feed])
+    [article] = report.articles
+    assert article.id == article.url == server.url("/missing")
+    assert article.text == "The bridge reopened on Friday after repairs.\nTraffic is expected to return."
+    assert (article.title, article.author, article.source) == ("Bridge reopens", "Omar", "Roads")
+    assert article.published == "2024-04-02T07:00:00+00:00" and article.origin == feed
+    [problem] = report.problems
+    assert problem.origin == server.url("/also-missing")
+    assert problem.reason == (
+        "the page of feed entry 'Nothing to say' failed (the server answered 404 Not Found) "
+        "and the feed has no text for it."
+    )
+
+
+def test_feed_served_as_html_is_recognised(server: LocalServer) -> None:
+    items = [{"title": "One", "link": server.route("/s1", story(1))}]
+    feed = server.route("/feed", rss("Wire", items), content_type="text/html; charset=utf-8")
+    assert [a.title for a in Fetcher(settings()).fetch([feed]).articles] == ["Story number 1"]
+
+
+@pytest.mark.parametrize("body", [b"this is not a feed at all", b'{"items": []}', b""])
+def test_feed_that_does_not_parse(server: LocalServer, body: bytes) -> None:
+    url = server.route("/bad.xml", body, content_type="application/rss+xml")
+    report = Fetcher(settings()).fetch([url])
+    assert report.articles == [] and len(report.problems) == 1
+    assert reasons(report)[0].startswith("it could not be parsed as an RSS or Atom feed")
+
+
+def test_truncated_feed_keeps_what_can_be_read(server: LocalServer) -> None:
+    link = server.route("/s1", story(1))
+    body = f"<rss><channel><title>Cut</title><item><title>One</title><link>{link}</link></item><item><ti".encode()
+    report = Fetcher(settings()).fetch([server.route("/cut.xml", body, content_type="application/rss+xml")])
+    assert [a.title for a in report.articles] == ["Story number 1"]
+
+
+# ---------------------------------------------------------------- refreshing
+
+
+def test_unchanged_feed_is_not_downloaded_again(server: LocalServer, tmp_path: Path) -> None:
+    items = [{"title": f"S{n}", "link": server.route(f"/s{n}", story(n))} for n in (1, 2)]
+    feed = server.route("/rss", rss("Wire", items), content_type="application/rss+xml", etag='"v1"')
+    state = tmp_path / "state" / "fetch.json"
+    first = Fetcher(settings(), state_path=state).fetch([feed])
+    assert len(first.articles) == 2 and first.requests == 3
+    server.hits.clear()
+    second = Fetcher(settings(), state_path=state).fetch([feed])
+    assert (second.articles, second.unchanged, second.problems, second.requests) == ([], 2, [], 1)
+    assert [path for path, _ in server.hits] == ["/rss"]
+    assert server.hits[0][1]["if-none-match"] == '"v1"'
+    assert json.loads(state.read_text())["version"] == 1
+    assert [p.name for p in state.parent.iterdir()] == ["fetch.json"]  # no temp files left behind
+
+
+def test_refresh_fetches_only_new_entries(server: LocalServer, tmp_path: Path) -> None:
+    items = [{"title": f"S{n}", "link": server.route(f"/s{n}", story(n)), "guid": f"g{n}"} for n in range(3)]
+    feed = server.route("/rss", rss("Wire", items), content_type="application/rss+xml", etag='"v1"')
+    state = tmp_path / "fetch.json"
+    fetcher = Fetcher(settings(), state_path=state)
+    assert len(fetcher.fetch([feed]).articles) == 3
+    items += [{"title": f"S{n}", "link": server.route(f"/s{n}", story(n)), "guid": f"g{n}"} for n in (3, 4)]
+    server.route("/rss", rss("Wire", items), content_type="application/rss+xml", etag='"v2"')
+    server.hits.clear()
+    report = fetcher.fetch([feed])
+    assert sorted(a.title for a in report.articles) == ["Story number 3", "Story number 4"]
+    assert (report.unchanged, report.requests) == (3, 3)
+    assert sorted(path for path, _ in server.hits) == ["/rss", "/s3", "/s4"]
+
+
+def test_unchanged_page_by_etag_and_by_content_hash(server: LocalServer, tmp_path: Path) -> None:
+    tagged = server.route("/tagged", story(1), etag='"abc"')
+    untagged = server.route("/untagged", story(2))
+    fetcher = Fetcher(settings(), state_path=tmp_path / "fetch.json")
+    assert len(fetcher.fetch([tagged, untagged]).articles) == 2
+    again = fetcher.fetch([tagged, untagged])
+    assert (again.articles, again.unchanged, again.requests) == ([], 2, 2)
+    server.route("/untagged", story(22))
+    changed = fetcher.fetch([tagged, untagged])
+    assert [a.title for a in changed.articles] == ["Story number 22"] and changed.unchanged == 1
+
+
+def test_failed_entry_is_retried_on_the_next_refresh(server: LocalServer, tmp_path: Path) -> None:
+    items = [{"title": "Late", "link": server.url("/late")}]
+    feed = server.route("/rss", rss("Wire", items), content_type="application/rss+xml", etag='"v1"')
+    fetcher = Fetcher(settings(), state_path=tmp_path / "fetch.json")
+    assert len(fetcher.fetch([feed]).problems) == 1
+    server.route("/late", story(7))
+    report = fetcher.fetch([feed])
+    assert [a.title for a in report.articles] == ["Story number 7"] and report.requests == 2
+
+
+def test_unreadable_state_file_is_ignored(server: LocalServer, tmp_path: Path) -> None:
+    state = tmp_path / "fetch.json"
+    state.write_text("{not json", encoding="utf-8")
+    report = Fetcher(settings(), state_path=state).fetch([server.route("/en", ENGLISH)])
+    assert len(report.articles) == 1
+    assert server.url("/en") in json.loads(state.read_text())["urls"]
+
+
+# ---------------------------------------------------------------- the private-address guard
+
+
+def test_private_address_is_refused_before_any_request(server: LocalServer) -> None:
+    urls = [server.route("/en", ENGLISH), f"http://localhost:{server.httpd.server_port}/en"]
+    report = Fetcher(FetchSettings(allow_private=False)).fetch(urls)
+    assert report.articles == [] and report.requests == 0 and server.hits == []
+    assert reasons(report) == [
+        "refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow).",
+        "refused: localhost resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow).",
+    ]
+
+
+def test_redirect_from_public_host_to_loopback_is_refused(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_getaddrinfo = socket.getaddrinfo
+
+    def fake_getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list:
+        if host == "news.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", 80))]
+        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    seen: list[str] = []
+    target = server.route("/en", ENGLISH)
+
+    def public_site(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/story":
+            return httpx.Response(200, content=ENGLISH, headers={"Content-Type": "text/html"})
+        if request.url.path == "/moved":
+            return httpx.Response(302, headers={"Location": "/story"})
+        return httpx.Response(302, headers={"Location": target})
+
+    fetcher = Fetcher(FetchSettings(allow_private=False), transport=httpx.MockTransport(public_site))
+    report = fetcher.fetch(["http://news.example/sneaky", "http://news.example/moved"])
+    assert reasons(report) == [
+        "refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)."
+    ]
+    assert [a.title for a in report.articles] == ["Port strike halts grain exports"]
+    assert server.hits == [] and report.requests == 3
+    assert sorted(seen) == ["http://news.example/moved", "http://news.example/sneaky", "http://news.example/story"]
+
+
+def test_host_that_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*args: object, **kwargs: object) -> list:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    report = Fetcher(FetchSettings(allow_private=False)).fetch(["https://nowhere.invalid/x"])
+    assert reasons(report)[0].startswith("the host nowhere.invalid could not be resolved")
+    assert report.requests == 0
+
+
+def test_only_valid_http_and_https_urls() -> None:
+    report = Fetcher(settings()).fetch(["ftp://files.example/a", "file:///etc/passwd", "news.example/a",
+                                        "https://", "http://[::1"])
+    assert reasons(report) == [
+        "only http and https URLs can be fetched, not ftp.",
+        "only http and https URLs can be fetched, not file.",
+        "it is not a web address (it does not start with http:// or https://).",
+        "the URL has no host.",
+        "it is not a valid URL (Invalid port: ':1').",
+    ]
+    assert report.requests == 0
+
+
+def test_redirect_loops_and_bad_locations(server: LocalServer) -> None:
+    loop = server.route("/loop", status=302, headers={"Location": "/loop"})
+    bad = server.route("/bad", status=302, headers={"Location": "http://[::1"})
+    report = Fetcher(settings()).fetch([loop, bad])
+    assert reasons(report) == [
+        "it redirected more than 10 times.",
+        "it redirected to an invalid URL (Invalid port: ':1').",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("10.0.0.1", True),
+        ("172.16.5.4", True),
+        ("192.168.1.1", True),
+        ("127.0.0.1", True),
+        ("169.254.1.1", True),
+        ("100.64.0.1", True),  # carrier-grade NAT
+        ("0.0.0.0", True),
+        ("224.0.0.1", True),
+        ("240.0.0.1", True),
+        ("255.255.255.255", True),
+        ("::1", True),
+        ("::", True),
+        ("fe80::1", True),
+        ("fe80::1%eth0", True),
+        ("fc00::1", True),
+        ("ff02::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:10.1.2.3", True),
+        ("2002:c0a8:0101::1", True),  # 6to4 wrapping 192.168.1.1
+        ("8.8.8.8", False),
+        ("1.1.1.1", False),
+        ("93.184.216.34", False),
+        ("2606:4700:4700::1111", False),
+        ("::ffff:8.8.8.8", False),
+    ],
+)
+def test_address_classifier(address: str, private: bool) -> None:
+    assert is_private_address(address) is private
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Tue, 05 Mar 2024 08:30:00 GMT", "2024-03-05T08:30:00+00:00"),
+        ("Wed, 06 Mar 2024 09:00:00 +0300", "2024-03-06T09:00:00+03:00"),
+        ("2024-03-05T08:30:00Z", "2024-03-05T08:30:00+00:00"),
+        ("2024-03-05", "2024-03-05"),
+        (time.struct_time((2024, 3, 5, 8, 30, 0, 1, 65, 0)), "2024-03-05T08:30:00+00:00"),
+        ("yesterday-ish", ""),
+        ("2024-13-45", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_parse_date(value: object, expected: str) -> None:
+    assert parse_date(value) == expected
+
+
+def test_feed_sniffing_and_html_to_text() -> None:
+    assert looks_like_feed("text/html", b'<?xml version="1.0"?>\n<rss version="2.0"><channel>')
+    assert looks_like_feed("application/atom+xml", b"")
+    assert not looks_like_feed("text/html", b"<!doctype html><html><body>an <rss> tag in prose</body></html>")
+    assert html_to_text("<p>a &amp; b</p><script>x()</script><div>c\n  d</div>") == "a & b\nc d"
+
+
+def test_state_that_cannot_be_saved_is_reported_not_raised(server: LocalServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    report = Fetcher(settings(), state_path=blocker / "fetch.json").fetch([server.route("/en", ENGLISH)])
+    assert len(report.articles) == 1
+    [problem] = report.problems
+    assert problem.origin == str(blocker / "fetch.json") and "could not be saved" in problem.reason
