@@ -51,9 +51,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.passage_prompt = prompts.get("passage", prompts.get("document", ""))
         tokenizer = self._model.tokenizer
         self._tokenizer = tokenizer
-        self._overhead = len(tokenizer(self.passage_prompt)["input_ids"]) if self.passage_prompt else len(
-            tokenizer("")["input_ids"]
-        )
+        probe = "a"  # the prompt's tokens as they stand before a text, plus the special tokens
+        self._overhead = len(tokenizer(self.passage_prompt + probe)["input_ids"]) - self.count_tokens(probe)
 
     @property
     def fingerprint(self) -> str:
