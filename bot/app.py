@@ -1,0 +1,117 @@
+"""All the wiring: settings and engine in, a python-telegram-bot Application out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Callable
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from index.engine import Engine
+from index.errors import ArticleIndexError
+
+from . import handlers, messages
+from .building import IndexBuilder
+from .errors import BuildBusyError, BuildCancelledError
+from .questions import AddressedToBot
+from .ratelimit import QuestionLimiter
+from .settings import BotSettings
+from .state import BotState, bot_state
+
+_LOG = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 10.0  # how long a stopping bot waits for a running build to cancel itself
+
+
+def build_application(
+    settings: BotSettings,
+    engine: Engine,
+    *,
+    flood_limiter: BaseRateLimiter | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Application:
+    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to PTB's AIORateLimiter."""
+    application = (
+        Application.builder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_file_url)
+        .rate_limiter(flood_limiter or AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .build()
+    )
+    application.bot_data["state"] = BotState(
+        settings=settings,
+        engine=engine,
+        limiter=QuestionLimiter(settings.rate_limit_per_user, settings.rate_limit_per_chat, clock=clock),
+        builder=IndexBuilder(engine, settings.articles),
+    )
+    new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    commands = {
+        "start": handlers.start,
+        "help": handlers.help_command,
+        "ask": handlers.ask,
+        "sources": handlers.sources,
+        "stats": handlers.stats,
+        "reindex": handlers.reindex,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(CallbackQueryHandler(handlers.sources_button, pattern=r"^sources:"))
+    application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
+    application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.group_text))
+    application.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.help_command))
+    application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    """Publish the command list, and prepare the index once the bot is serving."""
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in messages.COMMANDS])
+    state = bot_state(application)
+    state.keep(asyncio.get_running_loop().create_task(_prepare_when_serving(application), name="prepare-index"))
+
+
+async def _prepare_when_serving(application: Application) -> None:
+    """After the bot serves (so a webhook's port is bound first): build a missing index, load the encoder."""
+    while not application.running:
+        await asyncio.sleep(0.05)
+    state = bot_state(application)
+    try:
+        if not await asyncio.to_thread(state.engine.has_index):
+            _LOG.info("No index in %s yet; building it from %s.", state.settings.index.index_dir, ", ".join(state.builder.sources))
+            report = await state.builder.start()
+            _LOG.info("Built the index: %s", report.summary())
+        await asyncio.to_thread(lambda: state.engine.embedder)
+        _LOG.info("The encoder is loaded; the bot is ready.")
+    except BuildBusyError:
+        _LOG.info("An admin started a rebuild first; it will build the index.")
+    except BuildCancelledError as exc:
+        _LOG.info("%s", exc)
+    except ArticleIndexError as exc:
+        _LOG.error("Could not prepare the index: %s", exc)
+
+
+async def _post_stop(application: Application) -> None:
+    """Cancel a running build (the old index stays intact) and let its report finish."""
+    state = bot_state(application)
+    await state.builder.cancel(timeout=SHUTDOWN_GRACE_SECONDS)
+    pending = set(state.background)
+    if pending:
+        _, still_running = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in still_running:
+            task.cancel()

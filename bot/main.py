@@ -1,0 +1,93 @@
+"""``python -m bot``: the Telegram bot (long polling, or a webhook with WEBHOOK_URL), or the
+terminal chat when no token is configured.
+
+Failures a person can fix (a bad setting, a refused token, an index built with another
+model) end the process with one line on standard error and a non-zero status, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Mapping
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application
+
+from index.engine import Engine
+from index.errors import ArticleIndexError
+
+from .errors import BotError, BotSettingsError
+from .settings import BotSettings, read_environment
+
+_LOG = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def _configure_logging(settings: BotSettings) -> None:
+    logging.basicConfig(level=settings.log_level_number, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "apscheduler"):  # httpx would log every URL, and URLs hold the token
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, settings.log_level_number))
+
+
+def serve(application: Application, settings: BotSettings, **run_options: Any) -> None:
+    """Run the bot until a stop signal: a webhook on 0.0.0.0:PORT when WEBHOOK_URL is set, else long polling."""
+    if settings.mode == "webhook":
+        options = {"listen": "0.0.0.0", **run_options}
+        application.run_webhook(
+            port=settings.port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            **options,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, **run_options)
+
+
+def _run_bot(settings: BotSettings, engine: Engine) -> int:
+    from .app import build_application
+    from .terminal import ProgressPrinter
+
+    if settings.mode == "polling" and not engine.has_index():
+        _LOG.info("No index in %s yet; building it from %s first.", settings.index.index_dir, ", ".join(settings.articles))
+        _LOG.info("Built the index: %s", engine.build(settings.articles, progress=ProgressPrinter(sys.stderr)).summary())
+    # In webhook mode the index is built (if missing) and the model loaded after the port is bound.
+    serve(build_application(settings, engine), settings)
+    return 0
+
+
+def _run(settings: BotSettings, engine: Engine) -> int:
+    if settings.mode == "terminal":
+        from .terminal import run_terminal_chat
+
+        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr)
+    return _run_bot(settings, engine)
+
+
+def main(environ: Mapping[str, str] | None = None) -> int:
+    """Read the settings, then run the bot or the terminal chat; returns the exit status."""
+    try:
+        settings = BotSettings.from_env(read_environment(environ))
+    except BotSettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    engine = Engine(settings.index)
+    try:
+        return _run(settings, engine)
+    except (ArticleIndexError, BotError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except InvalidToken:
+        print("error: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather.", file=sys.stderr)
+    except NetworkError as exc:
+        print(f"error: cannot reach the Telegram Bot API at {settings.api_base_url} ({exc}); check the network "
+              "or TELEGRAM_API_BASE_URL.", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    finally:
+        engine.close()
+    return 1
