@@ -16,10 +16,10 @@ from typing import Iterable
 
 import numpy as np
 
-PERMUTATIONS = 64
-BANDS = 16  # 16 bands of 4 rows: pairs at resemblance 0.7 collide with probability ~0.98
+PERMUTATIONS = 128
+BANDS = 32  # 32 bands of 4 rows: pairs at resemblance 0.6 collide with probability ~0.99
 SHINGLE_WORDS = 4
-THRESHOLD = 0.7
+THRESHOLD = 0.6
 _PRIME = (1 << 31) - 1  # a*x+b stays below 2**63 for x, a, b < 2**31
 _rng = np.random.default_rng(20191114)
 _A = _rng.integers(1, _PRIME, size=PERMUTATIONS, dtype=np.uint64)

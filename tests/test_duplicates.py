@@ -17,7 +17,7 @@ ENGLISH = (
 
 
 def test_republished_wire_story_is_recognised():
-    assert resemblance(signature(WIRE), signature(REPUBLISHED)) >= 0.7
+    assert resemblance(signature(WIRE), signature(REPUBLISHED)) >= 0.6
 
 
 def test_different_stories_on_the_same_event_are_kept_apart():
@@ -36,9 +36,9 @@ def test_finder_groups_copies_under_the_first_article():
 
 def test_diacritics_and_letter_forms_do_not_hide_a_copy():
     marked = WIRE.replace("قال", "قَالَ").replace("إن", "ان").replace("الليبي", "الليبى")
-    assert resemblance(signature(WIRE), signature(marked)) >= 0.7
+    assert resemblance(signature(WIRE), signature(marked)) >= 0.6
 
 
 def test_short_texts_have_signatures():
-    assert signature("one two").shape == (64,)
+    assert signature("one two").shape == (128,)
     assert resemblance(signature("one two"), signature("one two")) == 1.0
