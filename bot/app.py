@@ -88,9 +88,11 @@ async def _post_init(application: Application) -> None:
 
 async def _prepare_when_serving(application: Application) -> None:
     """After the bot serves (so a webhook's port is bound first): build a missing index, load the encoder."""
-    while not application.running:
-        await asyncio.sleep(0.05)
     state = bot_state(application)
+    while not application.running:
+        if state.stopping:  # stopped before it ever served
+            return
+        await asyncio.sleep(0.05)
     try:
         if not await asyncio.to_thread(state.engine.has_index):
             _LOG.info("No index in %s yet; building it from %s.", state.settings.index.index_dir, ", ".join(state.builder.sources))
@@ -109,6 +111,7 @@ async def _prepare_when_serving(application: Application) -> None:
 async def _post_stop(application: Application) -> None:
     """Cancel a running build (the old index stays intact) and let its report finish."""
     state = bot_state(application)
+    state.stopping = True
     await state.builder.cancel(timeout=SHUTDOWN_GRACE_SECONDS)
     pending = set(state.background)
     if pending:

@@ -18,6 +18,7 @@ from index.reports import BuildReport
 from .errors import BuildBusyError, BuildCancelledError
 
 _LOG = logging.getLogger(__name__)
+BUILD_THREAD_NAME = "index-build"
 
 
 class IndexBuilder:
@@ -57,7 +58,7 @@ class IndexBuilder:
                 _settle(loop, done, result=report)
 
         # A daemon thread, so that a build the bot abandons at shutdown never holds the process open.
-        self._thread = threading.Thread(target=work, name="index-build", daemon=True)
+        self._thread = threading.Thread(target=work, name=BUILD_THREAD_NAME, daemon=True)
         self._thread.start()
         return await done
 

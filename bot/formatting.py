@@ -1,8 +1,8 @@
-"""How an Answer reads: Telegram HTML for the bot, plain text for the terminal chat.
-
-Both renderings have the same shape: the answer with numbered markers, then the numbered
-sources (title, outlet, date, link, quoted passage). When the articles do not answer the
-question, they say so plainly and offer the closest passages as such.
+"""How an Answer reads in Telegram: HTML with the same shape as the plain text of
+``index.render.answer_as_text`` (which the terminal chat prints): the answer with numbered
+markers, then the numbered sources (title as a link, outlet, date, quoted passage). When
+the articles do not answer the question, it says so plainly and offers the closest
+passages as such.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import html
 import unicodedata
 
 from index.answers import Answer, Citation
+from index.render import NOT_FOUND, answer_as_text
 
 from .splitting import TELEGRAM_MAX_LENGTH, split_message, telegram_length, utf16_length
 
 __all__ = [
     "NOT_FOUND",
     "TELEGRAM_MAX_LENGTH",
+    "answer_as_text",
     "answer_html",
-    "answer_text",
     "isolate",
     "passages_html",
     "split_message",
@@ -26,8 +27,6 @@ __all__ = [
     "utf16_length",
 ]
 
-NOT_FOUND = "I could not find this in my articles."
-CLOSEST_NOTE = "These are the closest passages; they may not answer your question."
 RLI, PDI = "\u2067", "\u2069"
 
 
@@ -48,6 +47,11 @@ def isolate(text: str) -> str:
 
 def _html(text: str) -> str:
     return html.escape(isolate(text.strip()), quote=False)
+
+
+def _quote_html(text: str) -> str:
+    """A quote on one line, as the plain-text rendering shows it."""
+    return _html(" ".join(text.split()))
 
 
 def _date(published: str) -> str:
@@ -79,10 +83,9 @@ def answer_html(answer: Answer) -> str:
     lead = _sentences_html(answer) if answer.found else NOT_FOUND
     if not answer.citations:
         return lead
-    if not answer.found:
-        lead = f"{lead} {CLOSEST_NOTE}"
     sources = "\n\n".join(
-        f"{_source_line_html(citation)}\n<blockquote>{_html(citation.quote)}</blockquote>" for citation in answer.citations
+        f"{_source_line_html(citation)}\n<blockquote>{_quote_html(citation.quote)}</blockquote>"
+        for citation in answer.citations
     )
     return f"{lead}\n\n<b>{_heading(answer)}</b>\n{sources}"
 
@@ -96,26 +99,3 @@ def passages_html(answer: Answer) -> str:
         for citation in answer.citations
     )
     return f"<b>Passages for:</b> {_html(answer.question)}\n\n{passages}"
-
-
-def _source_lines_text(citation: Citation) -> list[str]:
-    details = ", ".join(part for part in (citation.source, _date(citation.published)) if part)
-    lines = [f"[{citation.number}] {citation.title or citation.article_id}" + (f" — {details}" if details else "")]
-    if citation.url:
-        lines.append(f"    {citation.url}")
-    quote = citation.quote.strip().replace("\n", "\n    ")
-    lines.append(f"    “{quote}”")
-    return lines
-
-
-def answer_text(answer: Answer) -> str:
-    """The same answer as plain text, for the terminal chat."""
-    lead = answer.text if answer.found else NOT_FOUND
-    if not answer.citations:
-        return lead
-    if not answer.found:
-        lead = f"{lead} {CLOSEST_NOTE}"
-    lines = [lead, "", f"{_heading(answer)}:"]
-    for citation in answer.citations:
-        lines.extend(_source_lines_text(citation))
-    return "\n".join(lines)

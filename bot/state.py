@@ -28,6 +28,7 @@ class BotState:
     limiter: QuestionLimiter
     builder: IndexBuilder
     background: set[asyncio.Task] = field(default_factory=set)  # tasks the bot owns beyond one update
+    stopping: bool = False  # set when the application has stopped serving
 
     def keep(self, task: asyncio.Task) -> asyncio.Task:
         """Hold a reference to a background task until it ends."""

@@ -1,6 +1,6 @@
 """The terminal chat: with no Telegram token, ask the articles from the command line.
 
-Answers are rendered as plain text in the same shape as the bot's messages. Questions come
+Answers are the bot's answers, as plain text (``index.render.answer_as_text``). Questions come
 from an interactive prompt when standard input is a terminal, else one per line, so
 ``echo "who met Haftar?" | python -m bot`` works. Progress and prompts go to standard
 error, answers to standard output.
@@ -14,7 +14,7 @@ from typing import Iterator, Sequence, TextIO
 from index.engine import Engine
 from index.errors import QuestionError
 
-from .formatting import answer_text
+from .formatting import answer_as_text
 
 
 class ProgressPrinter:
@@ -59,7 +59,7 @@ def run_terminal_chat(engine: Engine, sources: Sequence[str], stdin: TextIO, std
         print("Ask a question about the articles (Ctrl-D to quit).", file=stderr, flush=True)
     for question in _questions(stdin, stderr, interactive):
         try:
-            reply = answer_text(engine.ask(question))
+            reply = answer_as_text(engine.ask(question))
         except QuestionError as exc:
             reply = str(exc)
         print(reply, end="\n\n", file=stdout, flush=True)

@@ -14,6 +14,7 @@ from typing import Any
 from fake_telegram import FakeTelegram
 
 from bot.app import build_application
+from bot.building import BUILD_THREAD_NAME
 from bot.main import serve
 from bot.settings import BotSettings
 from index.embedders import HashingEmbedder
@@ -126,6 +127,24 @@ def hashing_embedder(**options: Any) -> HashingEmbedder:
     return HashingEmbedder(**{"dimension": 1024, **options})
 
 
+class GatedEmbedder(HashingEmbedder):
+    """The hashing encoder, but passage encoding in the bot's build thread waits until the test opens
+    the gate, so a test can ask questions while a rebuild is certainly still running."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{"dimension": 1024, **options})
+        self.gate = threading.Event()
+        self.gate.set()
+        self.build_waiting = threading.Event()
+
+    def embed_passages(self, texts):
+        if threading.current_thread().name == BUILD_THREAD_NAME and not self.gate.is_set():
+            self.build_waiting.set()
+            if not self.gate.wait(timeout=30):
+                raise TimeoutError("the test never opened the gate")
+        return super().embed_passages(texts)
+
+
 def built_engine(index_dir: Path, articles_dir: Path, embedder: HashingEmbedder | None = None, **overrides: Any) -> Engine:
     engine = Engine(index_settings(index_dir, **overrides), embedder=embedder or hashing_embedder())
     engine.build([str(articles_dir)])
@@ -174,6 +193,9 @@ class RunningBot:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the bot did not start within {timeout} s")
             time.sleep(0.01)
+        # ``running`` turns True early in Application.start(); one more trip through the loop lets
+        # start() return, so a stop_running() from stop() reaches run_forever() and is not lost.
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.01), self.loop).result(timeout)
         return self
 
     def stop(self, timeout: float = 20.0) -> None:
