@@ -188,11 +188,21 @@ def _has_text(atoms: list[_Atom]) -> bool:
     return any(_visible(atom) for atom in atoms)
 
 
+def _check_balanced(atoms: list[_Atom]) -> None:
+    stack: list[_Atom] = []
+    for atom in atoms:
+        stack = _after(stack, atom)
+    unclosed = [atom.name for atom in stack if atom.kind == "open"]
+    if unclosed:
+        raise ValueError(f"split_message got <{unclosed[-1]}> without its closing tag; every tag must be closed.")
+
+
 def split_message(html_text: str, limit: int = TELEGRAM_MAX_LENGTH) -> list[str]:
     """Balanced HTML parts of at most ``limit`` UTF-16 units of text each, in order."""
     if limit < 16:
         raise ValueError(f"split_message needs a limit of at least 16, not {limit}.")
     atoms = _atoms(html_text)
+    _check_balanced(atoms)
     if telegram_length(html_text) <= limit:
         return [html_text.strip()] if _has_text(atoms) else []
     parts: list[str] = []

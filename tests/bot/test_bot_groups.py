@@ -25,9 +25,11 @@ def test_the_mention_is_removed_from_the_question(fake, engine, start_bot):
     start_bot(engine)
     fake.send_text(GROUP, ALICE, f"Tell me {MENTION}: who met Haftar?")
     fake.send_text(GROUP, BOB, MENTION)
-    texts = [call.result["text"] for call in fake.wait_for("sendMessage", chat_id=GROUP_ID, count=2)]
+    fake.send_text(GROUP, BOB, f"😀😀 {MENTION.upper()} من التقى حفتر؟")  # mention offsets count UTF-16 units
+    texts = [call.result["text"] for call in fake.wait_for("sendMessage", chat_id=GROUP_ID, count=3)]
     assert any(text.startswith("A senior US delegation") for text in texts)
     assert any(text.startswith("The question is empty") for text in texts)
+    assert any(text.startswith("\u2067التقى وفد أميركي") for text in texts)
 
 
 def test_a_reply_to_the_bot_is_answered(fake, engine, start_bot):

@@ -1,0 +1,29 @@
+"""Unexpected failures: the operator gets the traceback, the user one apologetic line."""
+
+from __future__ import annotations
+
+import shutil
+
+from bot_harness import READER_ID, hashing_embedder, index_settings
+from fake_telegram import private_chat, user
+
+from bot import messages
+from index.engine import Engine
+
+OPERATOR_ID = 9009
+
+
+def test_a_damaged_index_gets_an_apology_and_the_operator_gets_the_traceback(fake, tmp_path, shared_index, start_bot):
+    shutil.copytree(shared_index[1], tmp_path / "index", symlinks=True)
+    manifest = (tmp_path / "index" / "CURRENT").resolve() / "manifest.json"
+    manifest.write_text("{ not json", encoding="utf-8")
+    engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
+    start_bot(engine, operator_chat_id=OPERATOR_ID)
+    fake.send_text(private_chat(READER_ID), user(READER_ID), "Who met Haftar?")
+    [apology] = fake.wait_for("sendMessage", chat_id=READER_ID)
+    assert apology.result["text"] == messages.APOLOGY
+    [report] = fake.wait_for("sendMessage", chat_id=OPERATOR_ID)
+    assert report.result["text"].startswith("Bot error\nTraceback (most recent call last):")
+    assert "IndexCorruptError: The index manifest" in report.result["text"]
+    assert report.params["text"].count("<pre>") == 1
+    engine.close()
