@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from index.answers import Answer
-from index.errors import IndexNotFoundError, QuestionError
+from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
 from index.reports import IndexStats
 
 from . import messages
@@ -65,6 +65,9 @@ async def _ask(context: ContextTypes.DEFAULT_TYPE, message: Message, question: s
         await _reply(message, html.escape(str(exc), quote=False), quote=_in_group(message))
     except IndexNotFoundError:
         await _reply(message, messages.INDEX_BUILDING if state.builder.running else messages.NO_INDEX)
+    except IndexMismatchError as exc:
+        _LOG.error("%s", exc)
+        await _reply(message, messages.INDEX_BUILDING if state.builder.running else messages.INDEX_MISMATCH)
     return None
 
 

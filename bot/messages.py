@@ -11,6 +11,7 @@ from .formatting import isolate
 EXAMPLE_QUESTION = "who met Haftar?"
 APOLOGY = "Sorry, something went wrong while answering; please try again later."
 NO_INDEX = "I have no articles indexed yet; an admin can build the index with /reindex."
+INDEX_MISMATCH = "My index was built with another model and must be rebuilt; an admin can do it with /reindex."
 INDEX_BUILDING = "I am still building my index of the articles; please ask again in a minute."
 NOT_ADMIN = "Sorry, only the bot's admins can rebuild the index."
 TEXT_ONLY = "I can only read text: send me your question about the articles as a message."

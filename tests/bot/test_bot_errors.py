@@ -27,3 +27,12 @@ def test_a_damaged_index_gets_an_apology_and_the_operator_gets_the_traceback(fak
     assert "IndexCorruptError: The index manifest" in report.result["text"]
     assert report.params["text"].count("<pre>") == 1
     engine.close()
+
+
+def test_an_index_built_with_another_model_asks_for_a_rebuild(fake, start_bot, shared_index):
+    other = Engine(index_settings(shared_index[1]), embedder=hashing_embedder(model_id="test:other-model"))
+    start_bot(other)
+    fake.send_text(private_chat(READER_ID), user(READER_ID), "Who met Haftar?")
+    [reply] = fake.wait_for("sendMessage", chat_id=READER_ID)
+    assert reply.result["text"] == messages.INDEX_MISMATCH
+    other.close()

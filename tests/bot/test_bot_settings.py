@@ -86,3 +86,23 @@ def test_a_dotenv_file_fills_in_but_never_overrides_the_real_environment(tmp_pat
     env = read_environment({"TELEGRAM_BOT_TOKEN": TOKEN, "PATH": "/bin"}, dotenv)
     assert env["TELEGRAM_BOT_TOKEN"] == TOKEN and env["ADMIN_IDS"] == "1,2" and env["PORT"] == "9000"
     assert read_environment({"A": "b"}, tmp_path / "missing.env") == {"A": "b"}
+
+
+def test_env_example_documents_every_setting_with_valid_values():
+    from conftest import BOT_VARIABLES
+
+    root = Path(__file__).resolve().parents[2]
+    lines = (root / ".env.example").read_text(encoding="utf-8").splitlines()
+    names = [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
+    assert sorted(names) == sorted(BOT_VARIABLES)
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            previous = next(prior for prior in reversed(lines[:index]) if not prior or prior.startswith("#") or "=" in prior)
+            assert previous.startswith("#") or "=" in previous, f"{line} has no comment"
+    settings = BotSettings.from_env(read_environment({}, root / ".env.example"))
+    assert settings.mode == "terminal" and settings.articles == ("examples/articles",)
+
+
+def test_the_procfile_runs_the_worker_and_the_web_process():
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "Procfile").read_text().splitlines() == ["worker: python -m bot", "web: python -m bot"]
