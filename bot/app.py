@@ -33,6 +33,17 @@ _LOG = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0  # how long a stopping bot waits for a running build to cancel itself
 
 
+class MessageFloodLimiter(AIORateLimiter):
+    """PTB's limiter for Telegram's flood limits, for messages only: the "typing" indicator is sent at
+    once, so under load people see the bot working while their answers wait their turn (a refused
+    indicator is simply not shown)."""
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: ANN001
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
 def build_application(
     settings: BotSettings,
     engine: Engine,
@@ -40,13 +51,13 @@ def build_application(
     flood_limiter: BaseRateLimiter | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Application:
-    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to PTB's AIORateLimiter."""
+    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to MessageFloodLimiter."""
     application = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
-        .rate_limiter(flood_limiter or AIORateLimiter(max_retries=3))
+        .rate_limiter(flood_limiter or MessageFloodLimiter(max_retries=3))
         .concurrent_updates(True)
         .post_init(_post_init)
         .post_stop(_post_stop)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 TELEGRAM_MAX_LENGTH = 4096
 ISOLATE_OPENERS = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI
 PDI = "\u2069"  # closes the innermost isolate
+_INVISIBLE = {ord(char): None for char in (*ISOLATE_OPENERS, PDI)}
 
 _TOKEN = re.compile(r"<[^<>]*>|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|.", re.DOTALL)
+_ANY_TAG = re.compile(r"<[^<>]*>")
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?>\Z")
 _SENTENCE_ENDS = frozenset(".!?؟…。")
 _CLOSERS = frozenset("\"'”’»)]\u2069")
@@ -64,9 +66,14 @@ def _atoms(html_text: str) -> list[_Atom]:
     return atoms
 
 
+def _plain(html_text: str) -> str:
+    """The text Telegram shows: tags removed, entities decoded."""
+    return html.unescape(_ANY_TAG.sub("", html_text))
+
+
 def telegram_length(html_text: str) -> int:
     """How long Telegram considers a message given in HTML parse mode."""
-    return sum(atom.units for atom in _atoms(html_text))
+    return utf16_length(_plain(html_text))
 
 
 def _after(stack: list[_Atom], atom: _Atom) -> list[_Atom]:
@@ -188,23 +195,23 @@ def _has_text(atoms: list[_Atom]) -> bool:
     return any(_visible(atom) for atom in atoms)
 
 
-def _check_balanced(atoms: list[_Atom]) -> None:
+def _check_balanced(html_text: str) -> None:
     stack: list[_Atom] = []
-    for atom in atoms:
+    for atom in _atoms("".join(_ANY_TAG.findall(html_text))):
         stack = _after(stack, atom)
-    unclosed = [atom.name for atom in stack if atom.kind == "open"]
-    if unclosed:
-        raise ValueError(f"split_message got <{unclosed[-1]}> without its closing tag; every tag must be closed.")
+    if stack:
+        raise ValueError(f"split_message got <{stack[-1].name}> without its closing tag; every tag must be closed.")
 
 
 def split_message(html_text: str, limit: int = TELEGRAM_MAX_LENGTH) -> list[str]:
     """Balanced HTML parts of at most ``limit`` UTF-16 units of text each, in order."""
     if limit < 16:
         raise ValueError(f"split_message needs a limit of at least 16, not {limit}.")
+    _check_balanced(html_text)
+    plain = _plain(html_text)
+    if utf16_length(plain) <= limit:
+        return [html_text.strip()] if plain.translate(_INVISIBLE).strip() else []
     atoms = _atoms(html_text)
-    _check_balanced(atoms)
-    if telegram_length(html_text) <= limit:
-        return [html_text.strip()] if _has_text(atoms) else []
     parts: list[str] = []
     start, carried = 0, []
     while start < len(atoms):

@@ -168,9 +168,9 @@ def bot_settings(fake: FakeTelegram, engine: Engine, articles_dir: Path, **overr
 class RunningBot:
     """The real Application, run by ``bot.main.serve`` (as ``python -m bot`` runs it) in a thread of its own."""
 
-    def __init__(self, settings: BotSettings, engine: Engine, **run_options: Any) -> None:
+    def __init__(self, settings: BotSettings, engine: Engine, app_options: dict | None = None, **run_options: Any) -> None:
         self.settings = settings
-        self.application = build_application(settings, engine)
+        self.application = build_application(settings, engine, **(app_options or {}))
         self.run_options = {"stop_signals": None, **run_options}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.error: BaseException | None = None
