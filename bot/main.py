@@ -8,10 +8,12 @@ traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any, Mapping
 
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
@@ -49,10 +51,17 @@ def serve(application: Application, settings: BotSettings, **run_options: Any) -
         application.run_polling(allowed_updates=ALLOWED_UPDATES, **run_options)
 
 
+async def _check_telegram(settings: BotSettings) -> None:
+    """Ask Telegram who the bot is: a refused token or an unreachable API fails here, in one line."""
+    async with Bot(settings.token, base_url=settings.api_base_url, base_file_url=settings.api_base_file_url) as bot:
+        _LOG.info("Telegram knows this bot as @%s.", bot.username)
+
+
 def _run_bot(settings: BotSettings, engine: Engine) -> int:
     from .app import build_application
     from .terminal import ProgressPrinter
 
+    asyncio.run(_check_telegram(settings))
     if settings.mode == "polling" and not engine.has_index():
         _LOG.info("No index in %s yet; building it from %s first.", settings.index.index_dir, ", ".join(settings.articles))
         _LOG.info("Built the index: %s", engine.build(settings.articles, progress=ProgressPrinter(sys.stderr)).summary())

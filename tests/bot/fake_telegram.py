@@ -186,6 +186,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = {}
         self._messages: dict[tuple[int, int], dict] = {}
+        self._chats: dict[int, dict] = {}  # chats users have written in
         self._callback_ids = itertools.count(1)
         self._stopping = False
         self._server: ThreadingHTTPServer | None = None
@@ -327,6 +328,7 @@ class FakeTelegram:
                 message["reply_to_message"] = reply_to
             message.update(extra)
             self._messages[(chat["id"], message["message_id"])] = message
+            self._chats[chat["id"]] = chat
         return message
 
     def send_text(self, chat: dict, user: dict, text: str, reply_to: dict | None = None) -> dict:
@@ -404,7 +406,7 @@ class FakeTelegram:
     def _chat(self, chat_id: Any) -> dict:
         chat_id = int(chat_id)
         with self._lock:
-            known = next((message["chat"] for (cid, _), message in self._messages.items() if cid == chat_id), None)
+            known = self._chats.get(chat_id)
         if known is not None:
             return known
         return {"id": chat_id, "type": "private", "first_name": "User"} if chat_id > 0 else {"id": chat_id, "type": "supergroup", "title": "Group"}

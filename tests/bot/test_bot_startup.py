@@ -57,3 +57,19 @@ def test_a_piped_question_without_a_token_gets_a_cited_answer_in_the_terminal(tm
     again = run_bot(tmp_path, env, stdin="Who met Haftar?\n")  # the index is there now: no rebuild
     assert again.returncode == 0 and "building" not in again.stderr
     assert again.stdout.split("\n\n")[0] == result.stdout.split("\n\n")[0]
+
+
+def test_a_token_telegram_refuses_stops_the_bot_with_one_clear_line(tmp_path, fake):
+    result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": "999:not-the-fakes-token", "TELEGRAM_API_BASE_URL": fake.base_url})
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["error: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather."]
+
+
+def test_an_unreachable_bot_api_stops_the_bot_with_one_clear_line(tmp_path):
+    from bot_harness import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/bot"
+    result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": url})
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach the Telegram Bot API at {url} (") and "Traceback" not in result.stderr
