@@ -42,7 +42,7 @@ class IndexBuilder:
             raise BuildBusyError("A rebuild of the index is already running; its result will be reported when it ends.")
         self.progress = None
         self._cancel.clear()
-        self._task = asyncio.get_running_loop().create_task(self._build(), name="index-build")
+        self._task = asyncio.get_running_loop().create_task(self._build(), name=BUILD_THREAD_NAME)
         return self._task
 
     async def _build(self) -> BuildReport:

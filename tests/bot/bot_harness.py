@@ -21,6 +21,13 @@ from index.embedders import HashingEmbedder
 from index.engine import Engine
 from index.settings import IndexSettings
 
+# Every variable the bot (and through it the index) reads from the environment.
+BOT_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "INDEX_DIR", "EMBEDDING_MODEL", "MODEL_CACHE_DIR", "ARTICLES",
+    "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "PORT", "LOG_LEVEL", "OPERATOR_CHAT_ID",
+    "RATE_LIMIT_PER_USER", "RATE_LIMIT_PER_CHAT", "MAX_QUESTION_CHARS", "CHUNK_TOKENS", "CHUNK_OVERLAP_TOKENS",
+    "FAISS_FACTORY", "EMBED_BATCH_SIZE",
+)
 ADMIN_ID = 4242
 READER_ID = 1001
 NOT_IN_ARTICLES = "quantum chromodynamics lattice"

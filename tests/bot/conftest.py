@@ -7,17 +7,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from bot_harness import RunningBot, bot_settings, built_engine, index_settings, hashing_embedder, write_articles
+from bot_harness import (
+    BOT_VARIABLES, RunningBot, bot_settings, built_engine, hashing_embedder, index_settings, write_articles,
+)
 from fake_telegram import FakeTelegram
 
 from index.engine import Engine
-
-BOT_VARIABLES = (
-    "TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "INDEX_DIR", "EMBEDDING_MODEL", "MODEL_CACHE_DIR", "ARTICLES",
-    "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "PORT", "LOG_LEVEL", "OPERATOR_CHAT_ID",
-    "RATE_LIMIT_PER_USER", "RATE_LIMIT_PER_CHAT", "MAX_QUESTION_CHARS", "CHUNK_TOKENS", "CHUNK_OVERLAP_TOKENS",
-    "FAISS_FACTORY", "EMBED_BATCH_SIZE",
-)
 
 
 @pytest.fixture(autouse=True)

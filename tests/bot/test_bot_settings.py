@@ -89,7 +89,7 @@ def test_a_dotenv_file_fills_in_but_never_overrides_the_real_environment(tmp_pat
 
 
 def test_env_example_documents_every_setting_with_valid_values():
-    from conftest import BOT_VARIABLES
+    from bot_harness import BOT_VARIABLES
 
     root = Path(__file__).resolve().parents[2]
     lines = (root / ".env.example").read_text(encoding="utf-8").splitlines()
