@@ -31,7 +31,8 @@ def _configure_logging(settings: BotSettings) -> None:
     logging.basicConfig(level=settings.log_level_number, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:  # libraries that set their own loggers to DEBUG stay quiet too
         handler.setLevel(settings.log_level_number)
-    for noisy in ("httpx", "httpcore", "apscheduler"):  # httpx would log every URL, and URLs hold the token
+    # httpx would log every URL (URLs hold the token); the model libraries log their loading steps
+    for noisy in ("httpx", "httpcore", "apscheduler", "sentence_transformers", "transformers", "faiss"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, settings.log_level_number))
 
 
