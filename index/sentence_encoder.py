@@ -96,6 +96,12 @@ def _load(name_or_path: str):
     except ImportError as exc:
         raise ModelError("sentence-transformers is not installed; run the setup command from the README.") from exc
     try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a "Loading weights" bar per start says nothing useful
+    except ImportError:
+        pass
+    try:
         return SentenceTransformer(name_or_path, device="cpu")
     except Exception as exc:  # the library raises many kinds: OSError, ValueError, HTTP errors
         raise ModelError(
