@@ -35,7 +35,22 @@ def _parser() -> argparse.ArgumentParser:
         if name == "search":
             command.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
             command.add_argument("--json", action="store_true", help="one JSON object per question")
+    _add_eval_parser(commands)
     return parser
+
+
+def _add_eval_parser(commands) -> None:
+    evaluate = commands.add_parser("eval", help="measure retrieval and answers on a SQuAD v1.1 file")
+    evaluate.add_argument("squad", type=Path, help="SQuAD v1.1 JSON: its contexts are indexed, its answers are gold")
+    evaluate.add_argument("--questions", type=Path, help="a parallel SQuAD file (same question ids) to ask instead")
+    evaluate.add_argument("--distractors", nargs="+", default=[], metavar="JSONL", help="articles added as distractors")
+    evaluate.add_argument("--distractor-limit", type=int, metavar="N", help="only the first N distractor articles")
+    evaluate.add_argument("--unanswerable", action="store_true",
+                          help="index only the distractors: every question is unanswerable (measures 'no answer')")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON, with every question")
+    evaluate.add_argument("--work-dir", type=Path, default=Path("var/eval"),
+                          help="where the evaluation indexes are kept between runs (default var/eval)")
 
 
 def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
@@ -69,6 +84,8 @@ def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
         return _change(engine, args)
     if args.command == "stats":
         return _stats(engine)
+    if args.command == "eval":
+        return _eval(args, settings)
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.command == "search":
         return _each(questions, lambda q: _search(engine, q, args.k, args.json))
@@ -109,6 +126,17 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
         print(f"   {' '.join(hit.text.split())[:300]}")
 
 
+def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
+    from .evaluation import run_eval
+
+    with _ProgressBar() as progress:
+        report = run_eval(args.squad, settings, args.work_dir, questions_path=args.questions,
+                          distractors=args.distractors, distractor_limit=args.distractor_limit,
+                          unanswerable=args.unanswerable, question_limit=args.limit, progress=progress)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
+    return 0
+
+
 def _change(engine, args: argparse.Namespace) -> int:
     with _ProgressBar() as progress:
         if args.command == "build":
@@ -146,7 +174,8 @@ class _ProgressBar:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            self._bar = tqdm(total=total, desc=stage, unit="chunk" if stage == "embedding" else "step",
+            unit = {"embedding": "chunk", "questions": "question"}.get(stage, "step")
+            self._bar = tqdm(total=total, desc=stage, unit=unit,
                              file=sys.stderr, disable=None)
         self._bar.update(done - self._bar.n)
 

@@ -1,0 +1,262 @@
+"""Measure retrieval and answers on a SQuAD v1.1 file: ``python -m index eval``.
+
+The contexts of the SQuAD file are indexed, one article per paragraph titled by its
+Wikipedia article; optionally distractor articles are added. Each question (from the same
+file, or from a parallel file in another language with the same question ids) is asked
+once, and the report gives recall@1/5/20 and MRR@10 of its paragraph among the ranked
+articles, answer-hit@1 (the answer text, at most 300 characters, contains a gold answer
+after whitespace and Arabic normalisation), the "no answer" rate and the latency per
+question.
+
+With ``unanswerable`` the contexts are left out of the index: every question is then
+unanswerable and the "no answer" rate measures the bot's honesty.
+
+Indexes are kept in a work directory, one per set of inputs, so a rerun embeds only what
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import layout
+from .arabic import normalise
+from .builder import Changes, apply_changes
+from .documents import Article
+from .embedders import Embedder
+from .errors import ArticleIndexError
+from .settings import IndexSettings
+from .store import ArticleStore
+
+Progress = Callable[[str, int, int], None]
+ANSWER_CHARS = 300  # the answer text a reader sees first
+RANK_DEPTH = 20  # articles ranked per question (recall@20)
+SEARCH_CHUNKS = 100  # chunks retrieved to rank that many articles
+
+
+class EvalInputError(ArticleIndexError):
+    """A SQuAD or distractor file that cannot be used for an evaluation."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    answers: tuple[str, ...]  # gold answers, in the language of the contexts
+    article_id: str  # the paragraph that answers it
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    question: str
+    rank: int | None  # 1-based rank of the gold paragraph among ranked articles, None past RANK_DEPTH
+    found: bool  # the answer was given (not "not in my articles")
+    hit: bool  # the answer text contains a gold answer
+    seconds: float
+    answer: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "question": self.question, "rank": self.rank, "found": self.found,
+                "hit": self.hit, "seconds": round(self.seconds, 4), "answer": self.answer}
+
+
+@dataclass
+class EvalReport:
+    config: dict
+    results: list[QuestionResult] = field(default_factory=list)
+    build_seconds: float = 0.0
+
+    def metrics(self) -> dict:
+        n = len(self.results)
+        if n == 0:
+            return {"questions": 0}
+        ranks = [r.rank for r in self.results]
+        latencies = sorted(r.seconds for r in self.results)
+        metrics = {"questions": n}
+        if not self.config.get("unanswerable"):
+            for k in (1, 5, 20):
+                metrics[f"recall@{k}"] = _mean(rank is not None and rank <= k for rank in ranks)
+            metrics["mrr@10"] = _mean(1 / rank if rank is not None and rank <= 10 else 0.0 for rank in ranks)
+            metrics["answer_hit@1"] = _mean(r.hit for r in self.results)
+        metrics["no_answer_rate"] = _mean(not r.found for r in self.results)
+        metrics["latency_mean_s"] = round(sum(latencies) / n, 4)
+        metrics["latency_median_s"] = round(latencies[n // 2], 4)
+        metrics["latency_p95_s"] = round(latencies[min(n - 1, int(0.95 * n))], 4)
+        return metrics
+
+    def to_json(self) -> dict:
+        return {"config": self.config, "metrics": self.metrics(), "build_seconds": round(self.build_seconds, 2),
+                "questions": [r.to_json() for r in self.results]}
+
+    def summary(self) -> str:
+        m = self.metrics()
+        lines = [f"{m['questions']} questions from {self.config['questions_file']} over "
+                 f"{self.config['articles']} articles ({self.config['distractors']} distractors)"]
+        names = ("recall@1", "recall@5", "recall@20", "mrr@10", "answer_hit@1", "no_answer_rate")
+        lines += [f"{name:>16}: {m[name]:.3f}" for name in names if name in m]
+        lines.append(f"{'latency':>16}: mean {m['latency_mean_s'] * 1000:.0f} ms, median "
+                     f"{m['latency_median_s'] * 1000:.0f} ms, p95 {m['latency_p95_s'] * 1000:.0f} ms")
+        return "\n".join(lines)
+
+
+def _mean(values) -> float:
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def answer_contains(answer_text: str, gold: Sequence[str]) -> bool:
+    """Whether the first ANSWER_CHARS characters of the answer contain a gold answer, normalised."""
+    shown = normalise(answer_text[:ANSWER_CHARS])
+    return any(normalise(g) and normalise(g) in shown for g in gold)
+
+
+# Reading the inputs -------------------------------------------------------------------
+
+
+def _read_squad(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data["data"][0]["paragraphs"][0]["context"]
+        return data
+    except OSError as exc:
+        raise EvalInputError(f"{path} could not be read ({exc.strerror or exc}).") from None
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise EvalInputError(
+            f"{path} is not a SQuAD v1.1 JSON file (data[].paragraphs[].context and qas[]); check the file."
+        ) from None
+
+
+def squad_articles(data: dict) -> list[Article]:
+    """One article per paragraph, titled by its Wikipedia article."""
+    articles = []
+    for document in data["data"]:
+        title = str(document.get("title", "")).replace("_", " ")
+        for number, paragraph in enumerate(document["paragraphs"]):
+            articles.append(Article(id=_paragraph_id(title, number), title=title, text=paragraph["context"].strip(),
+                                    source="SQuAD"))
+    return articles
+
+
+def _paragraph_id(title: str, number: int) -> str:
+    return f"squad:{title}:{number}"
+
+
+def squad_questions(contexts: dict, questions: dict | None = None) -> list[Question]:
+    """The questions with their gold paragraph and answers from ``contexts``; their text from
+    ``questions`` (a parallel file with the same ids) when given."""
+    texts = {}
+    if questions is not None:
+        for document in questions["data"]:
+            for paragraph in document["paragraphs"]:
+                for qa in paragraph.get("qas", []):
+                    texts[qa["id"]] = qa["question"]
+    result = []
+    for document in contexts["data"]:
+        title = str(document.get("title", "")).replace("_", " ")
+        for number, paragraph in enumerate(document["paragraphs"]):
+            for qa in paragraph.get("qas", []):
+                text = texts.get(qa["id"]) if questions is not None else qa["question"]
+                if text:
+                    answers = tuple(a["text"] for a in qa.get("answers", []) if a.get("text"))
+                    result.append(Question(qa["id"], text, answers, _paragraph_id(title, number)))
+    if not result:
+        raise EvalInputError("No question ids of the questions file match the contexts file; use parallel files.")
+    return result
+
+
+def load_distractors(paths: Sequence[str | Path], limit: int | None) -> list[Article]:
+    from .loaders import load_articles
+
+    loaded = load_articles([str(p) for p in paths])
+    for problem in loaded.problems[:5]:
+        print(str(problem), file=sys.stderr)
+    return loaded.articles[:limit] if limit is not None else loaded.articles
+
+
+# Running ------------------------------------------------------------------------------
+
+
+def corpus_key(articles: Sequence[Article], settings: IndexSettings) -> str:
+    digest = hashlib.sha256(f"{settings.embedding_model}\x00{settings.chunk_tokens}\x00{settings.chunk_overlap_tokens}".encode())
+    for article in articles:
+        digest.update(f"{article.id}\x00{article.content_hash}\x00".encode())
+    return digest.hexdigest()[:12]
+
+
+def _index_is_current(index_dir: Path, articles: Sequence[Article], current_format: Callable[[dict], bool]) -> bool:
+    generation = layout.current_generation(index_dir)
+    if generation is None or not current_format(layout.read_manifest(generation)):
+        return False
+    with ArticleStore(generation / layout.STORE) as store:
+        return store.content_hashes() == {a.id: a.content_hash for a in articles}
+
+
+def run_eval(
+    squad_path: Path,
+    settings: IndexSettings,
+    work_dir: Path,
+    questions_path: Path | None = None,
+    distractors: Sequence[str | Path] = (),
+    distractor_limit: int | None = None,
+    unanswerable: bool = False,
+    question_limit: int | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question."""
+    from .engine import Engine, index_format_is_current
+
+    contexts = _read_squad(squad_path)
+    questions = squad_questions(contexts, _read_squad(questions_path) if questions_path else None)
+    if question_limit is not None:
+        questions = questions[:question_limit]
+    extra = load_distractors(distractors, distractor_limit) if distractors else []
+    articles = ([] if unanswerable else squad_articles(contexts)) + extra
+    if not articles:
+        raise EvalInputError("Nothing to index: --unanswerable needs --distractors.")
+    index_dir = Path(work_dir) / f"index-{corpus_key(articles, settings)}"
+    engine = Engine(replace(settings, index_dir=index_dir), embedder)
+    config = {
+        "contexts_file": str(squad_path), "questions_file": str(questions_path or squad_path),
+        "distractor_files": [str(p) for p in distractors], "distractors": len(extra),
+        "articles": len(articles), "unanswerable": unanswerable, "index_dir": str(index_dir),
+        "model": settings.embedding_model,
+    }
+    report = EvalReport(config)
+    started = time.monotonic()
+    if not _index_is_current(index_dir, articles, index_format_is_current):
+        engine.apply(Changes(articles, keep_others=False), progress)
+    report.build_seconds = time.monotonic() - started
+    config["model_id"] = engine.embedder.model_id
+    engine.ask("warm up")  # load the model and open the index before timing
+    for number, question in enumerate(questions):
+        if progress:
+            progress("questions", number, len(questions))
+        began = time.perf_counter()
+        answer, hits = engine.ask_and_search(question.text, SEARCH_CHUNKS)
+        seconds = time.perf_counter() - began
+        ranked = _article_ranking(hits)
+        rank = ranked.index(question.article_id) + 1 if question.article_id in ranked[:RANK_DEPTH] else None
+        text = answer.text if answer.found else ""
+        report.results.append(QuestionResult(question.id, question.text, rank, answer.found,
+                                             answer.found and answer_contains(text, question.answers), seconds,
+                                             text[:ANSWER_CHARS]))
+    if progress:
+        progress("questions", len(questions), len(questions))
+    engine.close()
+    return report
+
+
+def _article_ranking(hits) -> list[str]:
+    ranked: list[str] = []
+    for hit in hits:
+        if hit.article_id not in ranked:
+            ranked.append(hit.article_id)
+    return ranked
