@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import layout
-from .answering import compose_answer
+from .answering import SentenceVectors, compose_answer
+from .reranking import RERANK_DEPTH, correct_language_gap, rerank_by_sentences
 from .answers import Answer, SearchHit
 from .builder import Changes, apply_changes, check_model
 from .documents import Article
@@ -39,6 +40,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._open: OpenIndex | None = None
         self._open_lock = threading.Lock()
+        self._sentence_vectors: SentenceVectors | None = None  # remembered sentence vectors, across questions
 
     @property
     def embedder(self) -> Embedder:
@@ -82,17 +84,35 @@ class Engine:
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        return index.hits(index.nearest(query_vector, k))
+        hits = index.hits(index.search(question, query_vector, max(k, RERANK_DEPTH)))
+        hits = correct_language_gap(question, hits, self.embedder)
+        return rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())[:k]
 
     def ask(self, question: str) -> Answer:
         """A cited answer; raises QuestionError for an empty or over-long question,
         IndexNotFoundError when nothing has been built, IndexMismatchError when the index
         was built with another model."""
+        return self.ask_and_search(question, SEARCH_DEPTH)[0]
+
+    def ask_and_search(self, question: str, k: int = SEARCH_DEPTH) -> tuple[Answer, list[SearchHit]]:
+        """The answer and the k best chunks it was chosen from, in one retrieval (for evaluations)."""
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        hits = index.hits(index.nearest(query_vector, SEARCH_DEPTH))
-        return compose_answer(question, query_vector, hits, self.embedder, self.embedder.answer_threshold)
+        slots = index.slots(question)
+        hits = index.hits(index.search(question, query_vector, max(k, SEARCH_DEPTH), slots))
+        hits = correct_language_gap(question, hits, self.embedder)
+        hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
+        hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
+        known_words = [(slot.terms, slot.reference) for slot in slots if slot.terms]
+        answer = compose_answer(question, query_vector, hits, self.embedder, None, known_words, self._sentences(),
+                                hybrid_scores)
+        return answer, hits[:k]
+
+    def _sentences(self) -> SentenceVectors:
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedder)
+        return self._sentence_vectors
 
     def build(self, sources: Sequence[str], progress: Progress | None = None) -> BuildReport:
         """Rebuild from files and folders: the index afterwards holds exactly these articles.
@@ -115,6 +135,10 @@ class Engine:
         """Remove articles by id. Atomic swap on success."""
         layout.require_generation(self.index_dir)
         return self._apply(Changes([], remove_ids=list(article_ids)), None)
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> BuildReport:
+        """Apply a set of changes (articles in, articles out) as one atomic build."""
+        return self._apply(changes, progress)
 
     def _apply(self, changes: Changes, progress: Progress | None) -> BuildReport:
         report = apply_changes(self.index_dir, self.embedder, self.settings, changes, progress)
@@ -140,6 +164,13 @@ class Engine:
             if self._open is not None:
                 self._open.close()
                 self._open = None
+
+
+def index_format_is_current(manifest: dict) -> bool:
+    """Whether a generation has every part this version of the engine searches."""
+    from .keywords import keyword_record_is_current
+
+    return manifest.get("format") == layout.FORMAT_VERSION and keyword_record_is_current(manifest)
 
 
 def _load(sources: Sequence[str]):

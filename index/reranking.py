@@ -1,0 +1,71 @@
+"""Re-rank the best chunks by their best sentence.
+
+A question usually asks about one sentence, and a chunk's single vector blurs that
+sentence with its neighbours; across languages (an English question over Arabic
+articles) the blur costs most. The first chunks of the hybrid ranking are therefore
+re-scored: their search score mixed with the cosine of their sentence closest to the
+question (each sentence embedded as a passage by the same encoder, remembered across
+questions; sentences in another script than the question get the model's language gap,
+see ``answering.Calibration``). The chunks below keep their order and scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .answering import MIN_SENTENCE_CHARS, SentenceVectors, calibration_for, script_of
+from .answers import SearchHit
+from .chunking import split_sentences
+from .embedders import Embedder
+
+RERANK_DEPTH = 8  # chunks re-scored by their best sentence
+CHUNK_WEIGHT = 0.7  # the chunk's search score in the mix; the rest is its best sentence's cosine
+
+
+def correct_language_gap(question: str, hits: list[SearchHit], embedder: Embedder) -> list[SearchHit]:
+    """``hits`` re-scored for the encoder's same-language bias, best first: each chunk gains the
+    model's language gap in proportion to the share of its letters in another script than
+    the question's (an Arabic chunk with an English caption gains a little less)."""
+    gap = calibration_for(embedder).language_gap
+    if not gap or not hits:
+        return hits
+    question_script = script_of(question)
+    corrected = [replace(hit, score=hit.score + gap * foreign_share(hit.text, question_script)) for hit in hits]
+    return sorted(corrected, key=lambda hit: -hit.score)
+
+
+def foreign_share(text: str, script: str) -> float:
+    """The share of the letters of ``text`` (Arabic or Latin) that are not in ``script``."""
+    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    if arabic + latin == 0:
+        return 0.0
+    return (latin if script == "arabic" else arabic) / (arabic + latin)
+
+
+def rerank_by_sentences(
+    question: str, query_vector: np.ndarray, hits: list[SearchHit], embedder: Embedder,
+    sentence_vectors: SentenceVectors, depth: int = RERANK_DEPTH,
+) -> list[SearchHit]:
+    """``hits`` with the first ``depth`` re-scored and re-ordered by their best sentence."""
+    head, tail = hits[:depth], hits[depth:]
+    if len(head) < 2:
+        return hits
+    gap = calibration_for(embedder).language_gap
+    question_script = script_of(question)
+    spans = [[(a, b) for a, b in split_sentences(hit.text) if b - a >= MIN_SENTENCE_CHARS] or [(0, len(hit.text))] for hit in head]
+    texts = [hit.text[a:b] for hit, chunk_spans in zip(head, spans) for a, b in chunk_spans]
+    similarity = sentence_vectors(texts) @ query_vector
+    rescored, at = [], 0
+    for hit, chunk_spans in zip(head, spans):
+        best = max(
+            float(similarity[at + i]) + (gap if script_of(texts[at + i]) != question_script else 0.0)
+            for i in range(len(chunk_spans))
+        )
+        at += len(chunk_spans)
+        rescored.append(replace(hit, score=CHUNK_WEIGHT * hit.score + (1 - CHUNK_WEIGHT) * best))
+    rescored.sort(key=lambda hit: -hit.score)
+    floor = rescored[-1].score
+    return rescored + [replace(hit, score=min(hit.score, floor)) for hit in tail]
