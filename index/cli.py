@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .errors import ArticleIndexError
 from .settings import IndexSettings
@@ -22,10 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the index from scratch from article files and folders")
-    build.add_argument("sources", nargs="+", help="files or folders of articles (.txt .md .html .jsonl .jsonl.gz)")
+    build.add_argument("sources", nargs="*", help="files or folders of articles (.txt .md .html .jsonl .jsonl.gz), "
+                       "article or RSS/Atom feed URLs, or sources files (FILE.sources)")
     add = commands.add_parser("add", help="add new and changed articles; unchanged ones are skipped")
-    add.add_argument("sources", nargs="+")
+    add.add_argument("sources", nargs="*")
     add.add_argument("--remove-missing", action="store_true", help="also remove articles no longer in the sources")
+    for command in (build, add):
+        command.add_argument("--sources", dest="sources_files", action="append", default=[], metavar="FILE",
+                             help="a file listing sources one a line (# comments); may be repeated")
     remove = commands.add_parser("remove", help="remove articles by id")
     remove.add_argument("ids", nargs="+")
     commands.add_parser("stats", help="show counts and the index manifest")
@@ -54,12 +58,16 @@ def _add_eval_parser(commands) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command in ("build", "add") and not args.sources and not args.sources_files:
+        parser.error(f"{args.command} needs at least one source, or --sources FILE")
+    environ = os.environ if env is None else env
     try:
-        settings = IndexSettings.from_env(os.environ if env is None else env)
+        settings = IndexSettings.from_env(environ)
         if args.index_dir:
             settings = _with_index_dir(settings, args.index_dir)
-        return _run(args, settings)
+        return _run(args, settings, environ)
     except ArticleIndexError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -76,12 +84,12 @@ def _with_index_dir(settings: IndexSettings, index_dir: Path) -> IndexSettings:
     return replace(settings, index_dir=index_dir)
 
 
-def _run(args: argparse.Namespace, settings: IndexSettings) -> int:
+def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str, str]) -> int:
     from .engine import Engine
 
     engine = Engine(settings)
     if args.command in ("build", "add", "remove"):
-        return _change(engine, args)
+        return _change(engine, args, environ)
     if args.command == "stats":
         return _stats(engine)
     if args.command == "eval":
@@ -137,14 +145,18 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
     return 0
 
 
-def _change(engine, args: argparse.Namespace) -> int:
+def _change(engine, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from .collect import Collector
+    from .fetching import FetchSettings
+
     with _ProgressBar() as progress:
-        if args.command == "build":
-            report = engine.build(args.sources, progress=progress)
-        elif args.command == "add":
-            report = engine.add(args.sources, remove_missing=args.remove_missing, progress=progress)
-        else:
+        if args.command == "remove":
             report = engine.remove(args.ids)
+        else:  # files and folders are loaded, URLs fetched (FETCH_* settings), sources files read
+            collector = Collector(engine.index_dir, FetchSettings.from_env(environ))
+            full = args.command == "build" or args.remove_missing
+            report = collector.update(engine, args.sources, full=full, sources_files=args.sources_files,
+                                      progress=progress)
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
     print(report.summary())

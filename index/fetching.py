@@ -1,4 +1,12 @@
-"""Turn article URLs and RSS/Atom feed URLs into Article records, remembering what was seen."""
+"""Turn article URLs and RSS/Atom feed URLs into Article records, remembering what was seen.
+
+The state file remembers, per URL, the validators (ETag, Last-Modified) of the last download,
+the id and content hash of the article it gave and, for a feed, the ids of its entries. It is
+a cache of what the index holds: given ``known`` (article id -> content hash, from the index),
+a record is trusted only while the index still holds that article with that hash, so a state
+file that ran ahead of the index (a build that failed after the fetch, an index rebuilt
+without those sources) never hides an article: it is downloaded again.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +16,29 @@ import os
 import re
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
 import trafilatura
 
 from .documents import Article, LoadProblem
+from .errors import SettingsError
 from .feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
 from .netguard import Download, Downloader, DownloadError
 
 __all__ = ["FetchSettings", "FetchReport", "Fetcher", "parse_date"]
 
 logger = logging.getLogger(__name__)
+STATE_VERSION = 2  # version 1 records had no article ids; such a file is ignored (all is downloaded once)
+FetchProgress = Callable[[str, int, int], None]  # ("fetching", done, total); total grows as feeds list entries
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream"})
+_UNASKED_304 = "the server answered 304 Not Modified to a request that was not conditional"
 _HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
 
 
@@ -43,21 +55,62 @@ class FetchSettings:
     retry_delay_seconds: float = 0.5  # doubles after each failed attempt
     min_text_chars: int = 80  # less extracted text than this is "no article text"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "FetchSettings":
+        """FETCH_ALLOW_PRIVATE, FETCH_TIMEOUT_SECONDS, FETCH_MAX_BYTES, FETCH_CONCURRENCY, FETCH_RETRIES,
+        FETCH_USER_AGENT; unset ones keep their defaults. Raises SettingsError naming a bad one."""
+        return cls(
+            timeout_seconds=_number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout_seconds, 0.1, 600.0),
+            max_bytes=int(_number(env, "FETCH_MAX_BYTES", cls.max_bytes, 1_000, 500_000_000, whole=True)),
+            concurrency=int(_number(env, "FETCH_CONCURRENCY", cls.concurrency, 1, 64, whole=True)),
+            retries=int(_number(env, "FETCH_RETRIES", cls.retries, 0, 10, whole=True)),
+            user_agent=env.get("FETCH_USER_AGENT", "").strip() or cls.user_agent,
+            allow_private=_flag(env, "FETCH_ALLOW_PRIVATE"),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {raw}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
+
 
 @dataclass
 class FetchReport:
     """What one fetch produced."""
 
     articles: list[Article]  # new or changed articles
-    unchanged: int  # articles not downloaded again (304, known feed entry) or with the same content hash
+    unchanged_ids: list[str]  # ids of articles not downloaded again (304, known feed entry) or with the same hash
     problems: list[LoadProblem]  # one per failed source or feed entry
     requests: int  # HTTP requests made, redirect hops and retries included
+
+    @property
+    def unchanged(self) -> int:
+        """How many articles were unchanged."""
+        return len(self.unchanged_ids)
 
 
 @dataclass
 class _Outcome:
     articles: list[Article] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged: list[str] = field(default_factory=list)  # article ids
     problems: list[LoadProblem] = field(default_factory=list)
     feed: Feed | None = None
     record: dict[str, Any] | None = None  # a feed's validators, saved once its entries are done
@@ -73,8 +126,12 @@ class _State:
         self._urls: dict[str, dict[str, Any]] = {}
         if path is not None and path.exists():
             try:
-                self._urls = dict(json.loads(path.read_text(encoding="utf-8"))["urls"])
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("version") == STATE_VERSION:
+                    self._urls = dict(data["urls"])
+                else:
+                    logger.info("ignoring fetch state %s of version %s", path, data.get("version"))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 logger.warning("ignoring unreadable fetch state %s: %s", path, exc)
 
     def get(self, url: str) -> dict[str, Any]:
@@ -98,7 +155,7 @@ class _State:
             return
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            data = json.dumps({"version": 1, "urls": self._urls}, ensure_ascii=False, sort_keys=True)
+            data = json.dumps({"version": STATE_VERSION, "urls": self._urls}, ensure_ascii=False, sort_keys=True)
         fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -187,12 +244,27 @@ class Fetcher:
         self._transport = transport
         self._lock = threading.Lock()  # one fetch at a time: they share the state file
 
-    def fetch(self, urls: Sequence[str]) -> FetchReport:
-        """Fetch each URL (an article page or a feed) and report new or changed articles."""
-        with self._lock:
-            return self._fetch(urls)
+    @property
+    def settings(self) -> FetchSettings:
+        return self._settings
 
-    def _fetch(self, urls: Sequence[str]) -> FetchReport:
+    def fetch(
+        self,
+        urls: Sequence[str],
+        known: Mapping[str, str] | None = None,
+        progress: FetchProgress | None = None,
+    ) -> FetchReport:
+        """Fetch each URL (an article page or a feed) and report new or changed articles.
+
+        ``known`` maps the ids of the articles the index holds to their content hashes: an
+        article is unchanged only if the index holds it with the same hash (without it, the
+        state file alone decides). ``progress`` is called as sources and feed entries finish;
+        if it raises, the fetch stops (the state file is left as it was) and the error propagates.
+        """
+        with self._lock:
+            return self._fetch(urls, known, progress)
+
+    def _fetch(self, urls: Sequence[str], known: Mapping[str, str] | None, progress: FetchProgress | None) -> FetchReport:
         settings = self._settings
         state = _State(self._state_path)
         workers = max(1, settings.concurrency)
@@ -203,7 +275,7 @@ class Fetcher:
             limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
         )
         try:
-            run = _Run(settings, state, Downloader(
+            run = _Run(settings, state, known, Downloader(
                 client,
                 allow_private=settings.allow_private,
                 max_bytes=settings.max_bytes,
@@ -213,9 +285,11 @@ class Fetcher:
             ))
             sources = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-                outcomes = list(pool.map(run.source, sources))
+                counter = _Counter(progress, len(sources))
+                outcomes = counter.run(pool, run.source, [(url,) for url in sources])
                 jobs = _entry_jobs(sources, outcomes)
-                entry_outcomes = list(pool.map(lambda job: run.entry(*job), jobs))
+                counter.total += len(jobs)
+                entry_outcomes = counter.run(pool, run.entry, jobs)
         finally:
             if self._transport is None:
                 client.close()
@@ -232,16 +306,41 @@ class Fetcher:
     @staticmethod
     def _settle_feeds(state: _State, sources: list[str], outcomes: list[_Outcome],
                       jobs: list[tuple[str, Feed, FeedEntry]], entry_outcomes: list[_Outcome]) -> None:
-        """Remember a feed's validators only when none of its entries asks to be retried."""
+        """Remember a feed's validators and entry ids, the validators only when no entry asks to be retried."""
         for url, outcome in zip(sources, outcomes):
             if outcome.feed is None or outcome.record is None:
                 continue
             mine = [out for (feed_url, _, _), out in zip(jobs, entry_outcomes) if feed_url == url]
-            record = dict(outcome.record, articles=sum(len(o.articles) + o.unchanged for o in mine))
+            ids = [article.id for o in mine for article in o.articles] + [i for o in mine for i in o.unchanged]
+            record = dict(outcome.record, ids=list(dict.fromkeys(ids)))
             if any(o.retry_later for o in mine):
                 record.pop("etag", None)
                 record.pop("last_modified", None)
             state.put(url, record)
+
+
+class _Counter:
+    """Runs jobs on the pool, reporting progress from this thread as each one finishes."""
+
+    def __init__(self, progress: FetchProgress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def run(self, pool: ThreadPoolExecutor, work: Callable[..., _Outcome], jobs: list[tuple]) -> list[_Outcome]:
+        futures = [pool.submit(work, *job) for job in jobs]
+        if self.progress is None:
+            return [future.result() for future in futures]
+        try:
+            self.progress("fetching", self.done, self.total)
+            for _ in as_completed(futures):
+                self.done += 1
+                self.progress("fetching", self.done, self.total)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]
 
 
 def _entry_jobs(sources: list[str], outcomes: list[_Outcome]) -> list[tuple[str, Feed, FeedEntry]]:
@@ -258,33 +357,51 @@ def _entry_jobs(sources: list[str], outcomes: list[_Outcome]) -> list[tuple[str,
 
 def _report(outcomes: list[_Outcome], requests: int) -> FetchReport:
     articles: dict[str, Article] = {}
-    unchanged = 0
+    unchanged: dict[str, None] = {}
     problems: list[LoadProblem] = []
     for outcome in outcomes:
-        unchanged += outcome.unchanged
+        unchanged.update(dict.fromkeys(outcome.unchanged))
         problems.extend(outcome.problems)
         for article in outcome.articles:
             articles.setdefault(article.id, article)
-    return FetchReport(list(articles.values()), unchanged, problems, requests)
+    unchanged_ids = [article_id for article_id in unchanged if article_id not in articles]
+    return FetchReport(list(articles.values()), unchanged_ids, problems, requests)
 
 
 class _Run:
     """One fetch: the shared downloader and state, and what to do with each source and entry."""
 
-    def __init__(self, settings: FetchSettings, state: _State, downloader: Downloader) -> None:
+    def __init__(self, settings: FetchSettings, state: _State, known: Mapping[str, str] | None,
+                 downloader: Downloader) -> None:
         self.settings = settings
         self.state = state
+        self.known = known
         self.downloader = downloader
+
+    def _trusted(self, record: dict[str, Any]) -> bool:
+        """Whether a page's record may stand for its article: the index still holds it, unchanged."""
+        if not record.get("hash") or not record.get("id"):
+            return False
+        return self.known is None or self.known.get(record["id"]) == record["hash"]
+
+    def _trusted_feed(self, record: dict[str, Any]) -> bool:
+        """Whether a feed's record may stand for its entries: the index still holds every one."""
+        if "ids" not in record:
+            return False
+        return self.known is None or all(article_id in self.known for article_id in record["ids"])
 
     def source(self, url: str) -> _Outcome:
         """Fetch one listed URL, which may be a page or a feed."""
         record = self.state.get(url)
+        trusted = self._trusted_feed(record) if "ids" in record else self._trusted(record)
         try:
-            download = self.downloader.get(url, _conditional_headers(record), _is_page_or_feed)
+            download = self.downloader.get(url, _conditional_headers(record) if trusted else {}, _is_page_or_feed)
         except DownloadError as exc:
             return _Outcome(problems=[LoadProblem(url, f"{exc}.")])
         if download.status == 304:
-            return _Outcome(unchanged=record.get("articles", 1))
+            if not trusted:
+                return _Outcome(problems=[LoadProblem(url, f"{_UNASKED_304}.")])
+            return _Outcome(unchanged=list(record["ids"]) if "ids" in record else [record["id"]])
         if looks_like_feed(download.content_type, download.body):
             try:
                 feed = parse_feed(download.body, download.url, download.content_type)
@@ -299,27 +416,28 @@ class _Run:
             return _Outcome(problems=[LoadProblem(url, reason)])
         article = extract_article(download, url, self.settings.min_text_chars)
         if article is None:
-            self.state.forget_validators(url)
+            self.state.put(url, None)
             return _Outcome(problems=[LoadProblem(url, "no article text found.")])
         return self._keep(url, record, article, _validators(download))
 
     def entry(self, feed_url: str, feed: Feed, entry: FeedEntry) -> _Outcome:
         """Fetch a feed entry's page, falling back to the text the feed carries."""
         record = self.state.get(entry.link)
-        if record.get("hash") and record.get("entry") == entry.fingerprint:
-            return _Outcome(unchanged=1)
+        trusted = self._trusted(record)
+        if trusted and record.get("entry") == entry.fingerprint:
+            return _Outcome(unchanged=[record["id"]])
         article, validators, failure = None, {}, ""
         try:
-            download = self.downloader.get(entry.link, _conditional_headers(record), _is_page)
+            download = self.downloader.get(entry.link, _conditional_headers(record) if trusted else {}, _is_page)
         except DownloadError as exc:
             failure = str(exc)
         else:
-            if download.status == 304 and record.get("hash"):
+            if download.status == 304 and trusted:
                 self.state.put(entry.link, dict(record, entry=entry.fingerprint))
-                return _Outcome(unchanged=1)
+                return _Outcome(unchanged=[record["id"]])
             validators = _validators(download)
-            article = extract_article(download, feed_url, self.settings.min_text_chars)
-            failure = "" if article else "no article text found"
+            article = None if download.status == 304 else extract_article(download, feed_url, self.settings.min_text_chars)
+            failure = _UNASKED_304 if download.status == 304 else "" if article else "no article text found"
         if article is None and entry.text:
             article = Article(id=entry.link, title=entry.title or entry.link, text=entry.text, url=entry.link,
                               source=feed.title or (urlsplit(entry.link).hostname or ""),
@@ -334,9 +452,10 @@ class _Run:
         return self._keep(entry.link, record, article, dict(validators, entry=entry.fingerprint))
 
     def _keep(self, url: str, old: dict[str, Any], article: Article, record: dict[str, Any]) -> _Outcome:
-        self.state.put(url, dict(record, hash=article.content_hash))
-        if old.get("hash") == article.content_hash:
-            return _Outcome(unchanged=1)
+        self.state.put(url, dict(record, hash=article.content_hash, id=article.id))
+        indexed = old.get("hash") if self.known is None else self.known.get(article.id)
+        if indexed == article.content_hash:
+            return _Outcome(unchanged=[article.id])
         return _Outcome(articles=[article])
 
 

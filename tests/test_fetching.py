@@ -431,7 +431,7 @@ def test_unchanged_feed_is_not_downloaded_again(server: LocalServer, tmp_path: P
     assert (second.articles, second.unchanged, second.problems, second.requests) == ([], 2, [], 1)
     assert [path for path, _ in server.hits] == ["/rss"]
     assert server.hits[0][1]["if-none-match"] == '"v1"'
-    assert json.loads(state.read_text())["version"] == 1
+    assert json.loads(state.read_text())["version"] == 2
     assert [p.name for p in state.parent.iterdir()] == ["fetch.json"]  # no temp files left behind
 
 
