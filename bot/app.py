@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from index.collect import Collector
 from index.engine import Engine
 from index.errors import ArticleIndexError
 
@@ -26,11 +27,13 @@ from .building import IndexBuilder
 from .errors import BuildBusyError, BuildCancelledError
 from .questions import AddressedToBot
 from .ratelimit import QuestionLimiter
+from .refresh import scheduled_refresh
 from .settings import BotSettings
 from .state import BotState, bot_state
 
 _LOG = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0  # how long a stopping bot waits for a running build to cancel itself
+REFRESH_JOB = "refresh-sources"
 
 
 class MessageFloodLimiter(AIORateLimiter):
@@ -50,8 +53,10 @@ def build_application(
     *,
     flood_limiter: BaseRateLimiter | None = None,
     clock: Callable[[], float] = time.monotonic,
+    collector: Collector | None = None,
 ) -> Application:
-    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to MessageFloodLimiter."""
+    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to MessageFloodLimiter;
+    ``collector`` (how sources are loaded and fetched) to one over the index directory with ``settings.fetch``."""
     application = (
         Application.builder()
         .token(settings.token)
@@ -67,7 +72,7 @@ def build_application(
         settings=settings,
         engine=engine,
         limiter=QuestionLimiter(settings.rate_limit_per_user, settings.rate_limit_per_chat, clock=clock),
-        builder=IndexBuilder(engine, settings.articles),
+        builder=IndexBuilder(engine, settings.articles, collector or Collector(settings.index.index_dir, settings.fetch)),
     )
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
@@ -77,6 +82,8 @@ def build_application(
         "ask": handlers.ask,
         "sources": handlers.sources,
         "stats": handlers.stats,
+        "latest": handlers.latest,
+        "add": handlers.add_article,
         "reindex": handlers.reindex,
     }
     for name, callback in commands.items():
@@ -87,13 +94,17 @@ def build_application(
     application.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.help_command))
     application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
     application.add_error_handler(handlers.on_error)
+    if settings.refresh_interval > 0:
+        interval = settings.refresh_interval
+        application.job_queue.run_repeating(scheduled_refresh, interval=interval, first=interval, name=REFRESH_JOB)
     return application
 
 
 async def _post_init(application: Application) -> None:
     """Publish the command list, and prepare the index once the bot is serving."""
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in messages.COMMANDS])
     state = bot_state(application)
+    listed = messages.commands(state.settings.add_allowed == "everyone")
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in listed])
     state.keep(asyncio.get_running_loop().create_task(_prepare_when_serving(application), name="prepare-index"))
 
 

@@ -1,8 +1,9 @@
-"""One index build at a time, in a worker thread, with progress and cancellation.
+"""One index job at a time (a rebuild, a refresh or an /add), in a worker thread, with progress
+and cancellation.
 
 The engine's builds are atomic (a new index is written beside the old one and swapped in
-when complete), so questions keep being answered from the old index while a build runs,
-and a cancelled or failed build leaves the old index serving.
+when complete), so questions keep being answered from the old index while a job runs,
+and a cancelled or failed job leaves the old index serving.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
+from index.collect import Added, Collector
 from index.engine import Engine
 from index.reports import BuildReport
 
@@ -19,56 +21,89 @@ from .errors import BuildBusyError, BuildCancelledError
 
 _LOG = logging.getLogger(__name__)
 BUILD_THREAD_NAME = "index-build"
+T = TypeVar("T")
+
+_BUSY = {
+    "rebuild": "A rebuild of the index is already running; its result will be reported when it ends.",
+    "refresh": "A refresh of the index from its sources is running; try again in a minute, when it has ended.",
+    "add": "An article is being added to the index; try again in a moment, when it has been.",
+}
 
 
 class IndexBuilder:
-    """Runs ``engine.build(sources)`` off the event loop, one build at a time."""
+    """Runs rebuilds (``start``), refreshes (``refresh``) and single URLs (``add``) of the engine's
+    index off the event loop, one at a time, from ``sources`` and the URLs added before."""
 
-    def __init__(self, engine: Engine, sources: Sequence[str]) -> None:
+    def __init__(self, engine: Engine, sources: Sequence[str], collector: Collector) -> None:
         self.engine = engine
         self.sources = tuple(sources)
+        self.collector = collector
+        self.kind = ""  # "rebuild", "refresh" or "add": the running (or last) job
         self.progress: tuple[str, int, int] | None = None  # the last (stage, done, total) reported
-        self._task: asyncio.Task[BuildReport] | None = None
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task | None = None
+        self._cancel = threading.Event()  # set once, when the bot shuts down
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def sources_files(self) -> tuple[str, ...]:
+        """The file of URLs added with /add, once there is one: refreshes and rebuilds keep them."""
+        added = self.collector.added_file
+        return (str(added),) if added.is_file() else ()
+
     def start(self) -> "asyncio.Task[BuildReport]":
-        """Start a build; raises BuildBusyError while another one runs."""
+        """Start a full rebuild; raises BuildBusyError while another job runs."""
+        return self._launch("rebuild", lambda: self.collector.update(
+            self.engine, self.sources, full=True, sources_files=self.sources_files, progress=self._on_progress))
+
+    def refresh(self) -> "asyncio.Task[BuildReport]":
+        """Start a refresh (new and changed articles only); raises BuildBusyError while another job runs."""
+        return self._launch("refresh", lambda: self.collector.update(
+            self.engine, self.sources, full=False, sources_files=self.sources_files, progress=self._on_progress))
+
+    async def add(self, url: str) -> Added:
+        """Fetch and index one URL, after the running job (if any) has ended."""
+        while self.running:
+            await asyncio.wait({self._task})
+        return await self._launch("add", lambda: self.collector.add_url(self.engine, url, progress=self._on_progress))
+
+    def _launch(self, kind: str, work: Callable[[], T]) -> "asyncio.Task[T]":
+        if self._cancel.is_set():
+            raise BuildCancelledError(f"The {kind} was not started because the bot is shutting down.")
         if self.running:
-            raise BuildBusyError("A rebuild of the index is already running; its result will be reported when it ends.")
-        self.progress = None
-        self._cancel.clear()
-        self._task = asyncio.get_running_loop().create_task(self._build(), name=BUILD_THREAD_NAME)
+            raise BuildBusyError(_BUSY[self.kind])
+        self.kind, self.progress = kind, None
+        self._task = asyncio.get_running_loop().create_task(self._run(work), name=f"{BUILD_THREAD_NAME}-{kind}")
         return self._task
 
-    async def _build(self) -> BuildReport:
+    async def _run(self, work: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[BuildReport] = loop.create_future()
+        done: asyncio.Future[T] = loop.create_future()
 
-        def work() -> None:
+        def run() -> None:
             try:
-                report = self.engine.build(self.sources, progress=self._on_progress)
+                result = work()
             except BaseException as exc:  # handed to the awaiting coroutine, which re-raises it
                 _settle(loop, done, exception=exc)
             else:
-                _settle(loop, done, result=report)
+                _settle(loop, done, result=result)
 
-        # A daemon thread, so that a build the bot abandons at shutdown never holds the process open.
-        self._thread = threading.Thread(target=work, name=BUILD_THREAD_NAME, daemon=True)
-        self._thread.start()
+        # A daemon thread, so that a job the bot abandons at shutdown never holds the process open.
+        threading.Thread(target=run, name=BUILD_THREAD_NAME, daemon=True).start()
         return await done
 
     def _on_progress(self, stage: str, done: int, total: int) -> None:
         if self._cancel.is_set():
-            raise BuildCancelledError("The rebuild was cancelled because the bot is shutting down; the old index is unchanged.")
+            raise BuildCancelledError(
+                f"The {self.kind} was cancelled because the bot is shutting down; the old index is unchanged."
+            )
         self.progress = (stage, done, total)
 
     async def cancel(self, timeout: float = 10.0) -> None:
-        """Ask a running build to stop at its next progress report, and wait up to ``timeout`` seconds."""
+        """Ask a running job to stop at its next progress report (and refuse new ones), and wait up to
+        ``timeout`` seconds."""
         self._cancel.set()
         if self.running:
             await asyncio.wait({self._task}, timeout=timeout)
@@ -87,5 +122,5 @@ def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: obj
 
     try:
         loop.call_soon_threadsafe(settle)
-    except RuntimeError:  # the loop was closed: the bot stopped and nobody awaits this build any more
-        _LOG.info("An index build ended after the bot stopped; its result was not reported.")
+    except RuntimeError:  # the loop was closed: the bot stopped and nobody awaits this job any more
+        _LOG.info("An index job ended after the bot stopped; its result was not reported.")

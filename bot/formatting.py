@@ -11,6 +11,7 @@ import html
 import unicodedata
 
 from index.answers import Answer, Citation
+from index.documents import Article
 from index.render import NOT_FOUND, answer_as_text
 
 from .splitting import TELEGRAM_MAX_LENGTH, split_message, telegram_length, utf16_length
@@ -20,6 +21,7 @@ __all__ = [
     "TELEGRAM_MAX_LENGTH",
     "answer_as_text",
     "answer_html",
+    "article_line_html",
     "isolate",
     "passages_html",
     "split_message",
@@ -72,6 +74,15 @@ def _source_line_html(citation: Citation) -> str:
         title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
     details = ", ".join(_html(part) for part in (citation.source, _date(citation.published)) if part)
     return f"[{citation.number}] {title}" + (f" — {details}" if details else "")
+
+
+def article_line_html(article: Article) -> str:
+    """One article on one line, as sources are shown: the title linking to it, the outlet and the date."""
+    title = _html(article.title or article.id)
+    if _is_link(article.url):
+        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    details = ", ".join(_html(part) for part in (article.source, _date(article.published) or "no date") if part)
+    return f"{title} — {details}"
 
 
 def _sentences_html(answer: Answer) -> str:

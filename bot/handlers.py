@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from index.answers import Answer
+from index.catalog import newest_articles
 from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
 from index.reports import IndexStats
 
@@ -24,6 +25,7 @@ from .chat_action import typing
 from .errors import BuildBusyError
 from .formatting import answer_html, passages_html, split_message
 from .questions import command_argument, question_in
+from .refresh import report_add
 from .reindex import report_build
 from .state import bot_state, recall_answer, remember_answer
 
@@ -118,7 +120,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask, and the commands."""
-    await _reply(update.effective_message, messages.help_text(context.bot.username))
+    settings = bot_state(context).settings
+    await _reply(update.effective_message, messages.help_text(context.bot.username, settings.add_allowed == "everyone"))
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -180,6 +183,30 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state.keep(asyncio.create_task(
         report_build(build, state.builder, status, text, state.settings.progress_interval, context.application)
     ))
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/latest: the newest articles in the index, with outlet, date and link."""
+    index_dir = Path(bot_state(context).settings.index.index_dir)
+    found = await asyncio.to_thread(newest_articles, index_dir, messages.LATEST_SHOWN)
+    await _reply_parts(update.effective_message, messages.latest_html(found), quote=False)
+
+
+async def add_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/add URL (admins, or everyone if ADD_ALLOWED=everyone): fetch and index one article, then say what it was."""
+    state, message = bot_state(context), update.effective_message
+    if not state.settings.may_add(update.effective_user.id if update.effective_user else None):
+        await _reply(message, messages.NOT_ADMIN_ADD)
+        return
+    words = command_argument(message).split()
+    if not words:
+        await _reply(message, messages.ADD_USAGE)
+        return
+    url = words[0]
+    waiting_for = state.builder.kind if state.builder.running else ""
+    status = await _reply(message, messages.adding(url, waiting_for), quote=_in_group(message))
+    # Not awaited here: the handler returns at once, so the application's shutdown never waits for a fetch.
+    state.keep(asyncio.create_task(report_add(state.builder, url, status, context.application)))
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

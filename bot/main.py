@@ -59,15 +59,19 @@ async def _check_telegram(settings: BotSettings) -> None:
 
 
 def _run_bot(settings: BotSettings, engine: Engine) -> int:
+    from index.collect import Collector
+
     from .app import build_application
     from .terminal import ProgressPrinter
 
     asyncio.run(_check_telegram(settings))
+    collector = Collector(settings.index.index_dir, settings.fetch)
     if settings.mode == "polling" and not engine.has_index():
         _LOG.info("No index in %s yet; building it from %s first.", settings.index.index_dir, ", ".join(settings.articles))
-        _LOG.info("Built the index: %s", engine.build(settings.articles, progress=ProgressPrinter(sys.stderr)).summary())
+        report = collector.update(engine, settings.articles, full=True, progress=ProgressPrinter(sys.stderr))
+        _LOG.info("Built the index: %s", report.summary())
     # In webhook mode the index is built (if missing) and the model loaded after the port is bound.
-    serve(build_application(settings, engine), settings)
+    serve(build_application(settings, engine, collector=collector), settings)
     return 0
 
 
@@ -75,7 +79,7 @@ def _run(settings: BotSettings, engine: Engine) -> int:
     if settings.mode == "terminal":
         from .terminal import run_terminal_chat
 
-        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr)
+        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr, fetch=settings.fetch)
     return _run_bot(settings, engine)
 
 

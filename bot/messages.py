@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 
+from index.collect import Added
+from index.documents import Article
 from index.reports import BuildReport, IndexStats
 
-from .formatting import isolate
+from .formatting import article_line_html, isolate
 
 EXAMPLE_QUESTION = "who met Haftar?"
 APOLOGY = "Sorry, something went wrong while answering; please try again later."
@@ -19,14 +21,24 @@ NO_ANSWER_YET = "There is no answer in this chat yet; ask a question first, then
 ANSWER_FORGOTTEN = "I no longer have that answer; please ask again."
 SOURCES_BUTTON = "Show full passages"
 
-COMMANDS = (
-    ("ask", "Ask a question about the articles"),
-    ("sources", "Full passages behind the last answer"),
-    ("stats", "What the index holds and when it was built"),
-    ("help", "How to ask, and the commands"),
-    ("start", "What I know and how to ask"),
-    ("reindex", "Rebuild the index from the articles (admins only)"),
-)
+NOT_ADMIN_ADD = "Sorry, only the bot's admins can add articles."
+ADD_USAGE = "Send /add followed by the article's link, e.g. /add https://www.example.com/news/story"
+NO_LATEST = "I have no articles indexed yet."
+LATEST_SHOWN = 10  # articles /latest lists
+
+
+def commands(everyone_may_add: bool = False) -> tuple[tuple[str, str], ...]:
+    """The commands, as /help lists them and Telegram's command menu shows them."""
+    return (
+        ("ask", "Ask a question about the articles"),
+        ("sources", "Full passages behind the last answer"),
+        ("latest", "The newest articles I know"),
+        ("stats", "What the index holds and when it was built"),
+        ("help", "How to ask, and the commands"),
+        ("start", "What I know and how to ask"),
+        ("add", "Add an article by its link" + ("" if everyone_may_add else " (admins only)")),
+        ("reindex", "Rebuild the index from the articles (admins only)"),
+    )
 
 
 def _h(text: str) -> str:
@@ -64,9 +76,9 @@ def greeting(stats: IndexStats | None, username: str) -> str:
     return f"Hello! {knows}\n\n{how_to_ask(username)}\n\n/help lists my commands."
 
 
-def help_text(username: str) -> str:
-    commands = "\n".join(f"/{name} — {description}" for name, description in COMMANDS)
-    return f"{how_to_ask(username)}\n\n{commands}"
+def help_text(username: str, everyone_may_add: bool = False) -> str:
+    listed = "\n".join(f"/{name} — {description}" for name, description in commands(everyone_may_add))
+    return f"{how_to_ask(username)}\n\n{listed}"
 
 
 def _size(size_bytes: int) -> str:
@@ -119,3 +131,44 @@ def rebuild_done(report: BuildReport) -> str:
 
 def rebuild_failed(reason: str) -> str:
     return f"The rebuild failed: {_h(reason)} I keep answering from the previous index."
+
+
+def latest_html(articles: list[Article]) -> str:
+    """The /latest text: the newest articles, newest first."""
+    if not articles:
+        return NO_LATEST
+    lines = [f"{number}. {article_line_html(article)}" for number, article in enumerate(articles, start=1)]
+    return "<b>Newest articles</b>\n" + "\n".join(lines)
+
+
+def adding(url: str, waiting_for: str = "") -> str:
+    """The /add status while it works; ``waiting_for`` names the index job it waits for, if any."""
+    after = f" once the running {_h(waiting_for)} of the index has ended" if waiting_for else ""
+    return f"Fetching {_h(url)}{after} …"
+
+
+def added_html(url: str, added: Added) -> str:
+    """The result of /add: the article indexed (title, outlet, date), or the one-line reason it was not."""
+    new, unchanged = added.new, added.unchanged
+    if not new and not unchanged:
+        if not added.problems:
+            return f"I could not add {_h(url)}: I found no article there."
+        return f"I could not add {_h(url)}: {_h(added.problems[0].reason)}"
+    report = added.report
+    if len(new) + len(unchanged) == 1:
+        if unchanged:
+            return f"Already in the index, unchanged: {article_line_html(unchanged[0])}"
+        verb = "Updated in the index" if report is not None and report.changed else "Added to the index"
+        return f"{verb}: {article_line_html(new[0])}"
+    lines = [f"Added {len(new)} article{'s' if len(new) != 1 else ''} from that feed"
+             + (f" ({len(unchanged)} already in the index)" if unchanged else "") + ":"]
+    lines += [f"• {article_line_html(article)}" for article in new[:5]]
+    if len(new) > 5:
+        lines.append(f"• and {len(new) - 5} more")
+    if added.problems:
+        lines.append(f"{len(added.problems)} could not be added, e.g. {_h(str(added.problems[0]))}")
+    return "\n".join(lines)
+
+
+def add_failed(url: str, reason: str) -> str:
+    return f"I could not add {_h(url)}: {_h(reason)}"

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from index.collect import is_sources_file
 from index.errors import SettingsError
+from index.fetching import FetchSettings
 from index.settings import IndexSettings
 
 from .errors import BotSettingsError
@@ -22,6 +24,7 @@ DEFAULT_ARTICLES = ("examples/articles",)
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_ADD_ALLOWED = ("admins", "everyone")
 
 
 def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> dict[str, str]:
@@ -83,6 +86,24 @@ def _http_url(env: Mapping[str, str], name: str, default: str = "") -> str:
     return value
 
 
+def _articles(env: Mapping[str, str]) -> tuple[str, ...]:
+    articles = tuple(filter(None, (part.strip() for part in _text(env, "ARTICLES").split(","))))
+    for source in articles:
+        if is_sources_file(source) and not Path(source).expanduser().is_file():
+            raise BotSettingsError(
+                f"ARTICLES names the sources file {source}, which does not exist; create it (one file, folder, "
+                "article URL or feed URL a line) or fix the path."
+            )
+    return articles or DEFAULT_ARTICLES
+
+
+def _add_allowed(env: Mapping[str, str]) -> str:
+    value = _text(env, "ADD_ALLOWED", "admins").lower()
+    if value not in _ADD_ALLOWED:
+        raise BotSettingsError(f"ADD_ALLOWED must be admins or everyone, not {value!r}.")
+    return value
+
+
 def _log_level(env: Mapping[str, str]) -> str:
     value = _text(env, "LOG_LEVEL", "INFO").upper()
     if value not in _LOG_LEVELS:
@@ -107,6 +128,9 @@ class BotSettings:
     rate_limit_per_user: int = 6  # questions a minute, 0 for no limit
     rate_limit_per_chat: int = 20  # questions a minute, 0 for no limit
     progress_interval: float = 3.0  # seconds between progress edits of a /reindex message
+    fetch: FetchSettings = field(default_factory=FetchSettings)  # how article and feed URLs are fetched
+    refresh_interval: float = 0.0  # seconds between scheduled refreshes of the sources, 0 for none
+    add_allowed: str = "admins"  # who may /add a URL: "admins" or "everyone"
 
     @property
     def mode(self) -> str:
@@ -114,6 +138,10 @@ class BotSettings:
         if not self.token:
             return "terminal"
         return "webhook" if self.webhook_url else "polling"
+
+    def may_add(self, user_id: int | None) -> bool:
+        """Whether a user may /add articles."""
+        return self.add_allowed == "everyone" or (user_id is not None and user_id in self.admin_ids)
 
     @property
     def api_base_file_url(self) -> str:
@@ -154,14 +182,14 @@ class BotSettings:
             )
         try:
             index = IndexSettings.from_env(env)
+            fetch = FetchSettings.from_env(env)
         except SettingsError as exc:
             raise BotSettingsError(str(exc)) from exc
-        articles = tuple(filter(None, (part.strip() for part in _text(env, "ARTICLES").split(","))))
         return cls(
             token=token,
             admin_ids=_admin_ids(env),
             index=index,
-            articles=articles or DEFAULT_ARTICLES,
+            articles=_articles(env),
             api_base_url=_http_url(env, "TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL),
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
@@ -170,4 +198,7 @@ class BotSettings:
             operator_chat_id=_chat_id(env, "OPERATOR_CHAT_ID"),
             rate_limit_per_user=_whole_number(env, "RATE_LIMIT_PER_USER", cls.rate_limit_per_user, 0, 10_000),
             rate_limit_per_chat=_whole_number(env, "RATE_LIMIT_PER_CHAT", cls.rate_limit_per_chat, 0, 10_000),
+            fetch=fetch,
+            refresh_interval=60.0 * _whole_number(env, "REFRESH_MINUTES", 0, 0, 7 * 24 * 60),
+            add_allowed=_add_allowed(env),
         )

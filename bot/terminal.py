@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from typing import Iterator, Sequence, TextIO
 
+from index.collect import Collector
 from index.engine import Engine
 from index.errors import QuestionError
+from index.fetching import FetchSettings
 
 from .formatting import answer_as_text
 
@@ -48,11 +50,16 @@ def _questions(stdin: TextIO, stderr: TextIO, interactive: bool) -> Iterator[str
             yield line.strip()
 
 
-def run_terminal_chat(engine: Engine, sources: Sequence[str], stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    """Build the index from ``sources`` if there is none, then answer questions until input ends."""
+def run_terminal_chat(engine: Engine, sources: Sequence[str], stdin: TextIO, stdout: TextIO, stderr: TextIO,
+                      fetch: FetchSettings | None = None) -> int:
+    """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with ``fetch``)
+    if there is none, then answer questions until input ends."""
     if not engine.has_index():
         print(f"No index yet; building one from {', '.join(sources)}…", file=stderr, flush=True)
-        report = engine.build(sources, progress=ProgressPrinter(stderr))
+        collector = Collector(engine.index_dir, fetch or FetchSettings())
+        report = collector.update(engine, sources, full=True, progress=ProgressPrinter(stderr))
+        for problem in report.problems:
+            print(str(problem), file=stderr, flush=True)
         print(report.summary(), file=stderr, flush=True)
     interactive = stdin.isatty()
     if interactive:

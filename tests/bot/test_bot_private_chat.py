@@ -65,9 +65,10 @@ def test_start_says_what_the_bot_knows_and_how_to_ask(fake, engine, start_bot):
 def test_help_lists_the_commands_and_they_are_published_at_start(fake, engine, start_bot):
     start_bot(engine)
     text = ask(fake, "/help", 1)
-    for command in ("/ask", "/sources", "/stats", "/reindex", "/start", "/help"):
+    for command in ("/ask", "/sources", "/latest", "/stats", "/add", "/reindex", "/start", "/help"):
         assert command in text
-    assert [c["command"] for c in fake.commands] == ["ask", "sources", "stats", "help", "start", "reindex"]
+    assert "Add an article by its link (admins only)" in text
+    assert [c["command"] for c in fake.commands] == ["ask", "sources", "latest", "stats", "help", "start", "add", "reindex"]
 
 
 def test_stats_show_index_size_and_build_time(fake, engine, start_bot):
