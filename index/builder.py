@@ -14,6 +14,7 @@ import numpy as np
 
 from . import layout
 from .chunking import chunk_article
+from .duplicates import DuplicateFinder, signature
 from .documents import Article, Chunk, LoadProblem
 from .embedders import Embedder
 from .errors import BuildError, IndexMismatchError
@@ -129,6 +130,7 @@ def _write_generation(
         fresh_vectors = _embed(passages, embedder, progress)
         report.embedded_chunks = len(passages)
 
+        stories, signatures = _stories(final, fresh_chunks, old_store)
         store = ArticleStore.create(staging / layout.STORE)
         rows_total = sum(
             len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(old_store.chunks_of(a.id)) for a in final
@@ -145,7 +147,9 @@ def _write_generation(
                 pairs = old_store.chunks_of(article.id)
                 chunks = [chunk for _, chunk in pairs]
                 vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
-            store.add_article(article, [(row + i, chunk) for i, chunk in enumerate(chunks)])
+            store.add_article(
+                article, [(row + i, chunk) for i, chunk in enumerate(chunks)], stories[article.id], signatures[article.id]
+            )
             keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
             row += len(chunks)
         store.commit()
@@ -164,6 +168,20 @@ def _write_generation(
     _write_manifest(staging, embedder, settings, report, keywords)
     if progress:
         progress("indexing", 1, 1)
+
+
+def _stories(
+    final: list[Article], fresh: dict[str, list[Chunk]], old_store: ArticleStore | None
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Group republished copies of one story: (story id by article id, signature by article id)."""
+    kept = old_store.signatures() if old_store else {}
+    signatures = {
+        article.id: kept[article.id] if article.id in kept and article.id not in fresh else signature(article.text).tobytes()
+        for article in final
+    }
+    finder = DuplicateFinder()
+    stories = finder.add_all((article.id, np.frombuffer(signatures[article.id], dtype=np.uint64)) for article in final)
+    return stories, signatures
 
 
 def _plan(

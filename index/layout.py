@@ -30,7 +30,7 @@ MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 VECTORS = "vectors.faiss"
 EMBEDDINGS = "embeddings.npy"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: articles carry their story (near-duplicate group)
 
 
 def utc_now() -> str:

@@ -18,8 +18,11 @@ CREATE TABLE articles (
     published TEXT NOT NULL,
     author TEXT NOT NULL,
     origin TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    content_hash TEXT NOT NULL,
+    story_id TEXT NOT NULL,           -- the first indexed article of the same (wire) story; itself if unique
+    signature BLOB NOT NULL           -- MinHash signature of the text, for finding later copies
 );
+CREATE INDEX articles_by_story ON articles(story_id);
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,           -- the chunk's row in the vector index
     article_id TEXT NOT NULL REFERENCES articles(id),
@@ -63,12 +66,14 @@ class ArticleStore:
         self.close()
 
     # writing
-    def add_article(self, article: Article, chunks: Iterable[tuple[int, Chunk]]) -> None:
-        """Store an article and its chunks, each with its vector row id."""
+    def add_article(
+        self, article: Article, chunks: Iterable[tuple[int, Chunk]], story_id: str, signature: bytes
+    ) -> None:
+        """Store an article, its story and its chunks, each chunk with its vector row id."""
         self._db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash) VALUES (?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash, story_id, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.text, article.source, article.url, article.published,
-             article.author, article.origin, article.content_hash),
+             article.author, article.origin, article.content_hash, story_id, signature),
         )
         self._db.executemany(
             "INSERT INTO chunks (id, article_id, ordinal, start, end) VALUES (?,?,?,?,?)",
@@ -81,6 +86,33 @@ class ArticleStore:
     # reading
     def content_hashes(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT id, content_hash FROM articles"))
+
+    def signatures(self) -> dict[str, bytes]:
+        """Each article's MinHash signature, by article id."""
+        return dict(self._db.execute("SELECT id, signature FROM articles"))
+
+    def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
+        """For each given article, the other articles of its story (republished copies), oldest first."""
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT a.id, {', '.join('b.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} FROM articles a "
+            f"JOIN articles b ON b.story_id = a.story_id AND b.id != a.id WHERE a.id IN ({marks}) ORDER BY b.rowid",
+            ids,
+        )
+        copies: dict[str, list[Article]] = {article_id: [] for article_id in ids}
+        for row in rows:
+            copies[row[0]].append(_article(row[1:]))
+        return copies
+
+    def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(article_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self._db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({marks})", ids))
 
     def article(self, article_id: str) -> Article | None:
         row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()

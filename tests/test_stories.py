@@ -1,0 +1,33 @@
+"""Republished wire stories are grouped at indexing time; different stories stay apart."""
+
+from index import Article, layout
+from index.store import ArticleStore
+from tests.test_duplicates import ENGLISH, REPUBLISHED, SAME_EVENT_OTHER_STORY, WIRE
+
+
+def _stories(engine) -> dict[str, str]:
+    store = ArticleStore(layout.current_generation(engine.index_dir) / layout.STORE)
+    try:
+        return store.story_of(article.id for article in store.articles())
+    finally:
+        store.close()
+
+
+def test_copies_share_a_story_and_other_stories_do_not(hashing_engine):
+    engine = hashing_engine()
+    engine.add_articles([
+        Article("wire", "اشتباكات جنوب طرابلس", WIRE, source="Reuters", published="2019-11-14"),
+        Article("other", "ليلة دامية في طرابلس", SAME_EVENT_OTHER_STORY, source="BBC", published="2019-11-14"),
+        Article("english", "Clashes south of Tripoli", ENGLISH, source="AP", published="2019-11-14"),
+    ])
+    engine.add_articles([Article("copy", "طرابلس: القوات تتقدم", REPUBLISHED, source="Sky News", published="2019-11-15")])
+    assert _stories(engine) == {"wire": "wire", "other": "other", "english": "english", "copy": "wire"}
+
+
+def test_story_survives_incremental_updates_and_removal_of_others(hashing_engine):
+    engine = hashing_engine()
+    engine.add_articles([Article("wire", "t", WIRE, source="Reuters"), Article("copy", "t2", REPUBLISHED, source="Sky")])
+    engine.add_articles([Article("english", "t3", ENGLISH, source="AP")])
+    assert _stories(engine)["copy"] == "wire"
+    engine.remove(["wire"])
+    assert _stories(engine) == {"copy": "copy", "english": "english"}
