@@ -17,7 +17,7 @@ from .settings import IndexSettings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m index", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m index", description="Build, update and query an article index.")
     parser.add_argument("--index-dir", type=Path, help="the index directory (default: INDEX_DIR or var/index)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
