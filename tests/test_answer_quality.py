@@ -95,10 +95,3 @@ def test_who_is_david_mack(example_engine):
 @pytest.mark.model
 def test_unrelated_question_over_the_example_gets_no_answer(example_engine):
     assert not example_engine.ask("How many points did the Panthers defense surrender in the Super Bowl?").found
-
-
-@pytest.mark.model
-def test_english_caption_and_arabic_body_both_searchable(example_engine):
-    hits = example_engine.search("who met Haftar?", k=3)
-    assert any(all(name in hit.text for name in DELEGATION) for hit in hits)
-
