@@ -26,6 +26,7 @@ from .vectors import build_faiss_index, save_faiss_index
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
+VECTOR_COMPATIBLE_FORMATS = (1, 2)  # generations whose chunks and vectors a new build may reuse
 TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
 EMBED_BATCH = 256  # passages per progress step
 
@@ -96,7 +97,7 @@ def _reusable(previous: Path | None, embedder: Embedder, settings: IndexSettings
     manifest = layout.read_manifest(previous)
     same_model = manifest.get("model", {}).get("fingerprint") == embedder.fingerprint
     same_chunks = manifest.get("chunking") == chunking_settings(settings)
-    if same_model and same_chunks and manifest.get("format") == layout.FORMAT_VERSION:
+    if same_model and same_chunks and manifest.get("format") in VECTOR_COMPATIBLE_FORMATS:
         return True
     if changes.keep_others:  # an incremental change cannot mix two models or two chunkings
         check_model(manifest, embedder, index_dir)
@@ -174,7 +175,7 @@ def _stories(
     final: list[Article], fresh: dict[str, list[Chunk]], old_store: ArticleStore | None
 ) -> tuple[dict[str, str], dict[str, bytes]]:
     """Group republished copies of one story: (story id by article id, signature by article id)."""
-    kept = old_store.signatures() if old_store else {}
+    kept = old_store.signatures() if old_store and old_store.has_signatures() else {}
     signatures = {
         article.id: kept[article.id] if article.id in kept and article.id not in fresh else signature(article.text).tobytes()
         for article in final

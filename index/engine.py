@@ -20,7 +20,7 @@ from .answers import Answer, SearchHit
 from .builder import Changes, apply_changes, check_model
 from .documents import Article
 from .embedders import Embedder
-from .errors import QuestionError
+from .errors import IndexMismatchError, QuestionError
 from .reports import BuildReport, IndexStats
 from .retrieval import OpenIndex
 from .settings import IndexSettings
@@ -65,8 +65,14 @@ class Engine:
             return opened
         with self._open_lock:
             if self._open is None or self._open.generation != generation:
+                manifest = layout.read_manifest(generation)
+                check_model(manifest, self.embedder, self.index_dir)
+                if not index_format_is_current(manifest):
+                    raise IndexMismatchError(
+                        f"The index in {self.index_dir} was written by an older version of this program; rebuild it "
+                        "with `python -m index build ARTICLES...` (unchanged articles keep their vectors)."
+                    )
                 fresh = OpenIndex(generation)
-                check_model(fresh.manifest, self.embedder, self.index_dir)
                 self._open = fresh  # the old one is left to the garbage collector: a reader may still use it
             return self._open
 

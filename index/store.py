@@ -87,6 +87,11 @@ class ArticleStore:
     def content_hashes(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT id, content_hash FROM articles"))
 
+    def has_signatures(self) -> bool:
+        """Whether this store records stories (index format 2 and later)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        return "signature" in columns
+
     def signatures(self) -> dict[str, bytes]:
         """Each article's MinHash signature, by article id."""
         return dict(self._db.execute("SELECT id, signature FROM articles"))

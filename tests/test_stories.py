@@ -31,3 +31,31 @@ def test_story_survives_incremental_updates_and_removal_of_others(hashing_engine
     assert _stories(engine)["copy"] == "wire"
     engine.remove(["wire"])
     assert _stories(engine) == {"copy": "copy", "english": "english"}
+
+
+def test_an_index_of_the_previous_format_is_refused_then_upgraded_without_reembedding(hashing_engine, news_folder):
+    import json
+    import sqlite3
+
+    import pytest
+
+    from index import HashingEmbedder, IndexMismatchError
+
+    embedder = HashingEmbedder()
+    engine = hashing_engine(embedder=embedder)
+    engine.build([news_folder])
+    generation = layout.current_generation(engine.index_dir)
+    manifest = json.loads((generation / layout.MANIFEST).read_text())
+    manifest["format"] = 1  # make it look like an index written before stories existed
+    (generation / layout.MANIFEST).write_text(json.dumps(manifest))
+    with sqlite3.connect(generation / layout.STORE) as db:
+        db.execute("DROP INDEX articles_by_story")
+        db.execute("ALTER TABLE articles DROP COLUMN signature")
+        db.execute("ALTER TABLE articles DROP COLUMN story_id")
+    old = hashing_engine(index_dir=engine.index_dir, embedder=embedder)
+    with pytest.raises(IndexMismatchError, match="older version.*keep their vectors"):
+        old.ask("olive oil")
+    embedded = embedder.texts_embedded
+    report = old.build([news_folder])
+    assert (report.unchanged, embedder.texts_embedded - embedded) == (3, 0)
+    assert old.ask("olive oil prices").found
