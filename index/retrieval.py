@@ -85,6 +85,11 @@ class OpenIndex:
         with self._lock:
             return self._store.article(article_id)
 
+    def stories(self, article_ids: list[str]) -> tuple[dict[str, str], dict[str, list[Article]]]:
+        """(story id of each article, the other copies of each article's story)."""
+        with self._lock:
+            return self._store.story_of(article_ids), self._store.story_copies(article_ids)
+
     def store_summary(self) -> tuple[int, int, dict[str, int], str]:
         with self._lock:
             articles, chunks = self._store.counts()
