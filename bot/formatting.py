@@ -12,7 +12,7 @@ import unicodedata
 
 from index.answers import Answer, Citation
 from index.documents import Article
-from index.render import NOT_FOUND, answer_as_text
+from index.render import NOT_FOUND, answer_as_text, answer_notes, source_details
 
 from .splitting import TELEGRAM_MAX_LENGTH, split_message, telegram_length, utf16_length
 
@@ -72,7 +72,7 @@ def _source_line_html(citation: Citation) -> str:
     title = _html(citation.title or citation.article_id)
     if _is_link(citation.url):
         title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
-    details = ", ".join(_html(part) for part in (citation.source, _date(citation.published)) if part)
+    details = ", ".join(_html(part) for part in source_details(citation))
     return f"[{citation.number}] {title}" + (f" — {details}" if details else "")
 
 
@@ -92,6 +92,9 @@ def _sentences_html(answer: Answer) -> str:
 def answer_html(answer: Answer) -> str:
     """The answer as Telegram HTML: the answer, then the numbered sources with their quotes."""
     lead = _sentences_html(answer) if answer.found else NOT_FOUND
+    notes = answer_notes(answer)
+    if notes:
+        lead += "\n<i>" + html.escape(" ".join(notes), quote=False) + "</i>"
     if not answer.citations:
         return lead
     sources = "\n\n".join(

@@ -50,6 +50,7 @@ class Citation:
     end: int
     passage: str  # the whole retrieved chunk around the quote, for "show sources"
     score: float
+    also_in: tuple[str, ...] = ()  # other outlets that published the same (wire) story
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class Answer:
     found: bool
     sentences: list[tuple[str, int]] = field(default_factory=list)  # (quoted text, citation number)
     citations: list[Citation] = field(default_factory=list)
+    as_of: str = ""  # the newest date among cited sources, when they are not all of one date
+    timeframe: str = ""  # the dates the question named, e.g. "2019-11-11 – 2019-11-17"
+    timeframe_matched: bool = True  # False: no article of that time was found; the answer is from all
 
     @property
     def text(self) -> str:

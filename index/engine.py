@@ -8,6 +8,7 @@ another process (the command line) is picked up at the next question.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from pathlib import Path
@@ -24,9 +25,12 @@ from .errors import IndexMismatchError, QuestionError
 from .reports import BuildReport, IndexStats
 from .retrieval import OpenIndex
 from .settings import IndexSettings
+from .stories import annotate, collapse_copies, restrict_to
+from .timeframes import question_timeframe
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
 SEARCH_DEPTH = 20  # chunks retrieved before the answer picks its sentences
+TIMEFRAME_DEPTH_FACTOR = 5  # a question naming a time searches deeper, then keeps what is of that time
 
 
 class Engine:
@@ -35,6 +39,7 @@ class Engine:
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
         """``embedder`` defaults to the model named by the settings, loaded on first use."""
         self.settings = settings
+        self.today: Callable[[], dt.date] = dt.date.today  # "last week" in questions is relative to this
         self.index_dir = Path(settings.index_dir)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -106,14 +111,21 @@ class Engine:
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
         slots = index.slots(question)
-        hits = index.hits(index.search(question, query_vector, max(k, SEARCH_DEPTH), slots))
+        timeframe = question_timeframe(question, self.today())
+        depth = max(k, SEARCH_DEPTH) * (TIMEFRAME_DEPTH_FACTOR if timeframe else 1)
+        hits = index.hits(index.search(question, query_vector, depth, slots))
+        story_of, copies = index.stories([hit.article_id for hit in hits])
+        hits = collapse_copies(hits, story_of)
+        matched = True
+        if timeframe:
+            hits, matched = restrict_to(hits, timeframe)
         hits = correct_language_gap(question, hits, self.embedder)
         hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
         hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
         known_words = [(slot.terms, slot.reference) for slot in slots if slot.terms]
         answer = compose_answer(question, query_vector, hits, self.embedder, None, known_words, self._sentences(),
                                 hybrid_scores)
-        return answer, hits[:k]
+        return annotate(answer, copies, timeframe, matched), hits[:k]
 
     def _sentences(self) -> SentenceVectors:
         if self._sentence_vectors is None:
