@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from index.collect import is_sources_file
+from index.settings import whole_number
 from index.errors import SettingsError
 from index.fetching import FetchSettings
 from index.settings import IndexSettings
@@ -43,16 +44,7 @@ def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = _text(env, name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BotSettingsError(f"{name} must be a whole number, not {raw!r}.") from None
-    if not low <= value <= high:
-        raise BotSettingsError(f"{name} must be between {low} and {high}, not {value}.")
-    return value
+    return whole_number(env, name, default, low, high, error=BotSettingsError)
 
 
 def _admin_ids(env: Mapping[str, str]) -> frozenset[int]:

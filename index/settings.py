@@ -17,16 +17,19 @@ def _default_cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "article-qa"
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def whole_number(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int, error: type[Exception] = SettingsError
+) -> int:
+    """The setting ``name`` as a whole number in [low, high]; ``error`` says what is wrong in one sentence."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+        raise error(f"{name} must be a whole number, not {raw!r}.") from None
     if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, not {value}.")
+        raise error(f"{name} must be between {low} and {high}, not {value}.")
     return value
 
 
@@ -46,14 +49,14 @@ class IndexSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "IndexSettings":
         env = os.environ if env is None else env
-        chunk_tokens = _int(env, "CHUNK_TOKENS", cls.chunk_tokens, 32, 480)
+        chunk_tokens = whole_number(env, "CHUNK_TOKENS", cls.chunk_tokens, 32, 480)
         return cls(
             index_dir=Path(env.get("INDEX_DIR", "").strip() or cls.index_dir),
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or BUNDLED_MODEL,
             model_cache_dir=Path(env.get("MODEL_CACHE_DIR", "").strip() or _default_cache_dir(env)),
             chunk_tokens=chunk_tokens,
-            chunk_overlap_tokens=_int(env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2),
+            chunk_overlap_tokens=whole_number(env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2),
             faiss_factory=env.get("FAISS_FACTORY", "").strip() or cls.faiss_factory,
-            batch_size=_int(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
-            max_question_chars=_int(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
+            batch_size=whole_number(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
+            max_question_chars=whole_number(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
         )

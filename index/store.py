@@ -40,6 +40,15 @@ def _article(row: tuple) -> Article:
     return Article(*row)
 
 
+def _columns(table: str) -> str:
+    """The article columns, qualified by a table alias: "a.id, a.title, …"."""
+    return ", ".join(f"{table}.{column.strip()}" for column in _ARTICLE_COLUMNS.split(","))
+
+
+def _placeholders(values: list) -> str:
+    return ",".join("?" * len(values))
+
+
 class ArticleStore:
     """Read and write one generation's ``store.sqlite``."""
 
@@ -99,12 +108,9 @@ class ArticleStore:
     def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
         """For each given article, the other articles of its story (republished copies), oldest first."""
         ids = list(dict.fromkeys(article_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
         rows = self._db.execute(
-            f"SELECT a.id, {', '.join('b.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} FROM articles a "
-            f"JOIN articles b ON b.story_id = a.story_id AND b.id != a.id WHERE a.id IN ({marks}) ORDER BY b.rowid",
+            f"SELECT a.id, {_columns('b')} FROM articles a JOIN articles b ON b.story_id = a.story_id AND b.id != a.id "
+            f"WHERE a.id IN ({_placeholders(ids)}) ORDER BY b.rowid",
             ids,
         )
         copies: dict[str, list[Article]] = {article_id: [] for article_id in ids}
@@ -114,10 +120,7 @@ class ArticleStore:
 
     def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         ids = list(dict.fromkeys(article_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return dict(self._db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({marks})", ids))
+        return dict(self._db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({_placeholders(ids)})", ids))
 
     def article(self, article_id: str) -> Article | None:
         row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -137,12 +140,9 @@ class ArticleStore:
 
     def chunks_by_rows(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
         """The chunks at the given vector rows, with their articles."""
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
         found = self._db.execute(
-            f"SELECT c.id, c.ordinal, c.start, c.end, {', '.join('a.' + c.strip() for c in _ARTICLE_COLUMNS.split(','))} "
-            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+            f"SELECT c.id, c.ordinal, c.start, c.end, {_columns('a')} "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({_placeholders(rows)})",
             [int(r) for r in rows],
         )
         result = {}
