@@ -20,8 +20,9 @@ from .answers import SearchHit
 from .chunking import split_sentences
 from .embedders import Embedder
 
-RERANK_DEPTH = 8  # chunks re-scored by their best sentence
+RERANK_DEPTH = 20  # chunks re-scored by their best sentence
 CHUNK_WEIGHT = 0.7  # the chunk's search score in the mix; the rest is its best sentence's cosine
+CROSS_SCRIPT_CHUNK_WEIGHT = 0.5  # the same for a chunk in another script than the question: its vector blurs more
 
 
 def correct_language_gap(question: str, hits: list[SearchHit], embedder: Embedder) -> list[SearchHit]:
@@ -65,7 +66,8 @@ def rerank_by_sentences(
             for i in range(len(chunk_spans))
         )
         at += len(chunk_spans)
-        rescored.append(replace(hit, score=CHUNK_WEIGHT * hit.score + (1 - CHUNK_WEIGHT) * best))
+        weight = CHUNK_WEIGHT if script_of(hit.text) == question_script else CROSS_SCRIPT_CHUNK_WEIGHT
+        rescored.append(replace(hit, score=weight * hit.score + (1 - weight) * best))
     rescored.sort(key=lambda hit: -hit.score)
     floor = rescored[-1].score
     return rescored + [replace(hit, score=min(hit.score, floor)) for hit in tail]
