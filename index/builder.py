@@ -133,9 +133,8 @@ def _write_generation(
 
         stories, signatures = _stories(final, fresh_chunks, old_store)
         store = ArticleStore.create(staging / layout.STORE)
-        rows_total = sum(
-            len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(old_store.chunks_of(a.id)) for a in final
-        )
+        kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if a.id not in fresh_chunks}
+        rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
         keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
         row = fresh_row = 0
@@ -145,7 +144,7 @@ def _write_generation(
                 vectors[row : row + len(chunks)] = fresh_vectors[fresh_row : fresh_row + len(chunks)]
                 fresh_row += len(chunks)
             else:
-                pairs = old_store.chunks_of(article.id)
+                pairs = kept_chunks[article.id]
                 chunks = [chunk for _, chunk in pairs]
                 vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
             store.add_article(
