@@ -137,28 +137,25 @@ class Engine:
 
         Unchanged articles keep their vectors when the model and chunking are the same."""
         loaded = _load(sources)
-        return self._apply(Changes(loaded.articles, loaded.problems, keep_others=False), progress)
+        return self.apply(Changes(loaded.articles, loaded.problems, keep_others=False), progress)
 
     def add(self, sources: Sequence[str], remove_missing: bool = False, progress: Progress | None = None) -> BuildReport:
         """Add new, replace changed, skip unchanged articles; with remove_missing, drop articles
         no longer in the sources. Atomic swap on success."""
         loaded = _load(sources)
-        return self._apply(Changes(loaded.articles, loaded.problems, keep_others=not remove_missing), progress)
+        return self.apply(Changes(loaded.articles, loaded.problems, keep_others=not remove_missing), progress)
 
     def add_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> BuildReport:
         """Like add, from Article records already in memory."""
-        return self._apply(Changes(list(articles)), progress)
+        return self.apply(Changes(list(articles)), progress)
 
     def remove(self, article_ids: Sequence[str]) -> BuildReport:
         """Remove articles by id. Atomic swap on success."""
         layout.require_generation(self.index_dir)
-        return self._apply(Changes([], remove_ids=list(article_ids)), None)
+        return self.apply(Changes([], remove_ids=list(article_ids)), None)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> BuildReport:
         """Apply a set of changes (articles in, articles out) as one atomic build."""
-        return self._apply(changes, progress)
-
-    def _apply(self, changes: Changes, progress: Progress | None) -> BuildReport:
         report = apply_changes(self.index_dir, self.embedder, self.settings, changes, progress)
         self._index()  # open the new generation now, not at the next question
         return report
