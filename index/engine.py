@@ -123,8 +123,8 @@ class Engine:
         hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
         hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
         known_words = [(slot.terms, slot.reference) for slot in slots if slot.terms]
-        answer = compose_answer(question, query_vector, hits, self.embedder, None, known_words, self._sentences(),
-                                hybrid_scores)
+        answer = compose_answer(question, query_vector, hits, self.embedder, self.settings.answer_threshold,
+                                known_words, self._sentences(), hybrid_scores)
         return annotate(answer, copies, timeframe, matched), hits[:k]
 
     def _sentences(self) -> SentenceVectors:

@@ -33,6 +33,19 @@ def whole_number(
     return value
 
 
+def _fraction(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1, not {raw!r}.") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a number between 0 and 1, not {value}.")
+    return value
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     """Where the index lives, which encoder builds it and how articles are chunked."""
@@ -45,6 +58,7 @@ class IndexSettings:
     faiss_factory: str = "Flat"  # FAISS index factory string, e.g. "HNSW32" or "IVF256,Flat"
     batch_size: int = 32
     max_question_chars: int = 500
+    answer_threshold: float | None = None  # None: the model's calibrated "not in my articles" threshold
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "IndexSettings":
@@ -59,4 +73,5 @@ class IndexSettings:
             faiss_factory=env.get("FAISS_FACTORY", "").strip() or cls.faiss_factory,
             batch_size=whole_number(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
             max_question_chars=whole_number(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
+            answer_threshold=_fraction(env, "ANSWER_THRESHOLD"),
         )

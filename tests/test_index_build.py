@@ -230,3 +230,27 @@ def test_index_directory_is_a_symlinked_generation(hashing_engine, news_folder):
     engine.build([news_folder])
     assert not first.exists() and second.exists()
     assert os.readlink(engine.index_dir / "CURRENT") == layout.current_generation(engine.index_dir).name
+
+
+@pytest.mark.parametrize("raw, expected", [("", None), ("0.8", 0.8), ("1", 1.0)])
+def test_answer_threshold_setting(raw, expected):
+    from index import IndexSettings
+
+    assert IndexSettings.from_env({"ANSWER_THRESHOLD": raw}).answer_threshold == expected
+
+
+@pytest.mark.parametrize("raw", ["high", "1.5", "-0.1"])
+def test_bad_answer_threshold_is_one_sentence(raw):
+    from index import IndexSettings, SettingsError
+
+    with pytest.raises(SettingsError, match="ANSWER_THRESHOLD must be a number between 0 and 1"):
+        IndexSettings.from_env({"ANSWER_THRESHOLD": raw})
+
+
+def test_answer_threshold_decides_not_in_my_articles(hashing_engine, news_folder):
+    lenient = hashing_engine(answer_threshold=0.0)
+    lenient.build([news_folder])
+    assert lenient.ask("olive oil prices in Europe").found
+    strict = hashing_engine(answer_threshold=1.0)
+    answer = strict.ask("olive oil prices in Europe")
+    assert not answer.found and answer.citations  # the closest passages are still offered
