@@ -159,7 +159,10 @@ def _write_generation(
         if old_store:
             old_store.close()
     if report.articles == 0:
-        raise BuildError("There are no articles to index; name files or folders of articles, e.g. `examples/articles`.")
+        skipped = f" ({report.problems[0]}{' and more' if len(report.problems) > 1 else ''})" if report.problems else ""
+        raise BuildError(
+            f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
+        )
     np.save(staging / layout.EMBEDDINGS, vectors, allow_pickle=False)
     if progress:
         progress("indexing", 0, 1)
