@@ -54,8 +54,10 @@ def run_terminal_chat(engine: Engine, sources: Sequence[str], stdin: TextIO, std
                       fetch: FetchSettings | None = None) -> int:
     """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with ``fetch``)
     if there is none, then answer questions until input ends."""
-    if not engine.has_index():
-        print(f"No index yet; building one from {', '.join(sources)}…", file=stderr, flush=True)
+    problem = None if not engine.has_index() else engine.index_problem()
+    if not engine.has_index() or problem:
+        why = f"{problem} Rebuilding it" if problem else "No index yet; building one"
+        print(f"{why} from {', '.join(sources)}…", file=stderr, flush=True)
         collector = Collector(engine.index_dir, fetch or FetchSettings())
         report = collector.update(engine, sources, full=True, progress=ProgressPrinter(stderr))
         for problem in report.problems:

@@ -21,7 +21,7 @@ from .answers import Answer, SearchHit
 from .builder import Changes, apply_changes, check_model
 from .documents import Article
 from .embedders import Embedder
-from .errors import IndexMismatchError, QuestionError
+from .errors import IndexMismatchError, IndexNotFoundError, QuestionError
 from .reports import BuildReport, IndexStats
 from .retrieval import OpenIndex
 from .settings import IndexSettings
@@ -61,6 +61,16 @@ class Engine:
     def has_index(self) -> bool:
         """Whether an index exists in ``settings.index_dir``."""
         return layout.current_generation(self.index_dir) is not None
+
+    def index_problem(self) -> str | None:
+        """Why the index cannot answer (none built, another model, an older format), or None.
+
+        Loads the encoder, which the check needs."""
+        try:
+            self._index()
+        except (IndexNotFoundError, IndexMismatchError) as exc:
+            return str(exc)
+        return None
 
     def _index(self) -> OpenIndex:
         """The current generation, opened (and checked against the encoder) once."""

@@ -43,3 +43,16 @@ def test_at_a_terminal_it_prompts_for_each_question(tmp_path):
     assert "building" not in stderr.getvalue()
     assert "روسيا كلمة السر في ليبيا — الجزيرة, 2019-11-20" in stdout.getvalue()
     engine.close()
+
+
+def test_an_index_built_with_another_model_is_rebuilt_before_answering(tmp_path):
+    from index.embedders import HashingEmbedder
+
+    articles = write_articles(tmp_path / "articles")
+    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder(model_id="test:other")).build([str(articles)])
+    engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run_terminal_chat(engine, [str(articles)], io.StringIO("Who met Haftar?\n"), stdout, stderr) == 0
+    assert "was built with the model test:other" in stderr.getvalue() and "Rebuilding it from" in stderr.getvalue()
+    assert "\nSources:\n" in stdout.getvalue()
+    engine.close()
