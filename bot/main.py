@@ -68,8 +68,8 @@ def _run_bot(settings: BotSettings, engine: Engine) -> int:
     collector = Collector(settings.index.index_dir, settings.fetch)
     problem = engine.index_problem() if settings.mode == "polling" and engine.has_index() else None
     if settings.mode == "polling" and (not engine.has_index() or problem):
-        _LOG.info("%s Building the index from %s first.", problem or f"No index in {settings.index.index_dir} yet.",
-                  ", ".join(settings.articles))
+        why = f"{problem} Rebuilding it" if problem else f"No index in {settings.index.index_dir} yet; building it"
+        _LOG.info("%s from %s first.", why, ", ".join(settings.articles))
         report = collector.update(engine, settings.articles, full=True, progress=ProgressPrinter(sys.stderr))
         _LOG.info("Built the index: %s", report.summary())
     # In webhook mode the index is built (if missing) and the model loaded after the port is bound.
