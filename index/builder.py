@@ -16,9 +16,10 @@ from . import layout
 from .chunking import chunk_article
 from .duplicates import DuplicateFinder, signature
 from .documents import Article, Chunk, LoadProblem
-from .embedders import Embedder
+from .embedders import Embedder, embed_in_steps
 from .errors import BuildError, IndexMismatchError
-from .keywords import FOLDER as KEYWORDS_FOLDER, build_keyword_index
+from .keywords import FOLDER as KEYWORDS_FOLDER, KeywordIndex, build_keyword_index
+from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon
 from .reports import BuildReport
 from .settings import IndexSettings
 from .store import ArticleStore
@@ -26,7 +27,7 @@ from .vectors import build_faiss_index, save_faiss_index
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
-VECTOR_COMPATIBLE_FORMATS = (1, 2)  # generations whose chunks and vectors a new build may reuse
+VECTOR_COMPATIBLE_FORMATS = (1, 2, 3)  # generations whose chunks and vectors a new build may reuse
 TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
 EMBED_BATCH = 256  # passages per progress step
 
@@ -128,7 +129,7 @@ def _write_generation(
             title = _encoder_title(article.title, embedder)
             fresh_chunks[article.id] = _chunks(article, title, embedder, settings)
             passages += [_passage_text(title, chunk, embedder) for chunk in fresh_chunks[article.id]]
-        fresh_vectors = _embed(passages, embedder, progress)
+        fresh_vectors = embed_in_steps(embedder, passages, progress, "embedding", EMBED_BATCH)
         report.embedded_chunks = len(passages)
 
         stories, signatures = _stories(final, fresh_chunks, old_store)
@@ -168,9 +169,14 @@ def _write_generation(
         progress("indexing", 0, 1)
     save_faiss_index(build_faiss_index(vectors, settings.faiss_factory), staging / layout.VECTORS)
     keywords = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
-    _write_manifest(staging, embedder, settings, report, keywords)
     if progress:
         progress("indexing", 1, 1)
+    terms = KeywordIndex(staging / KEYWORDS_FOLDER).document_frequencies() if embedder.cross_lingual else {}
+    lexicon = build_lexicon(
+        terms, embedder, staging / LEXICON_FOLDER,
+        previous / LEXICON_FOLDER if previous else None, progress,
+    )
+    _write_manifest(staging, embedder, settings, report, keywords, lexicon)
 
 
 def _stories(
@@ -248,26 +254,16 @@ def _passage_text(title: str, chunk: Chunk, embedder: Embedder) -> str:
     return text
 
 
-def _embed(passages: list[str], embedder: Embedder, progress: Progress | None) -> np.ndarray:
-    parts = []
-    for start in range(0, len(passages), EMBED_BATCH):
-        if progress:
-            progress("embedding", start, len(passages))
-        parts.append(embedder.embed_passages(passages[start : start + EMBED_BATCH]))
-    if progress:
-        progress("embedding", len(passages), len(passages))
-    if not parts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.concatenate(parts).astype(np.float32, copy=False)
-
-
-def _write_manifest(staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict) -> None:
+def _write_manifest(
+    staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict, lexicon: dict
+) -> None:
     manifest = {
         "format": layout.FORMAT_VERSION,
         "model": model_record(embedder),
         "chunking": chunking_settings(settings),
         "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
         "keywords": keywords,
+        "lexicon": lexicon,
         "versions": _library_versions(),
         "built_at": layout.utc_now(),
         "counts": {"articles": report.articles, "chunks": report.chunks},

@@ -186,7 +186,7 @@ class _ProgressBar:
         if stage != self._stage:
             self.close()
             self._stage = stage
-            unit = {"embedding": "chunk", "questions": "question"}.get(stage, "step")
+            unit = {"embedding": "chunk", "lexicon": "word", "questions": "question"}.get(stage, "step")
             self._bar = tqdm(total=total, desc=stage, unit=unit,
                              file=sys.stderr, disable=None)
         self._bar.update(done - self._bar.n)

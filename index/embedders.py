@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -21,6 +21,7 @@ class Embedder(ABC):
     dimension: int
     max_tokens: int  # the encoder's input limit, special tokens and prompt included
     answer_threshold: float = 0.0  # answer scores below this mean "not in my articles"
+    cross_lingual: bool = True  # words land near their translations (the index then keeps a lexicon)
 
     @property
     @abstractmethod
@@ -50,6 +51,23 @@ class Embedder(ABC):
         return 2
 
 
+def embed_in_steps(
+    embedder: Embedder, passages: Sequence[str], progress: Callable[[str, int, int], None] | None, stage: str,
+    step: int = 256,
+) -> np.ndarray:
+    """Passage vectors of ``passages``, ``step`` at a time, reporting (stage, done, total) to ``progress``."""
+    parts = []
+    for start in range(0, len(passages), step):
+        if progress:
+            progress(stage, start, len(passages))
+        parts.append(embedder.embed_passages(passages[start : start + step]))
+    if progress:
+        progress(stage, len(passages), len(passages))
+    if not parts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -59,6 +77,8 @@ class HashingEmbedder(Embedder):
     Each word is hashed into one of ``dimension`` buckets; texts sharing words get similar
     vectors. Tokens are words, so chunk sizes are easy to reason about in tests.
     """
+
+    cross_lingual = False  # a word is near nothing but itself
 
     def __init__(self, dimension: int = 64, max_tokens: int = 128, model_id: str = "test:hashing") -> None:
         self.model_id = model_id

@@ -105,7 +105,8 @@ class Engine:
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        hits = index.hits(index.search(question, query_vector, max(k, RERANK_DEPTH)))
+        slots = index.slots(question, self._sentences())
+        hits = index.hits(index.search(question, query_vector, max(k, RERANK_DEPTH), slots))
         hits = correct_language_gap(question, hits, self.embedder)
         return rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())[:k]
 
@@ -120,7 +121,7 @@ class Engine:
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        slots = index.slots(question)
+        slots = index.slots(question, self._sentences())
         timeframe = question_timeframe(question, self.today())
         depth = max(k, SEARCH_DEPTH) * (TIMEFRAME_DEPTH_FACTOR if timeframe else 1)
         hits = index.hits(index.search(question, query_vector, depth, slots))
@@ -132,9 +133,9 @@ class Engine:
         hits = correct_language_gap(question, hits, self.embedder)
         hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
         hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
-        known_words = [(slot.terms, slot.reference) for slot in slots if slot.terms]
+        question_words = [(slot.terms, slot.reference) for slot in slots]
         answer = compose_answer(question, query_vector, hits, self.embedder, self.settings.answer_threshold,
-                                known_words, self._sentences(), hybrid_scores)
+                                question_words, self._sentences(), hybrid_scores)
         return annotate(answer, copies, timeframe, matched), hits[:k]
 
     def _sentences(self) -> SentenceVectors:
@@ -194,8 +195,10 @@ class Engine:
 def index_format_is_current(manifest: dict) -> bool:
     """Whether a generation has every part this version of the engine searches."""
     from .keywords import keyword_record_is_current
+    from .lexicon import lexicon_record_is_current
 
-    return manifest.get("format") == layout.FORMAT_VERSION and keyword_record_is_current(manifest)
+    return (manifest.get("format") == layout.FORMAT_VERSION and keyword_record_is_current(manifest)
+            and lexicon_record_is_current(manifest))
 
 
 def _load(sources: Sequence[str]):

@@ -8,10 +8,11 @@ vector index.
 
 A question becomes *slots*, one per question word: the word's term, its forms with or
 without a one-letter prefix (ب ل ك ف) or a light suffix (روسي for روسيا) as found in the
-index, and for names its spellings in the other script (Haftar -> حفتر). A chunk scores, for each slot, its best form's BM25
-weight; the sum is divided by what a chunk with every question word would score, so the
-keyword score says how much of the question the chunk contains (0 to about 1), and a
-question whose words the index cannot read (English over Arabic articles) scores low
+index, for names its spellings in the other script (Haftar -> حفتر), and for other words
+their translations found by the encoder (river -> نهر, see ``lexicon``). A chunk scores,
+for each slot, its best form's BM25 weight; the sum is divided by what a chunk with every
+question word would score, so the keyword score says how much of the question the chunk
+contains (0 to about 1), and a question whose words the index cannot read scores low
 everywhere.
 """
 
@@ -20,11 +21,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .arabic import is_arabic, is_latin, is_stopword, keyword_terms, light_stem, term, words
+from .lexicon import WEIGHT as TRANSLATION_WEIGHT, Translation
 
 FORMAT = 1
 FOLDER = "keywords"
@@ -105,8 +107,14 @@ class KeywordIndex:
             self._names = NameMatcher(self.vocabulary)
         return self._names
 
-    def slots(self, question: str) -> list[Slot]:
-        """The question's words as slots of index terms."""
+    def document_frequencies(self) -> dict[str, int]:
+        """term -> how many chunks contain it."""
+        frequency = np.diff(self._starts)
+        return {name: int(frequency[term_id]) for name, term_id in self.vocabulary.items() if term_id < len(frequency)}
+
+    def slots(self, question: str, translations: Mapping[str, Sequence[Translation]] | None = None) -> list[Slot]:
+        """The question's words as slots of index terms; ``translations`` (question word -> terms
+        of the other script, see ``lexicon``) add forms at ``lexicon.WEIGHT``."""
         question_words = [w for w in words(question) if not is_stopword(w) and (len(w) > 1 or w.isdigit())]
         capitalised = _capitalised_words(question)
         slots = []
@@ -124,6 +132,9 @@ class KeywordIndex:
             elif is_latin(word) and word.isalpha() and (word in capitalised or (not capitalised and len(word) >= 4)):
                 for name, weight in self.names.arabic_spellings_weighted(word):
                     self._add(forms, name, NAME_WEIGHT * weight)
+            if len(forms) <= 1:  # a name found in the other script is not translated (Haftar is not a word)
+                for translation in (translations or {}).get(word, ()):
+                    self._add(forms, translation.term, TRANSLATION_WEIGHT)
             known = [self._idf[t] for t in forms]
             reference = float(max(known)) if known else self._unknown_idf
             slots.append(Slot(word, tuple(forms.items()), reference, frozenset(self._term_names(forms))))

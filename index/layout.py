@@ -6,6 +6,8 @@
       gen-…/store.sqlite                       articles and chunk spans
       gen-…/vectors.faiss                      the FAISS index
       gen-…/embeddings.npy                     the chunk vectors, reused by incremental builds
+      gen-…/keywords/                          the BM25 keyword index (keywords.py)
+      gen-…/lexicon/                           the terms' vectors for word translations (lexicon.py)
 
 A build writes a new ``.staging-…`` folder, renames it to a generation when complete,
 and only then points CURRENT at it; readers that opened the old generation keep it.
@@ -30,7 +32,7 @@ MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 VECTORS = "vectors.faiss"
 EMBEDDINGS = "embeddings.npy"
-FORMAT_VERSION = 2  # 2: articles carry their story (near-duplicate group)
+FORMAT_VERSION = 3  # 2: articles carry their story (near-duplicate group); 3: the lexicon
 
 
 def utc_now() -> str:

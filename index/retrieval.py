@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from .documents import Article, Chunk
 from .store import ArticleStore
 from .fusion import fuse
 from .keywords import KeywordIndex, Slot, load_keyword_index
+from .arabic import words
+from .lexicon import Lexicon, load_lexicon
 from .vectors import load_faiss_index, search
 
 HNSW_EF_SEARCH = 128
@@ -36,6 +39,7 @@ class OpenIndex:
         self._store = ArticleStore(generation / layout.STORE)
         self._lock = threading.Lock()
         self.keywords: KeywordIndex | None = load_keyword_index(generation)
+        self.lexicon: Lexicon | None = load_lexicon(generation)
         self._vectors = np.load(generation / layout.EMBEDDINGS, mmap_mode="r", allow_pickle=False)
 
     def close(self) -> None:
@@ -50,9 +54,18 @@ class OpenIndex:
         """The exact cosine of the query with the chunks at ``rows``."""
         return np.asarray(self._vectors[np.asarray(rows)], dtype=np.float32) @ query_vector
 
-    def slots(self, question: str) -> list[Slot]:
-        """The question's words as keyword slots ([] without a keyword index)."""
-        return self.keywords.slots(question) if self.keywords is not None else []
+    def slots(self, question: str, embed_words: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[Slot]:
+        """The question's words as keyword slots ([] without a keyword index); with
+        ``embed_words`` (the encoder's passage vectors) its words also match their
+        translations in the other script."""
+        if self.keywords is None:
+            return []
+        translations = None
+        if embed_words is not None and self.lexicon is not None:
+            chosen = self.lexicon.words_to_translate(words(question))
+            if chosen:
+                translations = self.lexicon.translate(chosen, embed_words(chosen))
+        return self.keywords.slots(question, translations)
 
     def search(
         self, question: str, query_vector: np.ndarray, k: int, slots: list[Slot] | None = None,
