@@ -10,7 +10,13 @@ FAISS index (float16); an incremental build embeds only the terms that are new. 
 time each content word of the question is embedded the same way, and the terms of the
 *other* script closest to it become extra forms of its keyword slot, counted at ``WEIGHT``
 of the word itself: the translations are often right but not always (church -> مسجد as
-well as كنيسه).
+well as كنيسه). Names found across scripts by ``names`` are not translated.
+
+Measured on XQuAD dev, English questions over the Arabic paragraphs and 2,000 news
+distractors: recall@1 0.783 -> 0.796 and MRR@10 0.853 -> 0.861, recall@5 0.951 -> 0.946;
+counting a translation like the word itself (0.7 instead of 0.35) gave 0.794 / 0.858 / 0.940.
+Building the lexicon embeds about 25,000 terms for 20,000 chunks (about 50 s on two cores,
+once; later builds embed only new terms).
 
 A neighbour is a translation only when it stands out: its similarity to the word is at
 least ``MIN_STANDOUT`` standard deviations above the word's similarity to typical terms of
@@ -45,7 +51,7 @@ NEIGHBOURS = 5  # translations kept per question word, at most
 MARGIN = 0.03  # a translation scores this close to the word's best translation
 MIN_STANDOUT = 4.0  # standard deviations above the word's similarity to typical terms
 SAMPLE_TERMS = 1000  # typical terms: evenly spaced through the lexicon (most frequent first)
-WEIGHT = 0.7  # a translation counts for this share of the word itself
+WEIGHT = 0.35  # a translation counts for this share of the word itself
 EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
