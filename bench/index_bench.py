@@ -69,11 +69,21 @@ def main() -> None:
     bare_seconds = time.perf_counter() - started
     bare = len(passages) / bare_seconds
 
+    stages: dict[str, list[float]] = {}  # stage -> [first report, last report]
+
+    def record(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        stages.setdefault(stage, [now, now])[1] = now
+
     started = time.perf_counter()
-    report = engine.build([source])
+    report = engine.build([source], progress=record)
     build_seconds = time.perf_counter() - started
+    lexicon = engine.stats().manifest.get("lexicon", {})
     print(f"articles / chunks     {report.articles:8d} / {report.chunks}")
-    print(f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s (load, chunk, embed, write)")
+    print(f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s (load, chunk, embed, write, lexicon)")
+    if "lexicon" in stages:
+        first, last = stages["lexicon"]
+        print(f"  of which lexicon    {last - first:8.2f} s   ({lexicon.get('embedded', 0)} terms embedded)")
     print(f"bare encoder          {bare_seconds:8.2f} s   {bare:7.1f} chunks/s (same {len(passages)} passages, timed first)")
     print(f"pipeline / bare       {report.chunks / build_seconds / bare:8.2f}")
 
