@@ -19,7 +19,7 @@ from .documents import Article, Chunk, LoadProblem
 from .embedders import Embedder, embed_in_steps
 from .errors import BuildError, IndexMismatchError
 from .keywords import FOLDER as KEYWORDS_FOLDER, KeywordIndex, build_keyword_index
-from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon
+from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon, term_limit
 from .reports import BuildReport
 from .settings import IndexSettings
 from .store import ArticleStore
@@ -174,7 +174,7 @@ def _write_generation(
     terms = KeywordIndex(staging / KEYWORDS_FOLDER).document_frequencies() if embedder.cross_lingual else {}
     lexicon = build_lexicon(
         terms, embedder, staging / LEXICON_FOLDER,
-        previous / LEXICON_FOLDER if previous else None, progress,
+        previous / LEXICON_FOLDER if previous else None, progress, term_limit(report.chunks),
     )
     _write_manifest(staging, embedder, settings, report, keywords, lexicon)
 

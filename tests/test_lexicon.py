@@ -83,7 +83,7 @@ def test_the_translation_brings_the_arabic_article_up_for_an_english_question(ri
 
 def test_the_manifest_records_the_lexicon_and_terms_seen_once_are_left_out(river_engine):
     manifest = read_manifest(current_generation(river_engine.index_dir))
-    assert manifest["lexicon"]["format"] == 1
+    assert manifest["lexicon"]["format"] == 2
     words = json.loads((current_generation(river_engine.index_dir) / "lexicon" / "arabic.json").read_text("utf-8"))
     assert "نهر" in words and "جسر" in words  # in two articles each
     assert "زيتون" not in words  # in one chunk only
@@ -120,6 +120,13 @@ def test_a_lexicon_translates_only_into_the_other_script(tmp_path):
     found = lexicon.translate(words, embedder.embed_passages(words))
     assert [t.term for t in found["river"]] == ["نهر"]
     assert [t.term for t in found["نهر"]] == ["river"]
+
+
+def test_the_lexicon_keeps_the_most_frequent_terms_up_to_its_limit(tmp_path):
+    terms = {"نهر": 9, "جسر": 5, "مياه": 4, "river": 3, "سد": 1}
+    record = build_lexicon(terms, TranslatingEmbedder(), tmp_path / "lexicon", limit=3)
+    assert record["terms"] == {"arabic": 3, "latin": 0}
+    assert json.loads((tmp_path / "lexicon" / "arabic.json").read_text("utf-8")) == ["نهر", "جسر", "مياه"]
 
 
 def test_a_generation_without_a_lexicon_folder_has_none(tmp_path):
