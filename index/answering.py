@@ -121,9 +121,10 @@ def compose_answer(
 
     ``question_words`` are the question's keyword slots as (index terms that stand for the
     word, weight), words the index does not know included (they count in the share, so a
-    sentence naming the one known word of a long question gains little); ``min_score`` overrides the model's calibrated threshold; ``chunk_scores``
-    (chunk id -> score) replace the hits' scores as the sentences' context, e.g. the hybrid
-    scores before a re-ranking that already counted the sentences themselves. When even the
+    sentence naming the one known word of a long question gains little); ``min_score``
+    overrides the model's calibrated threshold; ``chunk_scores`` (chunk id -> score) replace
+    the hits' scores as the sentences' context, e.g. the hybrid scores before a re-ranking
+    that already counted the sentences themselves. When even the
     best sentence scores under the threshold the articles do not answer the question: the
     answer says so and offers the closest passages as its citations.
     """

@@ -132,7 +132,8 @@ class KeywordIndex:
             elif is_latin(word) and word.isalpha() and (word in capitalised or (not capitalised and len(word) >= 4)):
                 for name, weight in self.names.arabic_spellings_weighted(word):
                     self._add(forms, name, NAME_WEIGHT * weight)
-            if len(forms) <= 1:  # a name found in the other script is not translated (Haftar is not a word)
+            if len(forms) <= 1:  # words the index already reads in several forms are not translated:
+                # names found across scripts (Haftar is not a word), Arabic words with their prefixed forms
                 for translation in (translations or {}).get(word, ()):
                     self._add(forms, translation.term, TRANSLATION_WEIGHT)
             known = [self._idf[t] for t in forms]

@@ -10,7 +10,10 @@ FAISS index (float16); an incremental build embeds only the terms that are new. 
 time each content word of the question is embedded the same way, and the terms of the
 *other* script closest to it become extra forms of its keyword slot, counted at ``WEIGHT``
 of the word itself: the translations are often right but not always (church -> مسجد as
-well as كنيسه). Names found across scripts by ``names`` are not translated.
+well as كنيسه). Words the index already reads in several forms are not translated: names
+found across scripts by ``names``, and Arabic words found with their prefixes (so in an
+index mixing Arabic and English articles an Arabic question rarely reaches English terms
+through the lexicon; over English-only articles it does).
 
 Measured on XQuAD dev, English questions over the Arabic paragraphs and 2,000 news
 distractors: recall@1 0.783 -> 0.796 and MRR@10 0.853 -> 0.861, recall@5 0.951 -> 0.946;
