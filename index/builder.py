@@ -18,7 +18,7 @@ from .duplicates import DuplicateFinder, signature
 from .documents import Article, Chunk, LoadProblem
 from .embedders import Embedder, embed_in_steps
 from .errors import BuildError, IndexMismatchError
-from .keywords import FOLDER as KEYWORDS_FOLDER, KeywordIndex, build_keyword_index
+from .keywords import FOLDER as KEYWORDS_FOLDER, build_keyword_index
 from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon, term_limit
 from .reports import BuildReport
 from .settings import IndexSettings
@@ -168,12 +168,11 @@ def _write_generation(
     if progress:
         progress("indexing", 0, 1)
     save_faiss_index(build_faiss_index(vectors, settings.faiss_factory), staging / layout.VECTORS)
-    keywords = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
+    keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:
         progress("indexing", 1, 1)
-    terms = KeywordIndex(staging / KEYWORDS_FOLDER).document_frequencies() if embedder.cross_lingual else {}
     lexicon = build_lexicon(
-        terms, embedder, staging / LEXICON_FOLDER,
+        document_frequencies if embedder.cross_lingual else {}, embedder, staging / LEXICON_FOLDER,
         previous / LEXICON_FOLDER if previous else None, progress, term_limit(report.chunks),
     )
     _write_manifest(staging, embedder, settings, report, keywords, lexicon)

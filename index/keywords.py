@@ -19,6 +19,7 @@ everywhere.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -50,18 +51,22 @@ def documents_terms(texts: Sequence[str]) -> list[list[str]]:
     return [keyword_terms(text) for text in texts]
 
 
-def build_keyword_index(texts: Sequence[str], folder: Path) -> dict:
-    """Index ``texts`` (one per vector row) and save the index in ``folder``; returns its manifest record."""
+def build_keyword_index(texts: Sequence[str], folder: Path) -> tuple[dict, dict[str, int]]:
+    """Index ``texts`` (one per vector row) and save the index in ``folder``; returns its
+    manifest record and each term's document frequency (how many texts contain it)."""
     import bm25s
 
     vocabulary: dict[str, int] = {}
     ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in terms] for terms in documents_terms(texts)]
+    frequency = Counter(term_id for document in ids for term_id in set(document))
+    document_frequencies = {name: frequency[term_id] for name, term_id in vocabulary.items()}
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     retriever.index((ids, vocabulary), show_progress=False)
     folder.mkdir(parents=True, exist_ok=True)
     retriever.save(str(folder), allow_pickle=False, show_progress=False)
     _fsync_folder(folder)
-    return {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(texts), "terms": len(vocabulary)}
+    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(texts), "terms": len(vocabulary)}
+    return record, document_frequencies
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -106,11 +111,6 @@ class KeywordIndex:
 
             self._names = NameMatcher(self.vocabulary)
         return self._names
-
-    def document_frequencies(self) -> dict[str, int]:
-        """term -> how many chunks contain it."""
-        frequency = np.diff(self._starts)
-        return {name: int(frequency[term_id]) for name, term_id in self.vocabulary.items() if term_id < len(frequency)}
 
     def slots(self, question: str, translations: Mapping[str, Sequence[Translation]] | None = None) -> list[Slot]:
         """The question's words as slots of index terms; ``translations`` (question word -> terms
