@@ -49,6 +49,8 @@ def _add_eval_parser(commands) -> None:
     evaluate.add_argument("--questions", type=Path, help="a parallel SQuAD file (same question ids) to ask instead")
     evaluate.add_argument("--distractors", nargs="+", default=[], metavar="JSONL", help="articles added as distractors")
     evaluate.add_argument("--distractor-limit", type=int, metavar="N", help="only the first N distractor articles")
+    evaluate.add_argument("--distractor-paragraphs", action="store_true",
+                          help="index each distractor paragraph as its own document, as the SQuAD paragraphs are")
     evaluate.add_argument("--unanswerable", action="store_true",
                           help="index only the distractors: every question is unanswerable (measures 'no answer')")
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
@@ -140,6 +142,7 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
     with _ProgressBar() as progress:
         report = run_eval(args.squad, settings, args.work_dir, questions_path=args.questions,
                           distractors=args.distractors, distractor_limit=args.distractor_limit,
+                          distractor_paragraphs=args.distractor_paragraphs,
                           unanswerable=args.unanswerable, question_limit=args.limit, progress=progress)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
     return 0

@@ -38,6 +38,7 @@ Progress = Callable[[str, int, int], None]
 ANSWER_CHARS = 300  # the answer text a reader sees first
 RANK_DEPTH = 20  # articles ranked per question (recall@20)
 SEARCH_CHUNKS = 100  # chunks retrieved to rank that many articles
+MIN_PARAGRAPH_CHARS = 150  # distractor paragraphs shorter than this join the next (--distractor-paragraphs)
 
 
 class EvalInputError(ArticleIndexError):
@@ -171,13 +172,34 @@ def squad_questions(contexts: dict, questions: dict | None = None) -> list[Quest
     return result
 
 
-def load_distractors(paths: Sequence[str | Path], limit: int | None) -> list[Article]:
+def load_distractors(paths: Sequence[str | Path], limit: int | None, as_paragraphs: bool = False) -> list[Article]:
+    """The first ``limit`` articles of the files; with ``as_paragraphs`` each is cut into one
+    document per paragraph, shaped like the SQuAD paragraphs, so that article length cannot
+    tell gold documents from distractors."""
     from .loaders import load_articles
 
     loaded = load_articles([str(p) for p in paths])
     for problem in loaded.problems[:5]:
         print(str(problem), file=sys.stderr)
-    return loaded.articles[:limit] if limit is not None else loaded.articles
+    articles = loaded.articles[:limit] if limit is not None else loaded.articles
+    return [part for article in articles for part in paragraph_documents(article)] if as_paragraphs else articles
+
+
+def paragraph_documents(article: Article, min_chars: int = MIN_PARAGRAPH_CHARS) -> list[Article]:
+    """The article as one document per paragraph (lines of the text); a paragraph shorter than
+    ``min_chars`` joins the next one."""
+    parts: list[str] = []
+    pending = ""
+    for line in article.text.split("\n"):
+        pending = f"{pending}\n{line.strip()}".strip()
+        if len(pending) >= min_chars:
+            parts.append(pending)
+            pending = ""
+    if pending and parts:
+        parts[-1] = f"{parts[-1]}\n{pending}"  # a short last line stays with the paragraph before it
+    elif pending:
+        parts.append(pending)
+    return [replace(article, id=f"{article.id}#{number}", text=text) for number, text in enumerate(parts)]
 
 
 # Running ------------------------------------------------------------------------------
@@ -205,6 +227,7 @@ def run_eval(
     questions_path: Path | None = None,
     distractors: Sequence[str | Path] = (),
     distractor_limit: int | None = None,
+    distractor_paragraphs: bool = False,
     unanswerable: bool = False,
     question_limit: int | None = None,
     embedder: Embedder | None = None,
@@ -217,7 +240,7 @@ def run_eval(
     questions = squad_questions(contexts, _read_squad(questions_path) if questions_path else None)
     if question_limit is not None:
         questions = questions[:question_limit]
-    extra = load_distractors(distractors, distractor_limit) if distractors else []
+    extra = load_distractors(distractors, distractor_limit, distractor_paragraphs) if distractors else []
     articles = ([] if unanswerable else squad_articles(contexts)) + extra
     if not articles:
         raise EvalInputError("Nothing to index: --unanswerable needs --distractors.")
@@ -226,6 +249,7 @@ def run_eval(
     config = {
         "contexts_file": str(squad_path), "questions_file": str(questions_path or squad_path),
         "distractor_files": [str(p) for p in distractors], "distractors": len(extra),
+        "distractor_paragraphs": distractor_paragraphs,
         "articles": len(articles), "unanswerable": unanswerable, "index_dir": str(index_dir),
         "model": settings.embedding_model,
     }

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from index import HashingEmbedder, IndexSettings
+from index import Article, HashingEmbedder, IndexSettings
 from index.cli import main
-from index.evaluation import answer_contains, run_eval
+from index.evaluation import answer_contains, paragraph_documents, run_eval
 
 CONTEXTS = {
     "Olives": [
@@ -84,6 +84,29 @@ def test_unanswerable_mode_indexes_only_the_distractors(tmp_path):
                       distractors=[_distractors(tmp_path / "d.jsonl")], embedder=HashingEmbedder())
     metrics = report.metrics()
     assert report.config["articles"] == 4 and "recall@1" not in metrics and "no_answer_rate" in metrics
+
+
+def test_distractor_paragraphs_are_indexed_as_documents(tmp_path, capsys):
+    path = tmp_path / "long.jsonl"
+    long_lines = [{"id": f"d{i}", "title": "خبر", "text": "\n".join(f"الفقرة {n} من الخبر {i}: " + "كلام " * 40 for n in range(3))}
+                  for i in range(2)]
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in long_lines), encoding="utf-8")
+    status = main(["eval", str(_squad(tmp_path / "ar.json")), "--json", "--work-dir", str(tmp_path / "work"),
+                   "--distractors", str(path), "--distractor-paragraphs"], env={"EMBEDDING_MODEL": "test:hashing"})
+    assert status == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert config["distractors"] == 6 and config["articles"] == 9 and config["distractor_paragraphs"] is True
+
+
+def test_paragraph_documents_join_short_lines_and_keep_every_word():
+    text = "Tripoli, Monday\n" + "A long first paragraph about the talks. " * 5 + "\n\n" + "The second one, also long enough. " * 6 + "\nEnd."
+    article = Article(id="a1", title="Talks", text=text, source="Wire")
+    parts = paragraph_documents(article, min_chars=100)
+    assert [p.id for p in parts] == ["a1#0", "a1#1"]
+    assert parts[0].text.startswith("Tripoli, Monday\nA long first") and parts[1].text.endswith("\nEnd.")
+    assert all(p.title == "Talks" and p.source == "Wire" for p in parts)
+    assert " ".join(" ".join(p.text for p in parts).split()) == " ".join(text.split())
+    assert paragraph_documents(Article(id="b", title="", text="short"), min_chars=100)[0].text == "short"
 
 
 def test_answer_hit_normalises_whitespace_and_arabic_spelling():
