@@ -18,6 +18,7 @@ from .duplicates import DuplicateFinder, signature
 from .documents import Article, Chunk, LoadProblem
 from .embedders import Embedder, embed_in_steps
 from .errors import BuildError, IndexMismatchError
+from .hubness import neighbourhood_density, save_density
 from .keywords import FOLDER as KEYWORDS_FOLDER, build_keyword_index
 from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon, term_limit
 from .reports import BuildReport
@@ -27,7 +28,7 @@ from .vectors import build_faiss_index, save_faiss_index
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
-VECTOR_COMPATIBLE_FORMATS = (1, 2, 3)  # generations whose chunks and vectors a new build may reuse
+VECTOR_COMPATIBLE_FORMATS = (1, 2, 3, 4)  # generations whose chunks and vectors a new build may reuse
 TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
 EMBED_BATCH = 256  # passages per progress step
 
@@ -138,6 +139,7 @@ def _write_generation(
         rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
         keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
+        document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
         row = fresh_row = 0
         for article in final:
             if article.id in fresh_chunks:
@@ -152,6 +154,7 @@ def _write_generation(
                 article, [(row + i, chunk) for i, chunk in enumerate(chunks)], stories[article.id], signatures[article.id]
             )
             keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
+            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
             row += len(chunks)
         store.commit()
         report.articles, report.chunks = store.counts()
@@ -167,7 +170,9 @@ def _write_generation(
     np.save(staging / layout.EMBEDDINGS, vectors, allow_pickle=False)
     if progress:
         progress("indexing", 0, 1)
-    save_faiss_index(build_faiss_index(vectors, settings.faiss_factory), staging / layout.VECTORS)
+    faiss_index = build_faiss_index(vectors, settings.faiss_factory)
+    save_faiss_index(faiss_index, staging / layout.VECTORS)
+    hubness = save_density(neighbourhood_density(faiss_index, vectors, document_of_row), staging)
     keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:
         progress("indexing", 1, 1)
@@ -175,7 +180,7 @@ def _write_generation(
         document_frequencies if embedder.cross_lingual else {}, embedder, staging / LEXICON_FOLDER,
         previous / LEXICON_FOLDER if previous else None, progress, term_limit(report.chunks),
     )
-    _write_manifest(staging, embedder, settings, report, keywords, lexicon)
+    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness)
 
 
 def _stories(
@@ -254,7 +259,8 @@ def _passage_text(title: str, chunk: Chunk, embedder: Embedder) -> str:
 
 
 def _write_manifest(
-    staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict, lexicon: dict
+    staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict, lexicon: dict,
+    hubness: dict,
 ) -> None:
     manifest = {
         "format": layout.FORMAT_VERSION,
@@ -263,6 +269,7 @@ def _write_manifest(
         "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
         "keywords": keywords,
         "lexicon": lexicon,
+        "hubness": hubness,
         "versions": _library_versions(),
         "built_at": layout.utc_now(),
         "counts": {"articles": report.articles, "chunks": report.chunks},

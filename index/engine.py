@@ -194,11 +194,12 @@ class Engine:
 
 def index_format_is_current(manifest: dict) -> bool:
     """Whether a generation has every part this version of the engine searches."""
+    from .hubness import hubness_record_is_current
     from .keywords import keyword_record_is_current
     from .lexicon import lexicon_record_is_current
 
     return (manifest.get("format") == layout.FORMAT_VERSION and keyword_record_is_current(manifest)
-            and lexicon_record_is_current(manifest))
+            and lexicon_record_is_current(manifest) and hubness_record_is_current(manifest))
 
 
 def _load(sources: Sequence[str]):

@@ -8,6 +8,7 @@
       gen-…/embeddings.npy                     the chunk vectors, reused by incremental builds
       gen-…/keywords/                          the BM25 keyword index (keywords.py)
       gen-…/lexicon/                           the terms' vectors for word translations (lexicon.py)
+      gen-…/hubness.npy                        each chunk's neighbourhood density (hubness.py)
 
 A build writes a new ``.staging-…`` folder, renames it to a generation when complete,
 and only then points CURRENT at it; readers that opened the old generation keep it.
@@ -32,7 +33,7 @@ MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 VECTORS = "vectors.faiss"
 EMBEDDINGS = "embeddings.npy"
-FORMAT_VERSION = 3  # 2: articles carry their story (near-duplicate group); 3: the lexicon
+FORMAT_VERSION = 4  # 2: articles carry their story (near-duplicate group); 3: the lexicon; 4: hubness
 
 
 def utc_now() -> str:

@@ -1,8 +1,7 @@
 """An opened index generation: its manifest, FAISS index, keyword index and article store.
 
-``search`` is the hybrid search: the dense ranking from FAISS, fused with the keyword
-scores (``fusion.fuse``); generations built before the keyword index existed are
-searched by vector alone.
+``search`` is the hybrid search: the dense ranking from FAISS (each cosine less the chunk's
+hubness penalty, see ``hubness``), fused with the keyword scores (``fusion.fuse``).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from .store import ArticleStore
 from .fusion import fuse
 from .keywords import KeywordIndex, Slot, load_keyword_index
 from .arabic import words
+from .hubness import load_penalty
 from .lexicon import Lexicon, load_lexicon
 from .vectors import load_faiss_index, search
 
@@ -41,18 +41,28 @@ class OpenIndex:
         self.keywords: KeywordIndex | None = load_keyword_index(generation)
         self.lexicon: Lexicon | None = load_lexicon(generation)
         self._vectors = np.load(generation / layout.EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+        self._penalty = load_penalty(generation)
 
     def close(self) -> None:
         self._store.close()
 
     def nearest(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(vector row, cosine) of the k nearest chunks, best first."""
+        """(vector row, score) of the k chunks nearest the query, best first: the cosine less
+        the chunk's hubness penalty."""
         scores, rows = search(self.faiss, query_vector.reshape(1, -1), k)
-        return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+        found = rows[0] >= 0
+        rows, scores = rows[0][found], scores[0][found]
+        if self._penalty is not None:
+            scores = scores - self._penalty[rows]
+            order = np.argsort(-scores, kind="stable")
+            rows, scores = rows[order], scores[order]
+        return [(int(row), float(score)) for row, score in zip(rows, scores)]
 
     def cosines(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The exact cosine of the query with the chunks at ``rows``."""
-        return np.asarray(self._vectors[np.asarray(rows)], dtype=np.float32) @ query_vector
+        """The exact score of the query with the chunks at ``rows``, as ``nearest`` gives it."""
+        rows = np.asarray(rows)
+        cosines = np.asarray(self._vectors[rows], dtype=np.float32) @ query_vector
+        return cosines - self._penalty[rows] if self._penalty is not None else cosines
 
     def slots(self, question: str, embed_words: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[Slot]:
         """The question's words as keyword slots ([] without a keyword index); with

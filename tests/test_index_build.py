@@ -30,7 +30,7 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
     engine.build([news_folder])
     generation = layout.current_generation(engine.index_dir)
     names = sorted(path.name for path in generation.iterdir())
-    assert names == ["embeddings.npy", "keywords", "lexicon", "manifest.json", "store.sqlite", "vectors.faiss"]
+    assert names == ["embeddings.npy", "hubness.npy", "keywords", "lexicon", "manifest.json", "store.sqlite", "vectors.faiss"]
     manifest = json.loads((generation / "manifest.json").read_text())
     assert manifest["model"] == {"id": "test:hashing", "fingerprint": HashingEmbedder().fingerprint, "dimension": 64, "max_tokens": 128}
     assert manifest["counts"] == {"articles": 3, "chunks": engine.stats().chunks}

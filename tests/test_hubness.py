@@ -1,0 +1,68 @@
+"""Hubness: each chunk's neighbourhood density and the penalty the search takes off."""
+
+from __future__ import annotations
+
+import json
+
+import faiss
+import numpy as np
+
+from index import layout
+from index.hubness import FILE, WEIGHT, load_penalty, neighbourhood_density, save_density
+from index.retrieval import OpenIndex
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _density(vectors: np.ndarray, documents: list[tuple], neighbours: int = 2) -> np.ndarray:
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    return neighbourhood_density(index, vectors, documents, neighbours)
+
+
+def test_a_chunk_close_to_many_documents_is_denser_than_an_outlier():
+    vectors = _unit([[1, 0.1, 0], [1, 0.2, 0], [1, 0, 0.2], [1, 0.1, 0.1], [0, 0, 1]])
+    documents = [(f"title {i}", f"story {i}") for i in range(5)]
+    density = _density(vectors, documents)
+    assert density[3] > density[4] and np.argmax(density) != 4
+    assert abs(density[4] - np.sort(vectors[:4] @ vectors[4])[-2:].mean()) < 1e-5  # its 2 nearest others
+
+
+def test_chunks_of_the_same_document_are_not_neighbours():
+    # rows 0 and 1 are near copies; as two documents they crowd each other, as one they do not
+    vectors = _unit([[1, 0, 0], [1, 0.05, 0], [0, 1, 0], [0, 0, 1]])
+    apart = _density(vectors, [("a", "s1"), ("b", "s2"), ("c", "s3"), ("d", "s4")], neighbours=1)
+    same_title = _density(vectors, [("a", "s1"), ("a", "s2"), ("c", "s3"), ("d", "s4")], neighbours=1)
+    same_story = _density(vectors, [("a", "s1"), ("b", "s1"), ("c", "s3"), ("d", "s4")], neighbours=1)
+    assert apart[0] > 0.99
+    assert same_title[0] < 0.1 and same_story[0] < 0.1
+
+
+def test_one_document_has_no_penalty(tmp_path):
+    vectors = _unit([[1, 0, 0], [1, 0.3, 0], [0.5, 1, 0]])
+    density = _density(vectors, [("only", "s")] * 3)
+    save_density(density, tmp_path)
+    assert np.all(load_penalty(tmp_path) == 0)
+
+
+def test_search_takes_the_penalty_off_and_reorders(hashing_engine, news_folder):
+    engine = hashing_engine()
+    engine.build([news_folder])
+    generation = layout.current_generation(engine.index_dir)
+    assert (generation / FILE).exists()
+    assert json.loads((generation / layout.MANIFEST).read_text())["hubness"]["neighbours"] == 10
+    query = engine.embedder.embed_queries(["olive oil prices in Europe"])[0]
+    cosines = np.load(generation / layout.EMBEDDINGS) @ query
+    first, second = np.argsort(-cosines)[:2]
+    density = np.zeros(len(cosines), np.float32)
+    density[first] = 2 * (cosines[first] - cosines[second]) / WEIGHT + 0.1  # crowded enough to fall behind the second
+    save_density(density, generation)
+    penalised = OpenIndex(generation)
+    ranked = penalised.nearest(query, 3)
+    assert ranked[0][0] == second and first in [row for row, _ in ranked]
+    penalty = load_penalty(generation)
+    assert penalty[first] > 0 and abs(dict(ranked)[first] - (cosines[first] - penalty[first])) < 1e-5
+    assert abs(penalised.cosines(query, np.array([first]))[0] - dict(ranked)[first]) < 1e-5
