@@ -24,7 +24,7 @@ from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon, term_limit
 from .reports import BuildReport
 from .settings import IndexSettings
 from .store import ArticleStore
-from .vectors import build_faiss_index, save_faiss_index
+from .vectors import build_faiss_index, save_faiss_index, tune_for_recall
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
@@ -172,6 +172,7 @@ def _write_generation(
         progress("indexing", 0, 1)
     faiss_index = build_faiss_index(vectors, settings.faiss_factory)
     save_faiss_index(faiss_index, staging / layout.VECTORS)
+    tune_for_recall(faiss_index)  # the densities search it as questions will
     hubness = save_density(neighbourhood_density(faiss_index, vectors, document_of_row), staging)
     keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:

@@ -21,9 +21,8 @@ from .keywords import KeywordIndex, Slot, load_keyword_index
 from .arabic import words
 from .hubness import load_penalty
 from .lexicon import Lexicon, load_lexicon
-from .vectors import load_faiss_index, search
+from .vectors import load_faiss_index, search, tune_for_recall
 
-HNSW_EF_SEARCH = 128
 DENSE_CANDIDATES = 100  # dense hits the keyword scores may reorder
 KEYWORD_WEIGHT = 0.25  # how far a chunk containing every question word moves up, in cosine units
 
@@ -35,7 +34,7 @@ class OpenIndex:
         self.generation = generation
         self.manifest = layout.read_manifest(generation)
         self.faiss = load_faiss_index(generation / layout.VECTORS)
-        _tune_for_recall(self.faiss)
+        tune_for_recall(self.faiss)
         self._store = ArticleStore(generation / layout.STORE)
         self._lock = threading.Lock()
         self.keywords: KeywordIndex | None = load_keyword_index(generation)
@@ -117,15 +116,3 @@ class OpenIndex:
         with self._lock:
             articles, chunks = self._store.counts()
             return articles, chunks, self._store.sources(), self._store.newest_published()
-
-
-def _tune_for_recall(index) -> None:
-    """Search-time knobs of approximate indexes, set for recall close to exact search."""
-    import faiss
-
-    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
-    if hnsw is not None:
-        hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, 16))

@@ -8,6 +8,8 @@ import numpy as np
 
 from .errors import BuildError, IndexCorruptError
 
+HNSW_EF_SEARCH = 128
+
 
 def build_faiss_index(vectors: np.ndarray, factory: str):
     """An inner-product index over ``vectors`` (rows are L2-normalised, so scores are cosines)."""
@@ -57,3 +59,15 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
     scores, rows = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
     return scores, rows
+
+
+def tune_for_recall(index) -> None:
+    """Search-time knobs of approximate indexes, set for recall close to exact search."""
+    import faiss
+
+    hnsw = getattr(faiss.downcast_index(index), "hnsw", None)
+    if hnsw is not None:
+        hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, 16))
