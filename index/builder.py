@@ -30,7 +30,6 @@ Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
 VECTOR_COMPATIBLE_FORMATS = (1, 2, 3, 4)  # generations whose chunks and vectors a new build may reuse
 TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
-EMBED_BATCH = 256  # passages per progress step
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def _write_generation(
             title = _encoder_title(article.title, embedder)
             fresh_chunks[article.id] = _chunks(article, title, embedder, settings)
             passages += [_passage_text(title, chunk, embedder) for chunk in fresh_chunks[article.id]]
-        fresh_vectors = embed_in_steps(embedder, passages, progress, "embedding", EMBED_BATCH)
+        fresh_vectors = embed_in_steps(embedder, passages, progress, "embedding")
         report.embedded_chunks = len(passages)
 
         stories, signatures = _stories(final, fresh_chunks, old_store)

@@ -51,9 +51,12 @@ class Embedder(ABC):
         return 2
 
 
+PROGRESS_STEP = 256  # passages embedded between two progress reports
+
+
 def embed_in_steps(
     embedder: Embedder, passages: Sequence[str], progress: Callable[[str, int, int], None] | None, stage: str,
-    step: int = 256,
+    step: int = PROGRESS_STEP,
 ) -> np.ndarray:
     """Passage vectors of ``passages``, ``step`` at a time, reporting (stage, done, total) to ``progress``."""
     parts = []

@@ -60,7 +60,6 @@ MARGIN = 0.03  # a translation scores this close to the word's best translation
 MIN_STANDOUT = 4.0  # standard deviations above the word's similarity to typical terms
 SAMPLE_TERMS = 1000  # typical terms: evenly spaced through the lexicon (most frequent first)
 WEIGHT = 0.35  # a translation counts for this share of the word itself
-EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
 
@@ -103,7 +102,7 @@ def build_lexicon(
             by_script[script].append(term)
             kept_terms += 1
     missing = [term for script in SCRIPTS for term in by_script[script] if term not in kept]
-    fresh = embed_in_steps(embedder, missing, progress, "lexicon", EMBED_BATCH)
+    fresh = embed_in_steps(embedder, missing, progress, "lexicon")
     vectors_of = {**kept, **dict(zip(missing, fresh))}
     for script in SCRIPTS:
         words = by_script[script]
