@@ -45,7 +45,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._open: OpenIndex | None = None
         self._open_lock = threading.Lock()
-        self._sentence_vectors: SentenceVectors | None = None  # remembered sentence vectors, across questions
+        self._sentence_vectors: SentenceVectors | None = None  # remembered sentence and word vectors, across questions
 
     @property
     def embedder(self) -> Embedder:
@@ -105,7 +105,7 @@ class Engine:
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        slots = index.slots(question, self._sentences())
+        slots = index.slots(question, self._sentences().passages)
         hits = index.hits(index.search(question, query_vector, max(k, RERANK_DEPTH), slots))
         hits = correct_language_gap(question, hits, self.embedder)
         return rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())[:k]
@@ -121,7 +121,7 @@ class Engine:
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
-        slots = index.slots(question, self._sentences())
+        slots = index.slots(question, self._sentences().passages)
         timeframe = question_timeframe(question, self.today())
         depth = max(k, SEARCH_DEPTH) * (TIMEFRAME_DEPTH_FACTOR if timeframe else 1)
         hits = index.hits(index.search(question, query_vector, depth, slots))
