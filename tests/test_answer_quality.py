@@ -7,7 +7,11 @@ import re
 import pytest
 
 from index import Engine, HashingEmbedder, IndexSettings
-from index.answering import CALIBRATIONS, Calibration, calibration_for
+from index.answering import (
+    CALIBRATIONS, SENTENCE_WEIGHT, Calibration, SentenceVectors, calibration_for, compose_answer, is_sentence,
+    question_similarity,
+)
+from index.answers import SearchHit
 
 from tests.conftest import EXAMPLE_ARTICLES
 
@@ -95,3 +99,79 @@ def test_who_is_david_mack(example_engine):
 @pytest.mark.model
 def test_unrelated_question_over_the_example_gets_no_answer(example_engine):
     assert not example_engine.ask("How many points did the Panthers defense surrender in the Super Bowl?").found
+
+
+# Sentences across scripts ---------------------------------------------------------------
+
+ENGLISH_SENTENCE = "The delegation met Haftar in Benghazi on Sunday."
+ARABIC_SENTENCE = "التقى الوفد الأميركي حفتر في بنغازي يوم الأحد."
+
+
+class PromptRecordingEmbedder(HashingEmbedder):
+    """Hashing vectors that differ by prompt, remembering which texts each prompt embedded."""
+
+    def __init__(self) -> None:
+        super().__init__(dimension=256, model_id="test:prompts")
+        self.as_queries: list[str] = []
+        self.as_passages: list[str] = []
+
+    def embed_queries(self, texts):
+        self.as_queries += texts
+        return self._embed(["query " + t for t in texts])
+
+    def embed_passages(self, texts):
+        self.as_passages += texts
+        return self._embed(texts)
+
+
+def test_a_sentence_in_another_script_is_read_with_the_query_prompt_plus_the_gap():
+    embedder = PromptRecordingEmbedder()
+    question = "Who met Haftar?"
+    query_vector = embedder.embed_queries([question])[0]
+    similarity = question_similarity(
+        question, query_vector, [ENGLISH_SENTENCE, ARABIC_SENTENCE], SentenceVectors(embedder), gap=0.07
+    )
+    assert embedder.as_passages == [ENGLISH_SENTENCE]
+    assert embedder.as_queries == [question, ARABIC_SENTENCE]
+    assert similarity[0] == pytest.approx(float(embedder._embed([ENGLISH_SENTENCE])[0] @ query_vector))
+    assert similarity[1] == pytest.approx(float(embedder._embed(["query " + ARABIC_SENTENCE])[0] @ query_vector) + 0.07)
+
+
+def test_sentence_vectors_are_remembered_per_prompt():
+    embedder = PromptRecordingEmbedder()
+    vectors = SentenceVectors(embedder)
+    vectors.queries([ARABIC_SENTENCE])
+    vectors.queries([ARABIC_SENTENCE])
+    vectors.passages([ARABIC_SENTENCE])
+    assert embedder.as_queries == [ARABIC_SENTENCE] and embedder.as_passages == [ARABIC_SENTENCE]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("--------------------", False), ("2019-11-14 12:30", False), ("Haftar", False),
+    (ENGLISH_SENTENCE, True), (ARABIC_SENTENCE, True),
+])
+def test_only_spans_with_letters_and_some_length_can_answer(text, expected):
+    assert is_sentence(text) is expected
+
+
+def _arabic_hit(text: str) -> SearchHit:
+    return SearchHit("a1", "خبر", "test", "", "2019-11-17", 0, 0, len(text), text, 0.5)
+
+
+@pytest.mark.parametrize("question_gap, found", [(0.07, True), (0.0, False)])
+def test_an_answer_across_scripts_is_judged_with_the_question_language_gap(monkeypatch, question_gap, found):
+    """The sentence language gap ranks sentences of both scripts; whether the best one answers
+    is judged with the question language gap (the threshold's scale)."""
+    embedder = PromptRecordingEmbedder()
+    question = "Who met Haftar?"
+    query_vector = embedder.embed_queries([question])[0]
+    hits = [_arabic_hit(ARABIC_SENTENCE)]
+    cosine = float(embedder.embed_queries([ARABIC_SENTENCE])[0] @ query_vector)
+    ranked = SENTENCE_WEIGHT * (cosine + 0.07) + (1 - SENTENCE_WEIGHT) * 0.5
+    halfway = ranked - SENTENCE_WEIGHT * 0.07 / 2  # between the scores with either gap
+    calibration = Calibration(threshold=halfway, sentence_language_gap=0.07, question_language_gap=question_gap)
+    monkeypatch.setitem(CALIBRATIONS, embedder.model_id, calibration)
+    answer = compose_answer(question, query_vector, hits, embedder)
+    assert answer.found is found
+    if found:
+        assert answer.citations[0].score == pytest.approx(ranked)
