@@ -20,10 +20,16 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 QUESTIONS = [
-    "who met Haftar?", "من التقى حفتر؟", "What did the UN envoy say about elections in Libya?",
-    "ما هي أسعار النفط اليوم؟", "who won the football match?", "كم عدد ضحايا الهجوم؟",
-    "What happened in Syria last week?", "ماذا قال الرئيس الأمريكي عن إيران؟",
-    "How did the stock market react?", "أين عقدت القمة العربية؟",
+    "who met Haftar?",
+    "من التقى حفتر؟",
+    "What did the UN envoy say about elections in Libya?",
+    "ما هي أسعار النفط اليوم؟",
+    "who won the football match?",
+    "كم عدد ضحايا الهجوم؟",
+    "What happened in Syria last week?",
+    "ماذا قال الرئيس الأمريكي عن إيران؟",
+    "How did the stock market react?",
+    "أين عقدت القمة العربية؟",
 ]
 
 
@@ -33,12 +39,11 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use only the first N articles (0: all)")
     args = parser.parse_args()
 
-    import json
     import gzip
 
     from index import Engine, IndexSettings
     from index.builder import _chunks, _encoder_title, _passage_text
-    from index.loaders import load_articles
+    from index.sources.loaders import load_articles
 
     work = Path(tempfile.mkdtemp(prefix="index-bench-"))
     source = args.articles
@@ -80,17 +85,24 @@ def main() -> None:
     build_seconds = time.perf_counter() - started
     lexicon = engine.stats().manifest.get("lexicon", {})
     print(f"articles / chunks     {report.articles:8d} / {report.chunks}")
-    print(f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s (load, chunk, embed, write, lexicon)")
+    print(
+        f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s (load, chunk, embed, write, lexicon)"
+    )
     if "lexicon" in stages:
         first, last = stages["lexicon"]
         print(f"  of which lexicon    {last - first:8.2f} s   ({lexicon.get('embedded', 0)} terms embedded)")
-    print(f"bare encoder          {bare_seconds:8.2f} s   {bare:7.1f} chunks/s (same {len(passages)} passages, timed first)")
+    print(
+        f"bare encoder          {bare_seconds:8.2f} s   {bare:7.1f} chunks/s (same {len(passages)} passages, timed first)"
+    )
     print(f"pipeline / bare       {report.chunks / build_seconds / bare:8.2f}")
 
     questions = QUESTIONS + _unseen_titles(args.articles, skip=args.limit or 0, count=40)
     engine.ask("warm up")  # load everything once
     # "first time": no passage of the answer has been seen by this process; "again": all have.
-    for name, call, labels in (("ask", engine.ask, ("first time", "again")), ("search", lambda q: engine.search(q, 5), ("",))):
+    for name, call, labels in (
+        ("ask", engine.ask, ("first time", "again")),
+        ("search", lambda q: engine.search(q, 5), ("",)),
+    ):
         for label in labels:
             timings = []
             for question in questions:
@@ -99,23 +111,35 @@ def main() -> None:
                 timings.append(time.perf_counter() - started)
             timings.sort()
             p95 = timings[int(0.95 * (len(timings) - 1))]
-            print(f"{name:6s} {label:10s}  median {1000 * statistics.median(timings):7.1f} ms   p95 {1000 * p95:7.1f} ms   ({len(timings)} questions)")
+            print(
+                f"{name:6s} {label:10s}  median {1000 * statistics.median(timings):7.1f} ms   p95 {1000 * p95:7.1f} ms   ({len(timings)} questions)"
+            )
 
     environment = {**os.environ, "INDEX_DIR": str(settings.index_dir), "PYTHONPATH": str(PROJECT)}
-    measured = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "index", "ask", QUESTIONS[1]],
-        capture_output=True, text=True, env=environment,
-    ) if Path("/usr/bin/time").exists() else None
+    measured = (
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "index", "ask", QUESTIONS[1]],
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+        if Path("/usr/bin/time").exists()
+        else None
+    )
     if measured is not None and measured.returncode == 0:
         peak_kb = int(measured.stderr.strip().splitlines()[-1])
         print(f"peak memory of ask    {peak_kb / 1024:8.0f} MB (one `python -m index ask` process)")
     else:
         import resource
 
-        child = subprocess.run([sys.executable, "-m", "index", "ask", QUESTIONS[1]], capture_output=True, env=environment)
+        child = subprocess.run(
+            [sys.executable, "-m", "index", "ask", QUESTIONS[1]], capture_output=True, env=environment
+        )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory of ask    {peak:8.0f} MB (one `python -m index ask` process, exit {child.returncode})")
-    print(f"index on disk         {sum(p.stat().st_size for p in settings.index_dir.rglob('*') if p.is_file()) / 2**20:8.1f} MB")
+    print(
+        f"index on disk         {sum(p.stat().st_size for p in settings.index_dir.rglob('*') if p.is_file()) / 2**20:8.1f} MB"
+    )
 
 
 def _unseen_titles(path: Path, skip: int, count: int) -> list[str]:

@@ -26,8 +26,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -35,10 +35,10 @@ sys.path.insert(0, str(PROJECT))
 from refresh_bench import BenchServer  # noqa: E402
 
 from index.collect import Collector  # noqa: E402
-from index.embedders import Embedder, HashingEmbedder  # noqa: E402
+from index.encoders.base import Embedder, HashingEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
-from index.fetching import FetchSettings  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
+from index.sources.fetching import FetchSettings  # noqa: E402
 
 
 class TimedEmbedder(Embedder):
@@ -83,15 +83,22 @@ class RequestCounter:
         answer = handler.do_GET
         counter = self
 
-        def do_get(request) -> None:  # noqa: ANN001
+        def do_get(request) -> None:
             counter.count += 1
             answer(request)
 
         handler.do_GET = do_get
 
 
-def phase(name: str, engine: Engine, collector: Collector, embedder: TimedEmbedder, requests: RequestCounter,
-          sources: list[str], full: bool) -> None:
+def phase(
+    name: str,
+    engine: Engine,
+    collector: Collector,
+    embedder: TimedEmbedder,
+    requests: RequestCounter,
+    sources: list[str],
+    full: bool,
+) -> None:
     """One collection and update of the index, timed: fetching and extracting, then indexing."""
     encoder_before, requests_before = embedder.seconds, requests.count
     started = time.perf_counter()
@@ -100,9 +107,12 @@ def phase(name: str, engine: Engine, collector: Collector, embedder: TimedEmbedd
     report = collector.apply(engine, collected, full=full)
     ended = time.perf_counter()
     seconds, encoder = ended - started, embedder.seconds - encoder_before
-    print(f"{name:<16} {seconds:8.2f} {fetched - started:8.2f} {ended - fetched:8.2f} {encoder:9.2f} "
-          f"{100 * encoder / seconds:6.1f}% {requests.count - requests_before:9d} {report.added:6d} "
-          f"{report.unchanged:10d} {report.embedded_chunks:9d} {len(report.problems):9d}", flush=True)
+    print(
+        f"{name:<16} {seconds:8.2f} {fetched - started:8.2f} {ended - fetched:8.2f} {encoder:9.2f} "
+        f"{100 * encoder / seconds:6.1f}% {requests.count - requests_before:9d} {report.added:6d} "
+        f"{report.unchanged:10d} {report.embedded_chunks:9d} {len(report.problems):9d}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -122,10 +132,12 @@ def main() -> None:
     feed = [server.url("/feed.xml")]
     pages = [server.url(f"/a/{i}") for i in range(args.articles)]
     with tempfile.TemporaryDirectory(prefix="live-bench-") as folder:
-        settings = IndexSettings(index_dir=Path(folder) / "index",
-                                 model_cache_dir=Path(os.environ.get("MODEL_CACHE_DIR") or IndexSettings().model_cache_dir))
+        settings = IndexSettings(
+            index_dir=Path(folder) / "index",
+            model_cache_dir=Path(os.environ.get("MODEL_CACHE_DIR") or IndexSettings().model_cache_dir),
+        )
         if args.embedder == "bundled":
-            from index.sentence_encoder import load_embedder
+            from index.encoders.sentence_transformer import load_embedder
 
             started = time.perf_counter()
             inner = load_embedder(settings)
@@ -136,8 +148,10 @@ def main() -> None:
         engine = Engine(settings, embedder=embedder)
         collector = Collector(settings.index_dir, FetchSettings(allow_private=True, concurrency=args.concurrency))
         print(f"articles {args.articles}  new {args.new}  embedder {embedder.model_id}  concurrency {args.concurrency}")
-        print(f"{'phase':<16} {'seconds':>8} {'fetch s':>8} {'index s':>8} {'encoder s':>9} {'share':>7} "
-              f"{'requests':>9} {'added':>6} {'unchanged':>10} {'embedded':>9} {'problems':>9}")
+        print(
+            f"{'phase':<16} {'seconds':>8} {'fetch s':>8} {'index s':>8} {'encoder s':>9} {'share':>7} "
+            f"{'requests':>9} {'added':>6} {'unchanged':>10} {'embedded':>9} {'problems':>9}"
+        )
         try:
             phase("build", engine, collector, embedder, requests, feed, full=True)
             phase("refresh (feed)", engine, collector, embedder, requests, feed, full=False)

@@ -33,7 +33,7 @@ from bot_harness import RunningBot, bot_settings  # noqa: E402
 from fake_telegram import FakeTelegram, private_chat, user  # noqa: E402
 from telegram.ext import BaseRateLimiter  # noqa: E402
 
-from index.embedders import HashingEmbedder  # noqa: E402
+from index.encoders.base import HashingEmbedder  # noqa: E402
 from index.engine import Engine  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 

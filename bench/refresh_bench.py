@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.fetching import Fetcher, FetchReport, FetchSettings  # noqa: E402
+from index.sources.fetching import Fetcher, FetchReport, FetchSettings
 
 ENGLISH = [
     "The city council approved a new budget for public transport on {day}.",
@@ -62,11 +62,11 @@ def article_page(i: int) -> bytes:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
         f'<!doctype html><html lang="{"ar" if arabic else "en"}"><head><meta charset="utf-8">'
-        f"<title>{title}</title><meta property=\"og:site_name\" content=\"Bench News\">"
+        f'<title>{title}</title><meta property="og:site_name" content="Bench News">'
         f'<meta property="article:published_time" content="2024-03-{1 + i % 28:02d}T08:00:00Z">'
         f'</head><body><nav><a href="/">Home</a></nav><article><h1>{title}</h1>{body}</article>'
         f"<footer>Bench News</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 class BenchServer:
@@ -81,7 +81,7 @@ class BenchServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body are separate writes
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 body, ctype = bench.body(self.path)
                 if body is None:
                     self.send_error(404)
@@ -128,8 +128,11 @@ def run(name: str, fetcher: Fetcher, urls: list[str]) -> FetchReport:
     started = time.perf_counter()
     report = fetcher.fetch(urls)
     seconds = time.perf_counter() - started
-    print(f"{name:<24} {seconds:8.2f} {report.requests:9d} {len(report.articles):9d} "
-          f"{report.unchanged:10d} {len(report.problems):9d}", flush=True)
+    print(
+        f"{name:<24} {seconds:8.2f} {report.requests:9d} {len(report.articles):9d} "
+        f"{report.unchanged:10d} {len(report.problems):9d}",
+        flush=True,
+    )
     return report
 
 

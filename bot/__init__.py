@@ -8,6 +8,11 @@ from .errors import BotError, BotSettingsError, BuildBusyError, BuildCancelledEr
 from .settings import BotSettings, read_environment
 
 __all__ = [
-    "BotError", "BotSettings", "BotSettingsError", "BuildBusyError", "BuildCancelledError", "build_application",
+    "BotError",
+    "BotSettings",
+    "BotSettingsError",
+    "BuildBusyError",
+    "BuildCancelledError",
+    "build_application",
     "read_environment",
 ]

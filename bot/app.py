@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from telegram import BotCommand
 from telegram.ext import (
@@ -41,7 +41,7 @@ class MessageFloodLimiter(AIORateLimiter):
     once, so under load people see the bot working while their answers wait their turn (a refused
     indicator is simply not shown)."""
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # noqa: ANN001
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         if endpoint == "sendChatAction":
             return await callback(*args, **kwargs)
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
@@ -72,7 +72,9 @@ def build_application(
         settings=settings,
         engine=engine,
         limiter=QuestionLimiter(settings.rate_limit_per_user, settings.rate_limit_per_chat, clock=clock),
-        builder=IndexBuilder(engine, settings.articles, collector or Collector(settings.index.index_dir, settings.fetch)),
+        builder=IndexBuilder(
+            engine, settings.articles, collector or Collector(settings.index.index_dir, settings.fetch)
+        ),
     )
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
@@ -90,9 +92,13 @@ def build_application(
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(handlers.sources_button, pattern=r"^sources:"))
     application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
-    application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.group_text))
+    application.add_handler(
+        MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND & AddressedToBot(), handlers.group_text)
+    )
     application.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.help_command))
-    application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text))
+    application.add_handler(
+        MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text)
+    )
     application.add_error_handler(handlers.on_error)
     if settings.refresh_interval > 0:
         interval = settings.refresh_interval
@@ -117,7 +123,11 @@ async def _prepare_when_serving(application: Application) -> None:
         await asyncio.sleep(0.05)
     try:
         if not await asyncio.to_thread(state.engine.has_index):
-            _LOG.info("No index in %s yet; building it from %s.", state.settings.index.index_dir, ", ".join(state.builder.sources))
+            _LOG.info(
+                "No index in %s yet; building it from %s.",
+                state.settings.index.index_dir,
+                ", ".join(state.builder.sources),
+            )
             report = await state.builder.start()
             _LOG.info("Built the index: %s", report.summary())
         await asyncio.to_thread(lambda: state.engine.embedder)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from index.collect import Added, Collector
 from index.engine import Engine
-from index.reports import BuildReport
+from index.records import BuildReport
 
 from .errors import BuildBusyError, BuildCancelledError
 
@@ -53,15 +54,23 @@ class IndexBuilder:
         added = self.collector.added_file
         return (str(added),) if added.is_file() else ()
 
-    def start(self) -> "asyncio.Task[BuildReport]":
+    def start(self) -> asyncio.Task[BuildReport]:
         """Start a full rebuild; raises BuildBusyError while another job runs."""
-        return self._launch("rebuild", lambda: self.collector.update(
-            self.engine, self.sources, full=True, sources_files=self.sources_files, progress=self._on_progress))
+        return self._launch(
+            "rebuild",
+            lambda: self.collector.update(
+                self.engine, self.sources, full=True, sources_files=self.sources_files, progress=self._on_progress
+            ),
+        )
 
-    def refresh(self) -> "asyncio.Task[BuildReport]":
+    def refresh(self) -> asyncio.Task[BuildReport]:
         """Start a refresh (new and changed articles only); raises BuildBusyError while another job runs."""
-        return self._launch("refresh", lambda: self.collector.update(
-            self.engine, self.sources, full=False, sources_files=self.sources_files, progress=self._on_progress))
+        return self._launch(
+            "refresh",
+            lambda: self.collector.update(
+                self.engine, self.sources, full=False, sources_files=self.sources_files, progress=self._on_progress
+            ),
+        )
 
     async def add(self, url: str) -> Added:
         """Fetch and index one URL, after the running job (if any) has ended."""
@@ -69,7 +78,7 @@ class IndexBuilder:
             await asyncio.wait({self._task})
         return await self._launch("add", lambda: self.collector.add_url(self.engine, url, progress=self._on_progress))
 
-    def _launch(self, kind: str, work: Callable[[], T]) -> "asyncio.Task[T]":
+    def _launch(self, kind: str, work: Callable[[], T]) -> asyncio.Task[T]:
         if self._cancel.is_set():
             raise BuildCancelledError(f"The {kind} was not started because the bot is shutting down.")
         if self.running:
@@ -109,7 +118,12 @@ class IndexBuilder:
             await asyncio.wait({self._task}, timeout=timeout)
 
 
-def _settle(loop: asyncio.AbstractEventLoop, future: asyncio.Future, result: object = None, exception: BaseException | None = None) -> None:
+def _settle(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future,
+    result: object = None,
+    exception: BaseException | None = None,
+) -> None:
     """Complete ``future`` from another thread, unless the loop or the future is already gone."""
 
     def settle() -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import html
 import unicodedata
 
-from index.answers import Answer, Citation
-from index.documents import Article
-from index.render import NOT_FOUND, answer_as_text, answer_notes, source_details
+from index.answer.render import NOT_FOUND, answer_as_text, answer_notes, source_details
+from index.records import Answer, Article, Citation
 
 from .splitting import TELEGRAM_MAX_LENGTH, split_message, telegram_length, utf16_length
 

@@ -15,10 +15,9 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from index.answers import Answer
-from index.catalog import newest_articles
 from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
-from index.reports import IndexStats
+from index.records import Answer, IndexStats
+from index.storage.catalog import newest_articles
 
 from . import messages
 from .chat_action import typing
@@ -34,7 +33,9 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _SOURCES_DATA = "sources:"
 
 
-async def _reply(message: Message, text: str, quote: bool = False, markup: InlineKeyboardMarkup | None = None) -> Message:
+async def _reply(
+    message: Message, text: str, quote: bool = False, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     return await message.reply_text(
         text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW, do_quote=quote, reply_markup=markup
     )
@@ -81,8 +82,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     verdict = state.limiter.check(user_id, message.chat_id)
     if not verdict.allowed:
         if verdict.notify:
-            per_minute = state.settings.rate_limit_per_user if verdict.scope == "user" else state.settings.rate_limit_per_chat
-            await _reply(message, messages.slow_down(verdict.scope, verdict.retry_after, per_minute), quote=_in_group(message))
+            per_minute = (
+                state.settings.rate_limit_per_user if verdict.scope == "user" else state.settings.rate_limit_per_chat
+            )
+            await _reply(
+                message, messages.slow_down(verdict.scope, verdict.retry_after, per_minute), quote=_in_group(message)
+            )
         return
     answer = await _ask(context, message, question)
     if answer is None:
@@ -180,9 +185,11 @@ async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = messages.rebuild_started(state.builder.sources)
     status = await _reply(message, text)
     # Not awaited here: the handler returns at once, so the application's shutdown never waits for a build.
-    state.keep(asyncio.create_task(
-        report_build(build, state.builder, status, text, state.settings.progress_interval, context.application)
-    ))
+    state.keep(
+        asyncio.create_task(
+            report_build(build, state.builder, status, text, state.settings.progress_interval, context.application)
+        )
+    )
 
 
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

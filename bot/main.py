@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
@@ -101,8 +102,11 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except InvalidToken:
         print("error: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather.", file=sys.stderr)
     except NetworkError as exc:
-        print(f"error: cannot reach the Telegram Bot API at {settings.api_base_url} ({exc}); check the network "
-              "or TELEGRAM_API_BASE_URL.", file=sys.stderr)
+        print(
+            f"error: cannot reach the Telegram Bot API at {settings.api_base_url} ({exc}); check the network "
+            "or TELEGRAM_API_BASE_URL.",
+            file=sys.stderr,
+        )
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

@@ -5,8 +5,7 @@ from __future__ import annotations
 import html
 
 from index.collect import Added
-from index.documents import Article
-from index.reports import BuildReport, IndexStats
+from index.records import Article, BuildReport, IndexStats
 
 from .formatting import article_line_html, isolate
 
@@ -160,8 +159,11 @@ def added_html(url: str, added: Added) -> str:
             return f"Already in the index, unchanged: {article_line_html(unchanged[0])}"
         verb = "Updated in the index" if report is not None and report.changed else "Added to the index"
         return f"{verb}: {article_line_html(new[0])}"
-    lines = [f"Added {len(new)} article{'s' if len(new) != 1 else ''} from that feed"
-             + (f" ({len(unchanged)} already in the index)" if unchanged else "") + ":"]
+    lines = [
+        f"Added {len(new)} article{'s' if len(new) != 1 else ''} from that feed"
+        + (f" ({len(unchanged)} already in the index)" if unchanged else "")
+        + ":"
+    ]
     lines += [f"• {article_line_html(article)}" for article in new[:5]]
     if len(new) > 5:
         lines.append(f"• and {len(new) - 5} more")

@@ -20,9 +20,14 @@ def _mentions_of_bot(message: Message) -> list[MessageEntity]:
     username = (bot.username or "").casefold()
     found = []
     for entity, text in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
-        if entity.type == MessageEntity.MENTION and username and text[1:].casefold() == username:
-            found.append(entity)
-        elif entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot.id:
+        if (
+            entity.type == MessageEntity.MENTION
+            and username
+            and text[1:].casefold() == username
+            or entity.type == MessageEntity.TEXT_MENTION
+            and entity.user is not None
+            and entity.user.id == bot.id
+        ):
             found.append(entity)
     return found
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ class SlidingWindow:
 class QuestionLimiter:
     """Questions per user and per chat, each in a sliding window (one minute by default)."""
 
-    def __init__(self, per_user: int, per_chat: int, clock: Callable[[], float] = time.monotonic, window: float = 60.0) -> None:
+    def __init__(
+        self, per_user: int, per_chat: int, clock: Callable[[], float] = time.monotonic, window: float = 60.0
+    ) -> None:
         self.users = SlidingWindow(per_user, window, clock)
         self.chats = SlidingWindow(per_chat, window, clock)
         self._clock = clock

@@ -37,13 +37,13 @@ async def scheduled_refresh(context: ContextTypes.DEFAULT_TYPE) -> None:
     state.keep(asyncio.get_running_loop().create_task(_log_refresh(refresh, context.application)))
 
 
-async def _log_refresh(refresh, application: Application) -> None:  # noqa: ANN001 (an asyncio.Task)
+async def _log_refresh(refresh, application: Application) -> None:
     try:
         report = await refresh
     except (ArticleIndexError, BuildCancelledError) as exc:
         _LOG.warning("The scheduled refresh failed: %s", exc)
         return
-    except Exception as exc:  # noqa: BLE001 (reported to the operator by the error handler)
+    except Exception as exc:
         await application.process_error(update=None, error=exc)
         return
     _LOG.info("Refreshed the index: %s", report.summary())
@@ -60,7 +60,7 @@ async def report_add(builder: IndexBuilder, url: str, status: Message, applicati
     except (ArticleIndexError, BuildCancelledError) as exc:
         _LOG.warning("Adding %s failed: %s", url, exc)
         text = messages.add_failed(url, str(exc))
-    except Exception as exc:  # noqa: BLE001 (reported to the operator by the error handler)
+    except Exception as exc:
         await application.process_error(update=None, error=exc)
         text = messages.add_failed(url, "an unexpected error stopped it; the operator has the details.")
     else:
@@ -68,6 +68,8 @@ async def report_add(builder: IndexBuilder, url: str, status: Message, applicati
             _LOG.info("Added %s: %s", url, added.report.summary())
         text = messages.added_html(url, added)
     try:
-        await status.edit_text(text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await status.edit_text(
+            text, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
     except TelegramError as exc:
         _LOG.warning("Could not report the /add of %s in chat %s: %s", url, status.chat_id, exc)

@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from index.errors import ArticleIndexError
-from index.reports import BuildReport
+from index.records import BuildReport
 
 from .building import IndexBuilder
 from .errors import BuildCancelledError
@@ -29,7 +29,7 @@ async def _edit(status: Message, text: str) -> None:
 
 
 async def report_build(
-    build: "asyncio.Task[BuildReport]",
+    build: asyncio.Task[BuildReport],
     builder: IndexBuilder,
     status: Message,
     shown: str,
@@ -53,7 +53,7 @@ async def report_build(
         text = rebuild_failed(str(exc))
     except BuildCancelledError as exc:
         text = html.escape(str(exc), quote=False)
-    except Exception as exc:  # noqa: BLE001 (reported to the operator by the error handler)
+    except Exception as exc:
         await application.process_error(update=None, error=exc)
         text = rebuild_failed("an unexpected error stopped it; the operator has the details.")
     else:

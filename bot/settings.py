@@ -5,18 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from index.collect import is_sources_file
-from index.settings import whole_number
 from index.errors import SettingsError
-from index.fetching import FetchSettings
-from index.settings import IndexSettings
+from index.settings import IndexSettings, whole_number
+from index.sources.fetching import FetchSettings
 
 from .errors import BotSettingsError
 
@@ -35,7 +34,9 @@ def read_environment(environ: Mapping[str, str] | None = None, dotenv_path: Path
     """
     environ = os.environ if environ is None else environ
     path = Path(".env") if dotenv_path is None else dotenv_path
-    from_file = {key: value for key, value in dotenv_values(path).items() if value is not None} if path.is_file() else {}
+    from_file = (
+        {key: value for key, value in dotenv_values(path).items() if value is not None} if path.is_file() else {}
+    )
     return {**from_file, **environ}
 
 
@@ -151,7 +152,7 @@ class BotSettings:
         return logging.getLevelNamesMapping()[self.log_level]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "BotSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> BotSettings:
         """Read and check every setting; raise BotSettingsError naming the first bad one."""
         env = os.environ if env is None else env
         token = _text(env, "TELEGRAM_BOT_TOKEN")
@@ -170,7 +171,7 @@ class BotSettings:
         if webhook_url and not _SECRET.match(webhook_secret):
             raise BotSettingsError(
                 "WEBHOOK_SECRET must be 1 to 256 letters, digits, '_' or '-' when WEBHOOK_URL is set; "
-                "make one with: python -c \"import secrets; print(secrets.token_urlsafe(32))\"."
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))".'
             )
         try:
             index = IndexSettings.from_env(env)

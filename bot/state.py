@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, MutableMapping
+from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from index.answers import Answer
 from index.engine import Engine
+from index.records import Answer
 
 from .building import IndexBuilder
 from .ratelimit import QuestionLimiter

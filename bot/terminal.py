@@ -9,12 +9,13 @@ error, answers to standard output.
 from __future__ import annotations
 
 import time
-from typing import Iterator, Sequence, TextIO
+from collections.abc import Iterator, Sequence
+from typing import TextIO
 
 from index.collect import Collector
 from index.engine import Engine
 from index.errors import QuestionError
-from index.fetching import FetchSettings
+from index.sources.fetching import FetchSettings
 
 from .formatting import answer_as_text
 
@@ -50,8 +51,14 @@ def _questions(stdin: TextIO, stderr: TextIO, interactive: bool) -> Iterator[str
             yield line.strip()
 
 
-def run_terminal_chat(engine: Engine, sources: Sequence[str], stdin: TextIO, stdout: TextIO, stderr: TextIO,
-                      fetch: FetchSettings | None = None) -> int:
+def run_terminal_chat(
+    engine: Engine,
+    sources: Sequence[str],
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO,
+    fetch: FetchSettings | None = None,
+) -> int:
     """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with ``fetch``)
     if there is none, then answer questions until input ends."""
     problem = None if not engine.has_index() else engine.index_problem()

@@ -3,11 +3,9 @@
 The front ends (the bot and the command line) need only these names.
 """
 
-from .answers import Answer, Citation, SearchHit
-from .documents import Article, LoadProblem
-from .embedders import Embedder, HashingEmbedder
-from .engine import Engine
-from .errors import (
+from index.encoders.base import Embedder, HashingEmbedder
+from index.engine import Engine
+from index.errors import (
     ArticleError,
     ArticleIndexError,
     BuildError,
@@ -18,11 +16,28 @@ from .errors import (
     QuestionError,
     SettingsError,
 )
-from .reports import BuildReport, IndexStats
-from .settings import IndexSettings
+from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
+from index.settings import IndexSettings
 
 __all__ = [
-    "Answer", "Article", "ArticleError", "ArticleIndexError", "BuildError", "BuildReport", "Citation", "Embedder",
-    "Engine", "HashingEmbedder", "IndexCorruptError", "IndexMismatchError", "IndexNotFoundError", "IndexSettings",
-    "IndexStats", "LoadProblem", "ModelError", "QuestionError", "SearchHit", "SettingsError",
+    "Answer",
+    "Article",
+    "ArticleError",
+    "ArticleIndexError",
+    "BuildError",
+    "BuildReport",
+    "Citation",
+    "Embedder",
+    "Engine",
+    "HashingEmbedder",
+    "IndexCorruptError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "IndexSettings",
+    "IndexStats",
+    "LoadProblem",
+    "ModelError",
+    "QuestionError",
+    "SearchHit",
+    "SettingsError",
 ]

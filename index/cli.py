@@ -9,11 +9,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
 
-from .errors import ArticleIndexError
-from .settings import IndexSettings
+from index.errors import ArticleIndexError
+from index.settings import IndexSettings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,14 +22,24 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the index from scratch from article files and folders")
-    build.add_argument("sources", nargs="*", help="files or folders of articles (.txt .md .html .jsonl .jsonl.gz), "
-                       "article or RSS/Atom feed URLs, or sources files (FILE.sources)")
+    build.add_argument(
+        "sources",
+        nargs="*",
+        help="files or folders of articles (.txt .md .html .jsonl .jsonl.gz), "
+        "article or RSS/Atom feed URLs, or sources files (FILE.sources)",
+    )
     add = commands.add_parser("add", help="add new and changed articles; unchanged ones are skipped")
     add.add_argument("sources", nargs="*")
     add.add_argument("--remove-missing", action="store_true", help="also remove articles no longer in the sources")
     for command in (build, add):
-        command.add_argument("--sources", dest="sources_files", action="append", default=[], metavar="FILE",
-                             help="a file listing sources one a line (# comments); may be repeated")
+        command.add_argument(
+            "--sources",
+            dest="sources_files",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a file listing sources one a line (# comments); may be repeated",
+        )
     remove = commands.add_parser("remove", help="remove articles by id")
     remove.add_argument("ids", nargs="+")
     commands.add_parser("stats", help="show counts and the index manifest")
@@ -49,14 +59,24 @@ def _add_eval_parser(commands) -> None:
     evaluate.add_argument("--questions", type=Path, help="a parallel SQuAD file (same question ids) to ask instead")
     evaluate.add_argument("--distractors", nargs="+", default=[], metavar="JSONL", help="articles added as distractors")
     evaluate.add_argument("--distractor-limit", type=int, metavar="N", help="only the first N distractor articles")
-    evaluate.add_argument("--distractor-paragraphs", action="store_true",
-                          help="index each distractor paragraph as its own document, as the SQuAD paragraphs are")
-    evaluate.add_argument("--unanswerable", action="store_true",
-                          help="index only the distractors: every question is unanswerable (measures 'no answer')")
+    evaluate.add_argument(
+        "--distractor-paragraphs",
+        action="store_true",
+        help="index each distractor paragraph as its own document, as the SQuAD paragraphs are",
+    )
+    evaluate.add_argument(
+        "--unanswerable",
+        action="store_true",
+        help="index only the distractors: every question is unanswerable (measures 'no answer')",
+    )
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON, with every question")
-    evaluate.add_argument("--work-dir", type=Path, default=Path("var/eval"),
-                          help="where the evaluation indexes are kept between runs (default var/eval)")
+    evaluate.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path("var/eval"),
+        help="where the evaluation indexes are kept between runs (default var/eval)",
+    )
 
 
 def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
@@ -87,7 +107,7 @@ def _with_index_dir(settings: IndexSettings, index_dir: Path) -> IndexSettings:
 
 
 def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str, str]) -> int:
-    from .engine import Engine
+    from index.engine import Engine
 
     engine = Engine(settings)
     if args.command in ("build", "add", "remove"):
@@ -99,7 +119,7 @@ def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.command == "search":
         return _each(questions, lambda q: _search(engine, q, args.k, args.json))
-    from .render import answer_as_text
+    from index.answer.render import answer_as_text
 
     return _each(questions, lambda q: print(answer_as_text(engine.ask(q)) + ("\n" if not args.question else "")))
 
@@ -112,7 +132,7 @@ def _stdin_questions() -> Iterable[str]:
 
 def _each(questions: Iterable[str], answer: Callable[[str], None]) -> int:
     """Answer every question; a bad question is reported and the rest go on."""
-    from .errors import QuestionError
+    from index.errors import QuestionError
 
     status = 0
     for question in questions:
@@ -132,25 +152,35 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
         return
     print(f"? {question}")
     for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  [{hit.article_id} {hit.start}:{hit.end}]")
+        print(
+            f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  [{hit.article_id} {hit.start}:{hit.end}]"
+        )
         print(f"   {' '.join(hit.text.split())[:300]}")
 
 
 def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
-    from .evaluation import run_eval
+    from index.evaluation import run_eval
 
     with _ProgressBar() as progress:
-        report = run_eval(args.squad, settings, args.work_dir, questions_path=args.questions,
-                          distractors=args.distractors, distractor_limit=args.distractor_limit,
-                          distractor_paragraphs=args.distractor_paragraphs,
-                          unanswerable=args.unanswerable, question_limit=args.limit, progress=progress)
+        report = run_eval(
+            args.squad,
+            settings,
+            args.work_dir,
+            questions_path=args.questions,
+            distractors=args.distractors,
+            distractor_limit=args.distractor_limit,
+            distractor_paragraphs=args.distractor_paragraphs,
+            unanswerable=args.unanswerable,
+            question_limit=args.limit,
+            progress=progress,
+        )
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
     return 0
 
 
 def _change(engine, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from .collect import Collector
-    from .fetching import FetchSettings
+    from index.collect import Collector
+    from index.sources.fetching import FetchSettings
 
     with _ProgressBar() as progress:
         if args.command == "remove":
@@ -158,8 +188,9 @@ def _change(engine, args: argparse.Namespace, environ: Mapping[str, str]) -> int
         else:  # files and folders are loaded, URLs fetched (FETCH_* settings), sources files read
             collector = Collector(engine.index_dir, FetchSettings.from_env(environ))
             full = args.command == "build" or args.remove_missing
-            report = collector.update(engine, args.sources, full=full, sources_files=args.sources_files,
-                                      progress=progress)
+            report = collector.update(
+                engine, args.sources, full=full, sources_files=args.sources_files, progress=progress
+            )
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
     print(report.summary())
@@ -190,8 +221,7 @@ class _ProgressBar:
             self.close()
             self._stage = stage
             unit = {"embedding": "chunk", "lexicon": "word", "questions": "question"}.get(stage, "step")
-            self._bar = tqdm(total=total, desc=stage, unit=unit,
-                             file=sys.stderr, disable=None)
+            self._bar = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, disable=None)
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
@@ -199,7 +229,7 @@ class _ProgressBar:
             self._bar.close()
             self._bar = None
 
-    def __enter__(self) -> "_ProgressBar":
+    def __enter__(self) -> _ProgressBar:
         return self
 
     def __exit__(self, *exc) -> None:

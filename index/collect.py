@@ -21,22 +21,22 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import httpx
 
-from . import catalog
-from .builder import Changes
-from .documents import Article, LoadProblem
-from .fetching import Fetcher, FetchSettings
-from .reports import BuildReport
-from .sources_file import classify, read_sources_file
+from index.builder import Changes
+from index.records import Article, BuildReport, LoadProblem
+from index.sources.fetching import Fetcher, FetchSettings
+from index.sources.sources_file import classify, read_sources_file
+from index.storage import catalog
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from index.engine import Engine
 
 Progress = Callable[[str, int, int], None]
 SOURCES_SUFFIX = ".sources"
@@ -115,7 +115,9 @@ class Collector:
 
     Not thread-safe beyond the Fetcher's own lock: run one update at a time per index."""
 
-    def __init__(self, index_dir: Path, fetch_settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, fetch_settings: FetchSettings, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.fetcher = Fetcher(fetch_settings, self.index_dir / FETCH_STATE, transport)
         self._added_lock = threading.Lock()
@@ -125,8 +127,9 @@ class Collector:
         """The sources file of URLs added one by one with ``add_url``."""
         return self.index_dir / ADDED_SOURCES
 
-    def collect(self, sources: Sequence[str], sources_files: Sequence[str | Path] = (),
-                progress: Progress | None = None) -> Collected:
+    def collect(
+        self, sources: Sequence[str], sources_files: Sequence[str | Path] = (), progress: Progress | None = None
+    ) -> Collected:
         """Load the local sources and fetch the URLs; report only what the index does not hold as it is."""
         listed = expand_sources(sources, sources_files)
         known = catalog.indexed_hashes(self.index_dir)
@@ -135,7 +138,7 @@ class Collector:
         unchanged: list[str] = []
         seen: dict[str, str] = {}
         if listed.paths:
-            from .loaders import load_articles
+            from index.sources.loaders import load_articles
 
             loaded = load_articles(listed.paths)
             problems += loaded.problems
@@ -152,7 +155,9 @@ class Collector:
             problems += fetched.problems
             for article in fetched.articles:
                 if article.id in seen:
-                    reason = f"duplicate id {article.id!r}, first seen in {seen[article.id]}; give each article its own id"
+                    reason = (
+                        f"duplicate id {article.id!r}, first seen in {seen[article.id]}; give each article its own id"
+                    )
                     problems.append(LoadProblem(article.origin, reason))
                 else:
                     articles.append(article)
@@ -172,8 +177,15 @@ class Collector:
         )
         return Changes([*collected.articles, *carried], collected.problems, keep_others=False)
 
-    def update(self, engine: "Engine", sources: Sequence[str], *, full: bool,
-               sources_files: Sequence[str | Path] = (), progress: Progress | None = None) -> BuildReport:
+    def update(
+        self,
+        engine: Engine,
+        sources: Sequence[str],
+        *,
+        full: bool,
+        sources_files: Sequence[str | Path] = (),
+        progress: Progress | None = None,
+    ) -> BuildReport:
         """Collect ``sources`` and apply them to the engine's index: a full rebuild, or an incremental
         refresh that writes no new index when nothing is new."""
         started = time.monotonic()
@@ -182,7 +194,9 @@ class Collector:
         report.seconds = time.monotonic() - started
         return report
 
-    def apply(self, engine: "Engine", collected: Collected, *, full: bool, progress: Progress | None = None) -> BuildReport:
+    def apply(
+        self, engine: Engine, collected: Collected, *, full: bool, progress: Progress | None = None
+    ) -> BuildReport:
         """Apply what was collected; the report counts fetched-and-unchanged articles as unchanged."""
         if not full and not collected.articles and engine.has_index():
             report = BuildReport(unchanged=len(collected.unchanged_ids), problems=list(collected.problems))
@@ -193,12 +207,14 @@ class Collector:
             report.unchanged += len(collected.unchanged_ids)
         return report
 
-    def add_url(self, engine: "Engine", url: str, progress: Progress | None = None) -> Added:
+    def add_url(self, engine: Engine, url: str, progress: Progress | None = None) -> Added:
         """Fetch one article (or feed) URL into the index, and remember it in ``added_file`` so that
         rebuilds and refreshes that name that file keep it. Local paths are refused."""
         url = url.strip()
         if classify(url) != "url":
-            return Added(problems=[LoadProblem(url, "it is not a web address (it does not start with http:// or https://).")])
+            return Added(
+                problems=[LoadProblem(url, "it is not a web address (it does not start with http:// or https://).")]
+            )
         collected = self.collect([url], progress=progress)
         added = Added(new=collected.articles, problems=collected.problems)
         if collected.articles:
@@ -216,7 +232,7 @@ class Collector:
             if path.exists() and url in read_sources_file(path):
                 return
             path.parent.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
             with path.open("a", encoding="utf-8") as handle:
                 if handle.tell() == 0:
                     handle.write("# Article and feed URLs added one by one (the bot's /add); one a line.\n")

@@ -11,22 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
-from . import layout
-from .answering import SentenceVectors, compose_answer
-from .reranking import RERANK_DEPTH, correct_language_gap, rerank_by_sentences
-from .answers import Answer, SearchHit
-from .builder import Changes, apply_changes, check_model
-from .documents import Article
-from .embedders import Embedder
-from .errors import IndexMismatchError, IndexNotFoundError, QuestionError
-from .reports import BuildReport, IndexStats
-from .retrieval import OpenIndex
-from .settings import IndexSettings
-from .stories import annotate, collapse_copies, restrict_to
-from .timeframes import question_timeframe
+from index.answer.compose import SentenceVectors, compose_answer
+from index.answer.reranking import RERANK_DEPTH, correct_language_gap, rerank_by_sentences
+from index.answer.stories import annotate, collapse_copies, restrict_to
+from index.builder import Changes, apply_changes, check_model
+from index.encoders.base import Embedder
+from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
+from index.records import Answer, Article, BuildReport, IndexStats, SearchHit
+from index.search.retrieval import OpenIndex
+from index.settings import IndexSettings
+from index.storage import generations
+from index.text.timeframes import question_timeframe
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
 SEARCH_DEPTH = 20  # chunks retrieved before the answer picks its sentences
@@ -53,14 +51,14 @@ class Engine:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    from .sentence_encoder import load_embedder
+                    from index.encoders.sentence_transformer import load_embedder
 
                     self._embedder = load_embedder(self.settings)
         return self._embedder
 
     def has_index(self) -> bool:
         """Whether an index exists in ``settings.index_dir``."""
-        return layout.current_generation(self.index_dir) is not None
+        return generations.current_generation(self.index_dir) is not None
 
     def index_problem(self) -> str | None:
         """Why the index cannot answer (none built, another model, an older format), or None.
@@ -74,13 +72,13 @@ class Engine:
 
     def _index(self) -> OpenIndex:
         """The current generation, opened (and checked against the encoder) once."""
-        generation = layout.require_generation(self.index_dir)
+        generation = generations.require_generation(self.index_dir)
         opened = self._open
         if opened is not None and opened.generation == generation:
             return opened
         with self._open_lock:
             if self._open is None or self._open.generation != generation:
-                manifest = layout.read_manifest(generation)
+                manifest = generations.read_manifest(generation)
                 check_model(manifest, self.embedder, self.index_dir)
                 if not index_format_is_current(manifest):
                     raise IndexMismatchError(
@@ -134,8 +132,16 @@ class Engine:
         hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
         hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
         question_words = [(slot.terms, slot.reference) for slot in slots]
-        answer = compose_answer(question, query_vector, hits, self.embedder, self.settings.answer_threshold,
-                                question_words, self._sentences(), hybrid_scores)
+        answer = compose_answer(
+            question,
+            query_vector,
+            hits,
+            self.embedder,
+            self.settings.answer_threshold,
+            question_words,
+            self._sentences(),
+            hybrid_scores,
+        )
         return annotate(answer, copies, timeframe, matched), hits[:k]
 
     def _sentences(self) -> SentenceVectors:
@@ -150,7 +156,9 @@ class Engine:
         loaded = _load(sources)
         return self.apply(Changes(loaded.articles, loaded.problems, keep_others=False), progress)
 
-    def add(self, sources: Sequence[str], remove_missing: bool = False, progress: Progress | None = None) -> BuildReport:
+    def add(
+        self, sources: Sequence[str], remove_missing: bool = False, progress: Progress | None = None
+    ) -> BuildReport:
         """Add new, replace changed, skip unchanged articles; with remove_missing, drop articles
         no longer in the sources. Atomic swap on success."""
         loaded = _load(sources)
@@ -162,7 +170,7 @@ class Engine:
 
     def remove(self, article_ids: Sequence[str]) -> BuildReport:
         """Remove articles by id. Atomic swap on success."""
-        layout.require_generation(self.index_dir)
+        generations.require_generation(self.index_dir)
         return self.apply(Changes([], remove_ids=list(article_ids)), None)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> BuildReport:
@@ -173,7 +181,7 @@ class Engine:
 
     def stats(self) -> IndexStats:
         """Counts, outlets, newest date, build time and the manifest."""
-        generation = layout.require_generation(self.index_dir)
+        generation = generations.require_generation(self.index_dir)
         opened = self._open if self._open is not None and self._open.generation == generation else OpenIndex(generation)
         try:
             articles, chunks, sources, newest = opened.store_summary()
@@ -181,8 +189,15 @@ class Engine:
             if opened is not self._open:
                 opened.close()
         manifest = opened.manifest
-        return IndexStats(articles, chunks, sources, newest, manifest.get("built_at", ""),
-                          manifest.get("model", {}).get("id", ""), manifest)
+        return IndexStats(
+            articles,
+            chunks,
+            sources,
+            newest,
+            manifest.get("built_at", ""),
+            manifest.get("model", {}).get("id", ""),
+            manifest,
+        )
 
     def close(self) -> None:
         """Release the open index."""
@@ -194,15 +209,19 @@ class Engine:
 
 def index_format_is_current(manifest: dict) -> bool:
     """Whether a generation has every part this version of the engine searches."""
-    from .hubness import hubness_record_is_current
-    from .keywords import keyword_record_is_current
-    from .lexicon import lexicon_record_is_current
+    from index.search.hubness import hubness_record_is_current
+    from index.search.keywords import keyword_record_is_current
+    from index.search.lexicon import lexicon_record_is_current
 
-    return (manifest.get("format") == layout.FORMAT_VERSION and keyword_record_is_current(manifest)
-            and lexicon_record_is_current(manifest) and hubness_record_is_current(manifest))
+    return (
+        manifest.get("format") == generations.FORMAT_VERSION
+        and keyword_record_is_current(manifest)
+        and lexicon_record_is_current(manifest)
+        and hubness_record_is_current(manifest)
+    )
 
 
 def _load(sources: Sequence[str]):
-    from .loaders import load_articles
+    from index.sources.loaders import load_articles
 
     return load_articles([os.fspath(source) for source in sources])

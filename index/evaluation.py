@@ -21,18 +21,18 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
-from . import layout
-from .arabic import normalise
-from .builder import Changes, apply_changes
-from .documents import Article
-from .embedders import Embedder
-from .errors import ArticleIndexError
-from .settings import IndexSettings
-from .store import ArticleStore
+from index.builder import Changes
+from index.encoders.base import Embedder
+from index.errors import ArticleIndexError
+from index.records import Article
+from index.settings import IndexSettings
+from index.storage import generations
+from index.storage.article_store import ArticleStore
+from index.text.normalise import normalise
 
 Progress = Callable[[str, int, int], None]
 ANSWER_CHARS = 300  # the answer text a reader sees first
@@ -64,8 +64,15 @@ class QuestionResult:
     answer: str
 
     def to_json(self) -> dict:
-        return {"id": self.id, "question": self.question, "rank": self.rank, "found": self.found,
-                "hit": self.hit, "seconds": round(self.seconds, 4), "answer": self.answer}
+        return {
+            "id": self.id,
+            "question": self.question,
+            "rank": self.rank,
+            "found": self.found,
+            "hit": self.hit,
+            "seconds": round(self.seconds, 4),
+            "answer": self.answer,
+        }
 
 
 @dataclass
@@ -93,17 +100,25 @@ class EvalReport:
         return metrics
 
     def to_json(self) -> dict:
-        return {"config": self.config, "metrics": self.metrics(), "build_seconds": round(self.build_seconds, 2),
-                "questions": [r.to_json() for r in self.results]}
+        return {
+            "config": self.config,
+            "metrics": self.metrics(),
+            "build_seconds": round(self.build_seconds, 2),
+            "questions": [r.to_json() for r in self.results],
+        }
 
     def summary(self) -> str:
         m = self.metrics()
-        lines = [f"{m['questions']} questions from {self.config['questions_file']} over "
-                 f"{self.config['articles']} articles ({self.config['distractors']} distractors)"]
+        lines = [
+            f"{m['questions']} questions from {self.config['questions_file']} over "
+            f"{self.config['articles']} articles ({self.config['distractors']} distractors)"
+        ]
         names = ("recall@1", "recall@5", "recall@20", "mrr@10", "answer_hit@1", "no_answer_rate")
         lines += [f"{name:>16}: {m[name]:.3f}" for name in names if name in m]
-        lines.append(f"{'latency':>16}: mean {m['latency_mean_s'] * 1000:.0f} ms, median "
-                     f"{m['latency_median_s'] * 1000:.0f} ms, p95 {m['latency_p95_s'] * 1000:.0f} ms")
+        lines.append(
+            f"{'latency':>16}: mean {m['latency_mean_s'] * 1000:.0f} ms, median "
+            f"{m['latency_median_s'] * 1000:.0f} ms, p95 {m['latency_p95_s'] * 1000:.0f} ms"
+        )
         return "\n".join(lines)
 
 
@@ -140,8 +155,9 @@ def squad_articles(data: dict) -> list[Article]:
     for document in data["data"]:
         title = str(document.get("title", "")).replace("_", " ")
         for number, paragraph in enumerate(document["paragraphs"]):
-            articles.append(Article(id=_paragraph_id(title, number), title=title, text=paragraph["context"].strip(),
-                                    source="SQuAD"))
+            articles.append(
+                Article(id=_paragraph_id(title, number), title=title, text=paragraph["context"].strip(), source="SQuAD")
+            )
     return articles
 
 
@@ -176,7 +192,7 @@ def load_distractors(paths: Sequence[str | Path], limit: int | None, as_paragrap
     """The first ``limit`` articles of the files; with ``as_paragraphs`` each is cut into one
     document per paragraph, shaped like the SQuAD paragraphs, so that article length cannot
     tell gold documents from distractors."""
-    from .loaders import load_articles
+    from index.sources.loaders import load_articles
 
     loaded = load_articles([str(p) for p in paths])
     for problem in loaded.problems[:5]:
@@ -206,17 +222,19 @@ def paragraph_documents(article: Article, min_chars: int = MIN_PARAGRAPH_CHARS) 
 
 
 def corpus_key(articles: Sequence[Article], settings: IndexSettings) -> str:
-    digest = hashlib.sha256(f"{settings.embedding_model}\x00{settings.chunk_tokens}\x00{settings.chunk_overlap_tokens}".encode())
+    digest = hashlib.sha256(
+        f"{settings.embedding_model}\x00{settings.chunk_tokens}\x00{settings.chunk_overlap_tokens}".encode()
+    )
     for article in articles:
         digest.update(f"{article.id}\x00{article.content_hash}\x00".encode())
     return digest.hexdigest()[:12]
 
 
 def _index_is_current(index_dir: Path, articles: Sequence[Article], current_format: Callable[[dict], bool]) -> bool:
-    generation = layout.current_generation(index_dir)
-    if generation is None or not current_format(layout.read_manifest(generation)):
+    generation = generations.current_generation(index_dir)
+    if generation is None or not current_format(generations.read_manifest(generation)):
         return False
-    with ArticleStore(generation / layout.STORE) as store:
+    with ArticleStore(generation / generations.STORE) as store:
         return store.content_hashes() == {a.id: a.content_hash for a in articles}
 
 
@@ -234,7 +252,7 @@ def run_eval(
     progress: Progress | None = None,
 ) -> EvalReport:
     """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question."""
-    from .engine import Engine, index_format_is_current
+    from index.engine import Engine, index_format_is_current
 
     contexts = _read_squad(squad_path)
     questions = squad_questions(contexts, _read_squad(questions_path) if questions_path else None)
@@ -247,10 +265,14 @@ def run_eval(
     index_dir = Path(work_dir) / f"index-{corpus_key(articles, settings)}"
     engine = Engine(replace(settings, index_dir=index_dir), embedder)
     config = {
-        "contexts_file": str(squad_path), "questions_file": str(questions_path or squad_path),
-        "distractor_files": [str(p) for p in distractors], "distractors": len(extra),
+        "contexts_file": str(squad_path),
+        "questions_file": str(questions_path or squad_path),
+        "distractor_files": [str(p) for p in distractors],
+        "distractors": len(extra),
         "distractor_paragraphs": distractor_paragraphs,
-        "articles": len(articles), "unanswerable": unanswerable, "index_dir": str(index_dir),
+        "articles": len(articles),
+        "unanswerable": unanswerable,
+        "index_dir": str(index_dir),
         "model": settings.embedding_model,
     }
     report = EvalReport(config)
@@ -269,9 +291,17 @@ def run_eval(
         ranked = _article_ranking(hits)
         rank = ranked.index(question.article_id) + 1 if question.article_id in ranked[:RANK_DEPTH] else None
         text = answer.text if answer.found else ""
-        report.results.append(QuestionResult(question.id, question.text, rank, answer.found,
-                                             answer.found and answer_contains(text, question.answers), seconds,
-                                             text[:ANSWER_CHARS]))
+        report.results.append(
+            QuestionResult(
+                question.id,
+                question.text,
+                rank,
+                answer.found,
+                answer.found and answer_contains(text, question.answers),
+                seconds,
+                text[:ANSWER_CHARS],
+            )
+        )
     if progress:
         progress("questions", len(questions), len(questions))
     engine.close()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
-from .errors import SettingsError
+from index.errors import SettingsError
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
@@ -61,7 +61,7 @@ class IndexSettings:
     answer_threshold: float | None = None  # None: the model's calibrated "not in my articles" threshold
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "IndexSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IndexSettings:
         env = os.environ if env is None else env
         chunk_tokens = whole_number(env, "CHUNK_TOKENS", cls.chunk_tokens, 32, 480)
         return cls(
@@ -69,7 +69,9 @@ class IndexSettings:
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or BUNDLED_MODEL,
             model_cache_dir=Path(env.get("MODEL_CACHE_DIR", "").strip() or _default_cache_dir(env)),
             chunk_tokens=chunk_tokens,
-            chunk_overlap_tokens=whole_number(env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2),
+            chunk_overlap_tokens=whole_number(
+                env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2
+            ),
             faiss_factory=env.get("FAISS_FACTORY", "").strip() or cls.faiss_factory,
             batch_size=whole_number(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
             max_question_chars=whole_number(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),

@@ -13,8 +13,19 @@ PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_ARTICLES = PROJECT / "examples" / "articles"
 
 _OUR_VARIABLES = (
-    "INDEX_DIR", "EMBEDDING_MODEL", "CHUNK_TOKENS", "CHUNK_OVERLAP_TOKENS", "FAISS_FACTORY", "EMBED_BATCH_SIZE",
-    "MAX_QUESTION_CHARS", "ANSWER_THRESHOLD", "TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "ARTICLES", "WEBHOOK_URL", "WEBHOOK_SECRET",
+    "INDEX_DIR",
+    "EMBEDDING_MODEL",
+    "CHUNK_TOKENS",
+    "CHUNK_OVERLAP_TOKENS",
+    "FAISS_FACTORY",
+    "EMBED_BATCH_SIZE",
+    "MAX_QUESTION_CHARS",
+    "ANSWER_THRESHOLD",
+    "TELEGRAM_BOT_TOKEN",
+    "ADMIN_IDS",
+    "ARTICLES",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
 )
 
 
@@ -35,7 +46,7 @@ def model_cache_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def bundled_embedder(model_cache_dir):
     """The real bundled multilingual encoder, loaded once per test session."""
-    from index.sentence_encoder import load_embedder
+    from index.encoders.sentence_transformer import load_embedder
 
     return load_embedder(IndexSettings(model_cache_dir=model_cache_dir))
 

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from xml.sax.saxutils import escape
 
 # ---------------------------------------------------------------- pages and feeds
 
 
-def page(title: str, paragraphs: list[str], *, lang: str = "en", site: str = "", author: str = "",
-         date: str = "", canonical: str = "") -> bytes:
+def page(
+    title: str,
+    paragraphs: list[str],
+    *,
+    lang: str = "en",
+    site: str = "",
+    author: str = "",
+    date: str = "",
+    canonical: str = "",
+) -> bytes:
     """A news article page with the usual og:/meta tags, a menu and a footer."""
     meta = [f'<meta property="og:title" content="{escape(title)}">']
     if site:
@@ -30,7 +38,7 @@ def page(title: str, paragraphs: list[str], *, lang: str = "en", site: str = "",
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'{"".join(meta)}</head><body><nav><a href="/">Home</a> <a href="/world">World</a></nav>'
         f"<article><h1>{escape(title)}</h1>{body}</article><footer>All rights reserved</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 ENGLISH = page(
@@ -67,8 +75,13 @@ NO_TEXT = (
 
 
 def story(n: int) -> bytes:
-    return page(f"Story number {n}", [f"Story {n} reports that the city council met on day {n}. " * 3,
-                                      "Residents asked questions about roads, schools and the new bus lines."])
+    return page(
+        f"Story number {n}",
+        [
+            f"Story {n} reports that the city council met on day {n}. " * 3,
+            "Residents asked questions about roads, schools and the new bus lines.",
+        ],
+    )
 
 
 def rss(title: str, items: list[dict[str, str]]) -> bytes:
@@ -79,7 +92,7 @@ def rss(title: str, items: list[dict[str, str]]) -> bytes:
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
         f"<link>https://feeds.example/</link><description>News</description>{''.join(parts)}</channel></rss>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def atom(title: str, entries: list[dict[str, str]]) -> bytes:
@@ -90,13 +103,13 @@ def atom(title: str, entries: list[dict[str, str]]) -> bytes:
         parts.append(
             f"<entry><id>{escape(e['id'])}</id>{name}{link}<updated>{e.get('updated', '2024-03-01T10:00:00Z')}"
             f"</updated><author><name>{escape(e.get('author', 'Desk'))}</name></author>"
-            f"<summary type=\"html\">{escape(e.get('summary', ''))}</summary></entry>"
+            f'<summary type="html">{escape(e.get("summary", ""))}</summary></entry>'
         )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>{escape(title)}</title><id>urn:feed</id><updated>2024-03-01T10:00:00Z</updated>"
         f"{''.join(parts)}</feed>"
-    ).encode("utf-8")
+    ).encode()
 
 
 # ---------------------------------------------------------------- a local server
@@ -127,7 +140,7 @@ class LocalServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 with outer.lock:
                     outer.hits.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                     outer.in_flight += 1
@@ -188,7 +201,7 @@ class LocalServer:
             handler.wfile.write(route.body)
             return
         for start in range(0, len(route.body), 100):
-            handler.wfile.write(route.body[start:start + 100])
+            handler.wfile.write(route.body[start : start + 100])
             handler.wfile.flush()
             time.sleep(route.drip)
 

@@ -7,15 +7,25 @@ import re
 import pytest
 
 from index import Engine, HashingEmbedder, IndexSettings
-from index.answering import (
-    CALIBRATIONS, SENTENCE_WEIGHT, Calibration, SentenceVectors, calibration_for, compose_answer, is_sentence,
+from index.answer.compose import (
+    CALIBRATIONS,
+    SENTENCE_WEIGHT,
+    Calibration,
+    SentenceVectors,
+    calibration_for,
+    compose_answer,
+    is_sentence,
     question_similarity,
 )
-from index.answers import SearchHit
-
+from index.records import SearchHit
 from tests.conftest import EXAMPLE_ARTICLES
 
-QUESTIONS = ["Who met Haftar in Benghazi?", "olive oil prices in Europe", "إنتاج النفط في ليبيا", "Richard Norland Coates"]
+QUESTIONS = [
+    "Who met Haftar in Benghazi?",
+    "olive oil prices in Europe",
+    "إنتاج النفط في ليبيا",
+    "Richard Norland Coates",
+]
 
 
 def _article_text(engine: Engine, article_id: str) -> str:
@@ -62,7 +72,7 @@ def test_hashing_embedder_keeps_its_own_threshold():
 
 
 def test_the_bundled_model_is_calibrated():
-    from index.sentence_encoder import BUNDLED_MODEL_ID
+    from index.encoders.sentence_transformer import BUNDLED_MODEL_ID
 
     assert CALIBRATIONS[BUNDLED_MODEL_ID].language_gap > 0
 
@@ -146,10 +156,16 @@ def test_sentence_vectors_are_remembered_per_prompt():
     assert embedder.as_queries == [ARABIC_SENTENCE] and embedder.as_passages == [ARABIC_SENTENCE]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("--------------------", False), ("2019-11-14 12:30", False), ("Haftar", False),
-    (ENGLISH_SENTENCE, True), (ARABIC_SENTENCE, True),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("--------------------", False),
+        ("2019-11-14 12:30", False),
+        ("Haftar", False),
+        (ENGLISH_SENTENCE, True),
+        (ARABIC_SENTENCE, True),
+    ],
+)
 def test_only_spans_with_letters_and_some_length_can_answer(text, expected):
     assert is_sentence(text) is expected
 

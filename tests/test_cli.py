@@ -22,8 +22,13 @@ def run(args, tmp_path, stdin: str | None = None, **env):
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "index", *map(str, args)], input=stdin, capture_output=True, text=True,
-        env=environment, cwd=PROJECT, timeout=120,
+        [sys.executable, "-m", "index", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT,
+        timeout=120,
     )
 
 
@@ -38,11 +43,26 @@ def test_build_stats_search_ask_remove(tmp_path, news_folder):
     search = run(["search", "--json", "-k", "2", "olive", "oil", "prices"], tmp_path)
     result = json.loads(search.stdout)
     assert result["question"] == "olive oil prices" and len(result["hits"]) == 2
-    assert set(result["hits"][0]) == {"article_id", "title", "source", "url", "published", "chunk_id", "start", "end", "text", "score"}
+    assert set(result["hits"][0]) == {
+        "article_id",
+        "title",
+        "source",
+        "url",
+        "published",
+        "chunk_id",
+        "start",
+        "end",
+        "text",
+        "score",
+    }
     assert result["hits"][0]["article_id"] == "olive-harvest"
 
     asked = run(["ask", "olive oil prices in Europe"], tmp_path)
-    assert asked.returncode == 0 and "[1]" in asked.stdout and "Olive harvest starts early in Tunisia — Farm News" in asked.stdout
+    assert (
+        asked.returncode == 0
+        and "[1]" in asked.stdout
+        and "Olive harvest starts early in Tunisia — Farm News" in asked.stdout
+    )
 
     removed = run(["remove", "olive-harvest"], tmp_path)
     assert "1 removed" in removed.stdout and "2 articles" in removed.stdout

@@ -1,4 +1,4 @@
-from index.duplicates import DuplicateFinder, resemblance, signature
+from index.text.near_duplicates import DuplicateFinder, resemblance, signature
 
 WIRE = (
     "قال المتحدث باسم الجيش الوطني الليبي إن القوات سيطرت على مواقع جديدة جنوب طرابلس بعد اشتباكات عنيفة "
@@ -28,8 +28,12 @@ def test_different_stories_on_the_same_event_are_kept_apart():
 def test_finder_groups_copies_under_the_first_article():
     finder = DuplicateFinder()
     stories = finder.add_all(
-        [("reuters", signature(WIRE)), ("other", signature(SAME_EVENT_OTHER_STORY)), ("copy", signature(REPUBLISHED)),
-         ("english", signature(ENGLISH))]
+        [
+            ("reuters", signature(WIRE)),
+            ("other", signature(SAME_EVENT_OTHER_STORY)),
+            ("copy", signature(REPUBLISHED)),
+            ("english", signature(ENGLISH)),
+        ]
     )
     assert stories == {"reuters": "reuters", "other": "other", "copy": "reuters", "english": "english"}
 

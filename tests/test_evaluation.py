@@ -11,24 +11,56 @@ from index.evaluation import answer_contains, paragraph_documents, run_eval
 
 CONTEXTS = {
     "Olives": [
-        ("بدأ المزارعون في صفاقس قطف الزيتون مبكرا هذا العام بسبب الحرارة.", "q1", "متى بدأ المزارعون في صفاقس قطف الزيتون؟", "مبكرا"),
-        ("يتوقع المصدرون أسعارا قياسية لزيت الزيتون في أوروبا.", "q2", "ماذا يتوقع المصدرون لزيت الزيتون في أوروبا؟", "أسعارا قياسية"),
+        (
+            "بدأ المزارعون في صفاقس قطف الزيتون مبكرا هذا العام بسبب الحرارة.",
+            "q1",
+            "متى بدأ المزارعون في صفاقس قطف الزيتون؟",
+            "مبكرا",
+        ),
+        (
+            "يتوقع المصدرون أسعارا قياسية لزيت الزيتون في أوروبا.",
+            "q2",
+            "ماذا يتوقع المصدرون لزيت الزيتون في أوروبا؟",
+            "أسعارا قياسية",
+        ),
     ],
     "Oil": [
-        ("ارتفع إنتاج النفط في ليبيا إلى مليون برميل يوميا بعد فتح الموانئ الشرقية.", "q3", "كم برميلا تنتج ليبيا من النفط يوميا؟", "مليون برميل"),
+        (
+            "ارتفع إنتاج النفط في ليبيا إلى مليون برميل يوميا بعد فتح الموانئ الشرقية.",
+            "q3",
+            "كم برميلا تنتج ليبيا من النفط يوميا؟",
+            "مليون برميل",
+        ),
     ],
 }
-ENGLISH = {"q1": "When did the farmers start?", "q2": "What do exporters expect?", "q3": "How much oil does Libya produce?"}
+ENGLISH = {
+    "q1": "When did the farmers start?",
+    "q2": "What do exporters expect?",
+    "q3": "How much oil does Libya produce?",
+}
 
 
 def _squad(path: Path, english: bool = False) -> Path:
     data = {"version": "1.1", "data": []}
     for title, paragraphs in CONTEXTS.items():
-        data["data"].append({"title": title, "paragraphs": [
-            {"context": context, "qas": [{"id": qid, "question": ENGLISH[qid] if english else question,
-                                          "answers": [{"text": answer, "answer_start": context.find(answer)}]}]}
-            for context, qid, question, answer in paragraphs
-        ]})
+        data["data"].append(
+            {
+                "title": title,
+                "paragraphs": [
+                    {
+                        "context": context,
+                        "qas": [
+                            {
+                                "id": qid,
+                                "question": ENGLISH[qid] if english else question,
+                                "answers": [{"text": answer, "answer_start": context.find(answer)}],
+                            }
+                        ],
+                    }
+                    for context, qid, question, answer in paragraphs
+                ],
+            }
+        )
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     return path
 
@@ -42,8 +74,20 @@ def _distractors(path: Path) -> Path:
 def test_eval_command_reports_every_metric_as_json(tmp_path, capsys):
     squad = _squad(tmp_path / "ar.json")
     env = {"EMBEDDING_MODEL": "test:hashing"}
-    status = main(["eval", str(squad), "--json", "--work-dir", str(tmp_path / "work"),
-                   "--distractors", str(_distractors(tmp_path / "d.jsonl")), "--distractor-limit", "3"], env=env)
+    status = main(
+        [
+            "eval",
+            str(squad),
+            "--json",
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--distractors",
+            str(_distractors(tmp_path / "d.jsonl")),
+            "--distractor-limit",
+            "3",
+        ],
+        env=env,
+    )
     assert status == 0
     report = json.loads(capsys.readouterr().out)
     metrics = report["metrics"]
@@ -56,14 +100,21 @@ def test_eval_command_reports_every_metric_as_json(tmp_path, capsys):
 
 def test_eval_text_summary(tmp_path, capsys):
     squad = _squad(tmp_path / "ar.json")
-    assert main(["eval", str(squad), "--work-dir", str(tmp_path / "work")], env={"EMBEDDING_MODEL": "test:hashing"}) == 0
+    assert (
+        main(["eval", str(squad), "--work-dir", str(tmp_path / "work")], env={"EMBEDDING_MODEL": "test:hashing"}) == 0
+    )
     out = capsys.readouterr().out
     assert "recall@1" in out and "answer_hit@1" in out and "latency" in out
 
 
 def test_parallel_questions_use_the_gold_of_the_contexts(tmp_path):
-    report = run_eval(_squad(tmp_path / "ar.json"), IndexSettings(), tmp_path / "work",
-                      questions_path=_squad(tmp_path / "en.json", english=True), embedder=HashingEmbedder())
+    report = run_eval(
+        _squad(tmp_path / "ar.json"),
+        IndexSettings(),
+        tmp_path / "work",
+        questions_path=_squad(tmp_path / "en.json", english=True),
+        embedder=HashingEmbedder(),
+    )
     assert [r.question for r in report.results] == list(ENGLISH.values())
     assert report.config["questions_file"].endswith("en.json")
 
@@ -80,26 +131,55 @@ def test_a_rerun_reuses_the_index(tmp_path):
 
 
 def test_unanswerable_mode_indexes_only_the_distractors(tmp_path):
-    report = run_eval(_squad(tmp_path / "ar.json"), IndexSettings(), tmp_path / "work", unanswerable=True,
-                      distractors=[_distractors(tmp_path / "d.jsonl")], embedder=HashingEmbedder())
+    report = run_eval(
+        _squad(tmp_path / "ar.json"),
+        IndexSettings(),
+        tmp_path / "work",
+        unanswerable=True,
+        distractors=[_distractors(tmp_path / "d.jsonl")],
+        embedder=HashingEmbedder(),
+    )
     metrics = report.metrics()
     assert report.config["articles"] == 4 and "recall@1" not in metrics and "no_answer_rate" in metrics
 
 
 def test_distractor_paragraphs_are_indexed_as_documents(tmp_path, capsys):
     path = tmp_path / "long.jsonl"
-    long_lines = [{"id": f"d{i}", "title": "خبر", "text": "\n".join(f"الفقرة {n} من الخبر {i}: " + "كلام " * 40 for n in range(3))}
-                  for i in range(2)]
+    long_lines = [
+        {
+            "id": f"d{i}",
+            "title": "خبر",
+            "text": "\n".join(f"الفقرة {n} من الخبر {i}: " + "كلام " * 40 for n in range(3)),
+        }
+        for i in range(2)
+    ]
     path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in long_lines), encoding="utf-8")
-    status = main(["eval", str(_squad(tmp_path / "ar.json")), "--json", "--work-dir", str(tmp_path / "work"),
-                   "--distractors", str(path), "--distractor-paragraphs"], env={"EMBEDDING_MODEL": "test:hashing"})
+    status = main(
+        [
+            "eval",
+            str(_squad(tmp_path / "ar.json")),
+            "--json",
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--distractors",
+            str(path),
+            "--distractor-paragraphs",
+        ],
+        env={"EMBEDDING_MODEL": "test:hashing"},
+    )
     assert status == 0
     config = json.loads(capsys.readouterr().out)["config"]
     assert config["distractors"] == 6 and config["articles"] == 9 and config["distractor_paragraphs"] is True
 
 
 def test_paragraph_documents_join_short_lines_and_keep_every_word():
-    text = "Tripoli, Monday\n" + "A long first paragraph about the talks. " * 5 + "\n\n" + "The second one, also long enough. " * 6 + "\nEnd."
+    text = (
+        "Tripoli, Monday\n"
+        + "A long first paragraph about the talks. " * 5
+        + "\n\n"
+        + "The second one, also long enough. " * 6
+        + "\nEnd."
+    )
     article = Article(id="a1", title="Talks", text=text, source="Wire")
     parts = paragraph_documents(article, min_chars=100)
     assert [p.id for p in parts] == ["a1#0", "a1#1"]

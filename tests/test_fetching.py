@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
-from index.feeds import html_to_text, looks_like_feed, parse_date
-from index.fetching import Fetcher, FetchSettings
-from index.netguard import is_private_address
+from index.sources.feeds import html_to_text, looks_like_feed, parse_date
+from index.sources.fetching import Fetcher, FetchSettings
+from index.sources.netguard import is_private_address
 from tests.local_http import ARABIC, ENGLISH, NO_TEXT, LocalServer, atom, page, rss, serving, story
 
 
@@ -151,8 +151,12 @@ def test_concurrency_is_bounded(server: LocalServer) -> None:
 def test_rss_feed_entries_are_fetched(server: LocalServer) -> None:
     items = [
         {"title": "Port strike", "link": server.route("/en", ENGLISH), "pubDate": "Tue, 05 Mar 2024 08:30:00 GMT"},
-        {"title": "القمح", "link": server.route("/ar", ARABIC), "pubDate": "Wed, 06 Mar 2024 09:00:00 +0300",
-         "author": "desk@example.com (سارة)"},
+        {
+            "title": "القمح",
+            "link": server.route("/ar", ARABIC),
+            "pubDate": "Wed, 06 Mar 2024 09:00:00 +0300",
+            "author": "desk@example.com (سارة)",
+        },
     ]
     feed = server.route("/rss", rss("Mixed wire", items), content_type="application/rss+xml")
     report = Fetcher(settings()).fetch([feed])
@@ -183,8 +187,14 @@ def test_atom_feed_with_broken_entries_goes_on(server: LocalServer) -> None:
 def test_entry_whose_page_is_missing_falls_back_to_the_feed(server: LocalServer) -> None:
     summary = "<p>The <b>bridge</b> reopened on Friday after repairs.</p><p>Traffic is expected to return.</p>"
     entries = [
-        {"id": "urn:a", "title": "Bridge reopens", "link": server.url("/missing"), "summary": summary,
-         "updated": "2024-04-02T07:00:00Z", "author": "Omar"},
+        {
+            "id": "urn:a",
+            "title": "Bridge reopens",
+            "link": server.url("/missing"),
+            "summary": summary,
+            "updated": "2024-04-02T07:00:00Z",
+            "author": "Omar",
+        },
         {"id": "urn:b", "title": "Nothing to say", "link": server.url("/also-missing")},
     ]
     feed = server.route("/atom", atom("Roads", entries), content_type="application/atom+xml")
@@ -299,9 +309,7 @@ def test_private_address_is_refused_before_any_request(server: LocalServer) -> N
     ]
 
 
-def test_redirect_from_public_host_to_loopback_is_refused(
-    server: LocalServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_redirect_from_public_host_to_loopback_is_refused(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
     real_getaddrinfo = socket.getaddrinfo
 
     def fake_getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list:
@@ -323,9 +331,7 @@ def test_redirect_from_public_host_to_loopback_is_refused(
 
     fetcher = Fetcher(FetchSettings(allow_private=False), transport=httpx.MockTransport(public_site))
     report = fetcher.fetch(["http://news.example/sneaky", "http://news.example/moved"])
-    assert reasons(report) == [
-        "refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)."
-    ]
+    assert reasons(report) == ["refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)."]
     assert [a.title for a in report.articles] == ["Port strike halts grain exports"]
     assert server.hits == [] and report.requests == 3
     assert sorted(seen) == ["http://news.example/moved", "http://news.example/sneaky", "http://news.example/story"]
@@ -342,8 +348,9 @@ def test_host_that_does_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_only_valid_http_and_https_urls() -> None:
-    report = Fetcher(settings()).fetch(["ftp://files.example/a", "file:///etc/passwd", "news.example/a",
-                                        "https://", "http://[::1"])
+    report = Fetcher(settings()).fetch(
+        ["ftp://files.example/a", "file:///etc/passwd", "news.example/a", "https://", "http://[::1"]
+    )
     assert reasons(report) == [
         "only http and https URLs can be fetched, not ftp.",
         "only http and https URLs can be fetched, not file.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.fusion import fuse
+from index.search.fusion import fuse
 
 DENSE = [(4, 0.81), (2, 0.80), (7, 0.78)]
 COSINES = {0: 0.70, 1: 0.60, 2: 0.80, 3: 0.50, 4: 0.81, 5: 0.40, 6: 0.30, 7: 0.78}

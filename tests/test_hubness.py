@@ -7,9 +7,9 @@ import json
 import faiss
 import numpy as np
 
-from index import layout
-from index.hubness import FILE, WEIGHT, load_penalty, neighbourhood_density, save_density
-from index.retrieval import OpenIndex
+from index.search.hubness import FILE, WEIGHT, load_penalty, neighbourhood_density, save_density
+from index.search.retrieval import OpenIndex
+from index.storage import generations
 
 
 def _unit(rows: list[list[float]]) -> np.ndarray:
@@ -51,11 +51,11 @@ def test_one_document_has_no_penalty(tmp_path):
 def test_search_takes_the_penalty_off_and_reorders(hashing_engine, news_folder):
     engine = hashing_engine()
     engine.build([news_folder])
-    generation = layout.current_generation(engine.index_dir)
+    generation = generations.current_generation(engine.index_dir)
     assert (generation / FILE).exists()
-    assert json.loads((generation / layout.MANIFEST).read_text())["hubness"]["neighbours"] == 10
+    assert json.loads((generation / generations.MANIFEST).read_text())["hubness"]["neighbours"] == 10
     query = engine.embedder.embed_queries(["olive oil prices in Europe"])[0]
-    cosines = np.load(generation / layout.EMBEDDINGS) @ query
+    cosines = np.load(generation / generations.EMBEDDINGS) @ query
     first, second = np.argsort(-cosines)[:2]
     density = np.zeros(len(cosines), np.float32)
     density[first] = 2 * (cosines[first] - cosines[second]) / WEIGHT + 0.1  # crowded enough to fall behind the second

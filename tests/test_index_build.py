@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index import BuildError, HashingEmbedder, IndexMismatchError, IndexNotFoundError, QuestionError
-from index import layout
+from index.storage import generations
 from tests.conftest import NEWS, write_articles
 
 
@@ -28,11 +28,24 @@ def test_build_then_search_finds_the_article(hashing_engine, news_folder):
 def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine, news_folder):
     engine = hashing_engine()
     engine.build([news_folder])
-    generation = layout.current_generation(engine.index_dir)
+    generation = generations.current_generation(engine.index_dir)
     names = sorted(path.name for path in generation.iterdir())
-    assert names == ["embeddings.npy", "hubness.npy", "keywords", "lexicon", "manifest.json", "store.sqlite", "vectors.faiss"]
+    assert names == [
+        "embeddings.npy",
+        "hubness.npy",
+        "keywords",
+        "lexicon",
+        "manifest.json",
+        "store.sqlite",
+        "vectors.faiss",
+    ]
     manifest = json.loads((generation / "manifest.json").read_text())
-    assert manifest["model"] == {"id": "test:hashing", "fingerprint": HashingEmbedder().fingerprint, "dimension": 64, "max_tokens": 128}
+    assert manifest["model"] == {
+        "id": "test:hashing",
+        "fingerprint": HashingEmbedder().fingerprint,
+        "dimension": 64,
+        "max_tokens": 128,
+    }
     assert manifest["counts"] == {"articles": 3, "chunks": engine.stats().chunks}
     assert manifest["chunking"]["chunk_tokens"] == 200 and "faiss-cpu" in manifest["versions"]
     np.load(generation / "embeddings.npy", allow_pickle=False)  # plain arrays only
@@ -43,7 +56,9 @@ def test_add_skips_unchanged_replaces_changed_and_embeds_only_those(hashing_engi
     engine = hashing_engine(embedder=embedder)
     engine.build([news_folder])
     embedded_before = embedder.texts_embedded
-    (news_folder / "olive-harvest.txt").write_text(NEWS["olive-harvest"].replace("two weeks", "three weeks"), encoding="utf-8")
+    (news_folder / "olive-harvest.txt").write_text(
+        NEWS["olive-harvest"].replace("two weeks", "three weeks"), encoding="utf-8"
+    )
     write_articles(news_folder, {"new-port": "Port of Misrata reopens\n\nShips returned to Misrata harbour on Monday."})
     report = engine.add([news_folder])
     assert (report.added, report.changed, report.unchanged, report.removed) == (1, 1, 2, 0)
@@ -105,8 +120,10 @@ def test_nothing_to_index_is_an_error_and_leaves_no_index(hashing_engine, tmp_pa
 def test_interrupted_build_leaves_the_previous_index_serving(hashing_engine, news_folder, tmp_path):
     engine = hashing_engine()
     engine.build([news_folder])
-    before = layout.current_generation(engine.index_dir)
-    bigger = write_articles(tmp_path / "more", {f"story-{i}": f"Story {i}\n\nCamels number {i} walked." for i in range(5)})
+    before = generations.current_generation(engine.index_dir)
+    bigger = write_articles(
+        tmp_path / "more", {f"story-{i}": f"Story {i}\n\nCamels number {i} walked." for i in range(5)}
+    )
 
     def interrupt(stage, done, total):
         if stage == "embedding":
@@ -114,7 +131,7 @@ def test_interrupted_build_leaves_the_previous_index_serving(hashing_engine, new
 
     with pytest.raises(KeyboardInterrupt):
         engine.add([bigger], progress=interrupt)
-    assert layout.current_generation(engine.index_dir) == before
+    assert generations.current_generation(engine.index_dir) == before
     assert not list(engine.index_dir.glob(".staging-*"))
     assert engine.search("olive oil prices", k=1)[0].article_id == "olive-harvest"
     fresh = hashing_engine(index_dir=engine.index_dir)  # a new process sees the old index too
@@ -185,25 +202,26 @@ def test_stats(hashing_engine, news_folder):
 def test_concurrent_build_is_refused(hashing_engine, news_folder):
     engine = hashing_engine()
     engine.build([news_folder])
-    with layout.build_lock(engine.index_dir):
-        with pytest.raises(BuildError, match="Another build"):
-            engine.build([news_folder])
+    with generations.build_lock(engine.index_dir), pytest.raises(BuildError, match="Another build"):
+        engine.build([news_folder])
 
 
 @pytest.mark.parametrize("factory", ["HNSW32", "IVF16,Flat"])
 def test_approximate_index_recall_against_exact(hashing_engine, tmp_path, factory):
     rng = np.random.default_rng(7)
     words = [f"w{i}" for i in range(400)]
-    articles = {
-        f"a{i:03d}": f"Title {i}\n\n" + " ".join(rng.choice(words, size=60)) + "."
-        for i in range(600)
-    }
+    articles = {f"a{i:03d}": f"Title {i}\n\n" + " ".join(rng.choice(words, size=60)) + "." for i in range(600)}
     folder = write_articles(tmp_path / "many", articles)
     exact = hashing_engine(index_dir=tmp_path / "exact")
     approximate = hashing_engine(index_dir=tmp_path / "approx", faiss_factory=factory)
     exact.build([folder])
     approximate.build([folder])
-    assert json.loads((layout.current_generation(approximate.index_dir) / "manifest.json").read_text())["faiss"]["factory"] == factory
+    assert (
+        json.loads((generations.current_generation(approximate.index_dir) / "manifest.json").read_text())["faiss"][
+            "factory"
+        ]
+        == factory
+    )
     recalls = []
     for i in range(40):
         question = " ".join(rng.choice(words, size=6))
@@ -223,13 +241,13 @@ def test_invalid_faiss_factory_is_one_clear_error(hashing_engine, news_folder):
 def test_index_directory_is_a_symlinked_generation(hashing_engine, news_folder):
     engine = hashing_engine()
     engine.build([news_folder])
-    first = layout.current_generation(engine.index_dir)
+    first = generations.current_generation(engine.index_dir)
     engine.build([news_folder])
-    second = layout.current_generation(engine.index_dir)
+    second = generations.current_generation(engine.index_dir)
     assert first != second and first.exists()  # the previous generation stays for readers
     engine.build([news_folder])
     assert not first.exists() and second.exists()
-    assert os.readlink(engine.index_dir / "CURRENT") == layout.current_generation(engine.index_dir).name
+    assert os.readlink(engine.index_dir / "CURRENT") == generations.current_generation(engine.index_dir).name
 
 
 @pytest.mark.parametrize("raw, expected", [("", None), ("0.8", 0.8), ("1", 1.0)])

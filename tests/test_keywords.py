@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.arabic import keyword_terms, light_stem, normalise, strip_prefix
-from index.keywords import KeywordIndex, build_keyword_index
+from index.search.keywords import KeywordIndex, build_keyword_index
+from index.text.normalise import keyword_terms, light_stem, normalise, strip_prefix
 
 
 @pytest.mark.parametrize(
@@ -27,8 +27,15 @@ def test_normalise(written, normalised):
 
 @pytest.mark.parametrize(
     "word, stem",
-    [("والسراج", "سراج"), ("بالعاصمة", "عاصمه"), ("للحكومة", "حكومه"), ("الليبي", "ليبي"), ("وفد", "وفد"),
-     ("ولد", "ولد"), ("طرابلس", "طرابلس")],
+    [
+        ("والسراج", "سراج"),
+        ("بالعاصمة", "عاصمه"),
+        ("للحكومة", "حكومه"),
+        ("الليبي", "ليبي"),
+        ("وفد", "وفد"),
+        ("ولد", "ولد"),
+        ("طرابلس", "طرابلس"),
+    ],
 )
 def test_light_prefixes(word, stem):
     assert strip_prefix(normalise(word)) == stem

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from tests.conftest import write_articles
 from index import HashingEmbedder
-from index.layout import current_generation, read_manifest
-from index.lexicon import Lexicon, build_lexicon, load_lexicon
+from index.search.lexicon import Lexicon, build_lexicon, load_lexicon
+from index.storage.generations import current_generation, read_manifest
+from tests.conftest import write_articles
 
 # A fake multilingual encoder: these words share a vector with their translation.
 TRANSLATIONS = {"river": "نهر", "water": "مياه", "bridge": "جسر"}
@@ -30,16 +30,162 @@ class TranslatingEmbedder(HashingEmbedder):
         return super()._embed([pattern.sub(lambda m: TRANSLATIONS[m.group(1).lower()], t) for t in texts])
 
 
-COMMON_ARABIC = (
-    "نهر ملك حرب سكان جامعه كنيسه مسجد مدينه حكومه رييس جيش سلاح طاقه نفط غاز مياه بحر جبل صحراء زراعه قمح "
-    "مدرسه طالب معلم مستشفي طبيب دواء مرض علاج سياره طريق جسر قطار طاءره مطار ميناء سفينه تجاره سوق سعر "
-    "بنك مال ضريبه قانون محكمه قاضي شرطه سجن انتخابات برلمان حزب وزير سفير وفد اجتماع مفاوضات اتفاق "
-    "سلام هدنه هجوم قصف صاروخ لاجيء حدود عاصمه دوله شعب لغه كتاب صحيفه تلفزيون اذاعه موسيقي فيلم مسرح "
-    "رياضه كره فريق لاعب مباراه بطوله ملعب شمس قمر نجم مطر ثلج رياح زلزال فيضان حريق غابه شجره زهره "
-    "حيوان طاير سمك بقره حصان كلب قط ذهب فضه حديد نحاس خشب حجر زجاج ورق قلم حاسوب هاتف انترنت شركه "
-    "مصنع عامل راتب بطاله فقر غذاء خبز لحم حليب سكر ملح قهوه شاي ماء نار هواء ارض سماء ليل نهار صباح "
-    "مساء اسبوع شهر سنه قرن تاريخ ثوره استقلال امبراطوريه ملكه امير اسره طفل امراه رجل شاب شيخ صديق عدو"
-).split()
+COMMON_ARABIC = [
+    "نهر",
+    "ملك",
+    "حرب",
+    "سكان",
+    "جامعه",
+    "كنيسه",
+    "مسجد",
+    "مدينه",
+    "حكومه",
+    "رييس",
+    "جيش",
+    "سلاح",
+    "طاقه",
+    "نفط",
+    "غاز",
+    "مياه",
+    "بحر",
+    "جبل",
+    "صحراء",
+    "زراعه",
+    "قمح",
+    "مدرسه",
+    "طالب",
+    "معلم",
+    "مستشفي",
+    "طبيب",
+    "دواء",
+    "مرض",
+    "علاج",
+    "سياره",
+    "طريق",
+    "جسر",
+    "قطار",
+    "طاءره",
+    "مطار",
+    "ميناء",
+    "سفينه",
+    "تجاره",
+    "سوق",
+    "سعر",
+    "بنك",
+    "مال",
+    "ضريبه",
+    "قانون",
+    "محكمه",
+    "قاضي",
+    "شرطه",
+    "سجن",
+    "انتخابات",
+    "برلمان",
+    "حزب",
+    "وزير",
+    "سفير",
+    "وفد",
+    "اجتماع",
+    "مفاوضات",
+    "اتفاق",
+    "سلام",
+    "هدنه",
+    "هجوم",
+    "قصف",
+    "صاروخ",
+    "لاجيء",
+    "حدود",
+    "عاصمه",
+    "دوله",
+    "شعب",
+    "لغه",
+    "كتاب",
+    "صحيفه",
+    "تلفزيون",
+    "اذاعه",
+    "موسيقي",
+    "فيلم",
+    "مسرح",
+    "رياضه",
+    "كره",
+    "فريق",
+    "لاعب",
+    "مباراه",
+    "بطوله",
+    "ملعب",
+    "شمس",
+    "قمر",
+    "نجم",
+    "مطر",
+    "ثلج",
+    "رياح",
+    "زلزال",
+    "فيضان",
+    "حريق",
+    "غابه",
+    "شجره",
+    "زهره",
+    "حيوان",
+    "طاير",
+    "سمك",
+    "بقره",
+    "حصان",
+    "كلب",
+    "قط",
+    "ذهب",
+    "فضه",
+    "حديد",
+    "نحاس",
+    "خشب",
+    "حجر",
+    "زجاج",
+    "ورق",
+    "قلم",
+    "حاسوب",
+    "هاتف",
+    "انترنت",
+    "شركه",
+    "مصنع",
+    "عامل",
+    "راتب",
+    "بطاله",
+    "فقر",
+    "غذاء",
+    "خبز",
+    "لحم",
+    "حليب",
+    "سكر",
+    "ملح",
+    "قهوه",
+    "شاي",
+    "ماء",
+    "نار",
+    "هواء",
+    "ارض",
+    "سماء",
+    "ليل",
+    "نهار",
+    "صباح",
+    "مساء",
+    "اسبوع",
+    "شهر",
+    "سنه",
+    "قرن",
+    "تاريخ",
+    "ثوره",
+    "استقلال",
+    "امبراطوريه",
+    "ملكه",
+    "امير",
+    "اسره",
+    "طفل",
+    "امراه",
+    "رجل",
+    "شاب",
+    "شيخ",
+    "صديق",
+    "عدو",
+]
 FILLER = " ".join(w for w in COMMON_ARABIC if w not in ("نهر", "جسر", "مياه"))
 
 RIVER_ARTICLES = {
@@ -90,7 +236,9 @@ def test_the_manifest_records_the_lexicon_and_terms_seen_once_are_left_out(river
 
 
 def test_an_incremental_build_embeds_only_new_terms(river_engine, tmp_path):
-    more = write_articles(tmp_path / "more", {"dam": "سد\n\nبني سد على نهر في الجبال حيث الزيتون والنفط.\n\nالمصدر: الجزيرة"})
+    more = write_articles(
+        tmp_path / "more", {"dam": "سد\n\nبني سد على نهر في الجبال حيث الزيتون والنفط.\n\nالمصدر: الجزيرة"}
+    )
     report_before = read_manifest(current_generation(river_engine.index_dir))["lexicon"]
     river_engine.add([more])
     after = read_manifest(current_generation(river_engine.index_dir))["lexicon"]
@@ -107,7 +255,9 @@ def test_an_encoder_that_is_not_cross_lingual_gets_an_empty_lexicon(hashing_engi
 
 
 # enough terms in each script for a translation to stand out from the typical term
-FILLER_TERMS = {word: 2 for word in COMMON_ARABIC[:60]} | {a + b + c: 2 for a in "bcd" for b in "aeiou" for c in "klmnp"}
+FILLER_TERMS = {word: 2 for word in COMMON_ARABIC[:60]} | {
+    a + b + c: 2 for a in "bcd" for b in "aeiou" for c in "klmnp"
+}
 
 
 def test_a_lexicon_translates_only_into_the_other_script(tmp_path):
@@ -136,7 +286,6 @@ def test_a_generation_without_a_lexicon_folder_has_none(tmp_path):
 # The real encoder ---------------------------------------------------------------------
 
 
-
 @pytest.mark.model
 @pytest.mark.parametrize("english, arabic", [("river", "نهر"), ("king", "ملك"), ("war", "حرب"), ("hospital", "مستشفي")])
 def test_the_bundled_encoder_translates_common_words(tmp_path, bundled_embedder, english, arabic):
@@ -148,7 +297,9 @@ def test_the_bundled_encoder_translates_common_words(tmp_path, bundled_embedder,
 
 @pytest.mark.model
 def test_the_bundled_encoder_finds_no_translation_in_a_lexicon_without_one(tmp_path, bundled_embedder):
-    unrelated = [w for w in COMMON_ARABIC if w not in ("نهر", "بحر", "مياه", "ماء", "جسر", "فيضان", "سمك", "ميناء", "سفينه")]
+    unrelated = [
+        w for w in COMMON_ARABIC if w not in ("نهر", "بحر", "مياه", "ماء", "جسر", "فيضان", "سمك", "ميناء", "سفينه")
+    ]
     build_lexicon({word: 2 for word in unrelated}, bundled_embedder, tmp_path / "lexicon")
     lexicon = Lexicon(tmp_path / "lexicon")
     assert lexicon.translate(["river"], bundled_embedder.embed_passages(["river"]))["river"] == []
@@ -157,7 +308,9 @@ def test_the_bundled_encoder_finds_no_translation_in_a_lexicon_without_one(tmp_p
 def test_lexicon_vectors_round_trip_through_float16(tmp_path):
     embedder = TranslatingEmbedder()
     build_lexicon({"نهر": 2, "جسر": 2} | FILLER_TERMS, embedder, tmp_path / "a")
-    record = build_lexicon({"نهر": 2, "جسر": 2, "بحيره": 2} | FILLER_TERMS, embedder, tmp_path / "b", previous=tmp_path / "a")
+    record = build_lexicon(
+        {"نهر": 2, "جسر": 2, "بحيره": 2} | FILLER_TERMS, embedder, tmp_path / "b", previous=tmp_path / "a"
+    )
     assert record["embedded"] == 1  # the rest came from the previous lexicon
     lexicon = Lexicon(tmp_path / "b")
     vector = embedder.embed_passages(["river"])

@@ -4,20 +4,20 @@ HTTP servers on 127.0.0.1 and the counting fake encoder."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import pytest
 
-from index import layout
-from index.catalog import indexed_hashes, newest_articles
 from index.collect import ADDED_SOURCES, FETCH_STATE, Collector, expand_sources
-from index.documents import Article
-from index.embedders import HashingEmbedder
+from index.encoders.base import HashingEmbedder
 from index.engine import Engine
 from index.errors import SettingsError
-from index.fetching import Fetcher, FetchSettings
+from index.records import Article
 from index.settings import IndexSettings
+from index.sources.fetching import Fetcher, FetchSettings
+from index.storage import generations
+from index.storage.catalog import indexed_hashes, newest_articles
 from tests.conftest import NEWS, write_articles
 from tests.local_http import ARABIC, ENGLISH, LocalServer, rss, serving, story
 
@@ -90,13 +90,13 @@ def test_a_refresh_with_nothing_new_writes_no_new_index(live, server: LocalServe
     engine, collector, embedder = live
     feed = feed_of(server, range(2), etag='"v1"')
     collector.update(engine, [feed], full=True)
-    generation = layout.current_generation(engine.index_dir)
+    generation = generations.current_generation(engine.index_dir)
     texts = embedder.texts_embedded
     server.hits.clear()
     report = collector.update(engine, [feed], full=False)
     assert (report.added, report.unchanged, report.articles, report.embedded_chunks) == (0, 2, 2, 0)
     assert [path for path, _ in server.hits] == ["/rss"] and server.hits[0][1]["if-none-match"] == '"v1"'
-    assert layout.current_generation(engine.index_dir) == generation and embedder.texts_embedded == texts
+    assert generations.current_generation(engine.index_dir) == generation and embedder.texts_embedded == texts
     assert json.loads((engine.index_dir / FETCH_STATE).read_text())["version"] == 2
 
 
@@ -115,7 +115,9 @@ def test_a_changed_page_is_re_embedded_and_the_rest_kept(live, server: LocalServ
 # ---------------------------------------------------------------- full rebuilds
 
 
-def test_a_full_rebuild_from_a_sources_file_mixing_a_folder_and_a_feed(live, server: LocalServer, tmp_path: Path) -> None:
+def test_a_full_rebuild_from_a_sources_file_mixing_a_folder_and_a_feed(
+    live, server: LocalServer, tmp_path: Path
+) -> None:
     engine, collector, embedder = live
     folder = write_articles(tmp_path / "conf" / "articles", NEWS)
     feed = feed_of(server, (1, 2), etag='"v1"')
@@ -188,7 +190,9 @@ def test_bad_sources_are_one_line_each_and_the_rest_is_indexed(live, server: Loc
 def test_private_addresses_are_refused_unless_allowed(tmp_path: Path, server: LocalServer) -> None:
     engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=HashingEmbedder())
     folder = write_articles(tmp_path / "articles", NEWS)
-    refused = Collector(engine.index_dir, FetchSettings()).update(engine, [str(folder), server.route("/en", ENGLISH)], full=True)
+    refused = Collector(engine.index_dir, FetchSettings()).update(
+        engine, [str(folder), server.route("/en", ENGLISH)], full=True
+    )
     assert refused.articles == 3 and server.hits == []
     assert [problem.reason for problem in refused.problems] == [
         "refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)."
@@ -254,8 +258,14 @@ def test_the_state_file_is_trusted_only_for_what_the_index_holds(server: LocalSe
 def test_newest_articles_by_date_then_undated_by_indexing_order(tmp_path: Path) -> None:
     engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=HashingEmbedder())
     text = "The harbour reopened after the storm and the ferries sailed again on time."
-    dated = {"a": "2024-03-05T08:30:00+00:00", "b": "2024-03-05T10:00:00+03:00", "c": "2024-03-06", "d": "",
-             "e": "2023-12-31T23:00:00Z", "f": ""}
+    dated = {
+        "a": "2024-03-05T08:30:00+00:00",
+        "b": "2024-03-05T10:00:00+03:00",
+        "c": "2024-03-06",
+        "d": "",
+        "e": "2023-12-31T23:00:00Z",
+        "f": "",
+    }
     engine.add_articles([Article(id=key, title=key, text=text, published=when) for key, when in dated.items()])
     assert [a.id for a in newest_articles(engine.index_dir, 10)] == ["c", "a", "b", "e", "f", "d"]
     assert [a.id for a in newest_articles(engine.index_dir, 2)] == ["c", "a"]
@@ -265,8 +275,16 @@ def test_newest_articles_by_date_then_undated_by_indexing_order(tmp_path: Path) 
 
 def test_fetch_settings_from_the_environment() -> None:
     assert FetchSettings.from_env({}) == FetchSettings()
-    settings = FetchSettings.from_env({"FETCH_ALLOW_PRIVATE": "1", "FETCH_TIMEOUT_SECONDS": "2.5", "FETCH_MAX_BYTES": "20000",
-                                       "FETCH_CONCURRENCY": "8", "FETCH_RETRIES": "0", "FETCH_USER_AGENT": " me/1 "})
+    settings = FetchSettings.from_env(
+        {
+            "FETCH_ALLOW_PRIVATE": "1",
+            "FETCH_TIMEOUT_SECONDS": "2.5",
+            "FETCH_MAX_BYTES": "20000",
+            "FETCH_CONCURRENCY": "8",
+            "FETCH_RETRIES": "0",
+            "FETCH_USER_AGENT": " me/1 ",
+        }
+    )
     assert (settings.allow_private, settings.timeout_seconds, settings.max_bytes) == (True, 2.5, 20000)
     assert (settings.concurrency, settings.retries, settings.user_agent) == (8, 0, "me/1")
 

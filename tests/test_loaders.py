@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from index.documents import Article
-from index.loaders import LoadResult, load_articles
+from index.records import Article
+from index.sources.loaders import LoadResult, load_articles
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "articles" / "aljazeera-haftar-2019-11.txt"
 
@@ -112,7 +112,7 @@ def test_markdown_heading_is_the_title_and_leaves_the_text(tmp_path: Path) -> No
 
 def test_markdown_front_matter(tmp_path: Path) -> None:
     text = (
-        "---\ntitle: \"محادثات جنيف\"\nsource: BBC Arabic\nurl: https://example.com/a\n"
+        '---\ntitle: "محادثات جنيف"\nsource: BBC Arabic\nurl: https://example.com/a\n'
         "published: 14 November 2019\nauthor: Jane Doe\n---\n# محادثات جنيف\n\nالتقى الوفدان.\n"
     )
     article = only_article(load_articles([write(tmp_path / "a.markdown", text)]))
@@ -311,7 +311,7 @@ def test_empty_folder_is_a_problem(tmp_path: Path) -> None:
     ("name", "content", "reason"),
     [
         ("empty.txt", b"", "is empty"),
-        ("blank.md", "  \n\xa0\n".encode("utf-8"), "is empty"),
+        ("blank.md", "  \n\xa0\n".encode(), "is empty"),
         ("empty.jsonl", b"\n\n", "is empty"),
         (
             "latin1.txt",

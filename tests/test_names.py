@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.arabic import keyword_terms
-from index.names import NameMatcher, arabic_skeleton, latin_skeletons, skeletons_match
+from index.text.names import NameMatcher, arabic_skeleton, latin_skeletons, skeletons_match
+from index.text.normalise import keyword_terms
 
 # (Latin spelling, Arabic spelling as written in the articles)
 NAME_PAIRS = [
@@ -66,8 +66,15 @@ def test_an_arabic_name_finds_its_latin_spelling(latin, arabic):
 
 @pytest.mark.parametrize(
     "latin, arabic",
-    [("Haftar", "السراج"), ("Tripoli", "بنغازي"), ("Pompeo", "ماكرون"), ("Zais", "سياسة"), ("Russia", "رئيس"),
-     ("Matthew", "موت"), ("Coates", "كتب")],
+    [
+        ("Haftar", "السراج"),
+        ("Tripoli", "بنغازي"),
+        ("Pompeo", "ماكرون"),
+        ("Zais", "سياسة"),
+        ("Russia", "رئيس"),
+        ("Matthew", "موت"),
+        ("Coates", "كتب"),
+    ],
 )
 def test_different_names_do_not_match(latin, arabic):
     matcher = NameMatcher([_term(arabic)])

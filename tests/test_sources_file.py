@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import SettingsError
-from index.sources_file import classify, read_sources_file
+from index.sources.sources_file import classify, read_sources_file
 
 
 def test_sources_file_lines(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from index.timeframes import question_timeframe
+from index.text.timeframes import question_timeframe
 
 TODAY = dt.date(2019, 11, 20)  # a Wednesday
 
@@ -33,7 +33,9 @@ def test_time_expressions(question, start, end):
     assert timeframe.words and timeframe.words in question.casefold().replace("٢٠١٨", "2018")
 
 
-@pytest.mark.parametrize("question", ["who met Haftar?", "من التقى حفتر؟", "what is the 12345 code?", "a mayor said", "ماذا قالت أمستردام"])
+@pytest.mark.parametrize(
+    "question", ["who met Haftar?", "من التقى حفتر؟", "what is the 12345 code?", "a mayor said", "ماذا قالت أمستردام"]
+)
 def test_no_time_named(question):
     assert question_timeframe(question, TODAY) is None
 

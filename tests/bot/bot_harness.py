@@ -17,17 +17,39 @@ from bot.app import build_application
 from bot.building import BUILD_THREAD_NAME
 from bot.main import serve
 from bot.settings import BotSettings
-from index.embedders import HashingEmbedder
+from index.encoders.base import HashingEmbedder
 from index.engine import Engine
 from index.settings import IndexSettings
 
 # Every variable the bot (and through it the index) reads from the environment.
 BOT_VARIABLES = (
-    "TELEGRAM_BOT_TOKEN", "ADMIN_IDS", "INDEX_DIR", "EMBEDDING_MODEL", "MODEL_CACHE_DIR", "ARTICLES",
-    "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "PORT", "LOG_LEVEL", "OPERATOR_CHAT_ID",
-    "RATE_LIMIT_PER_USER", "RATE_LIMIT_PER_CHAT", "MAX_QUESTION_CHARS", "CHUNK_TOKENS", "CHUNK_OVERLAP_TOKENS",
-    "FAISS_FACTORY", "EMBED_BATCH_SIZE", "REFRESH_MINUTES", "ADD_ALLOWED", "FETCH_ALLOW_PRIVATE",
-    "FETCH_TIMEOUT_SECONDS", "FETCH_MAX_BYTES", "FETCH_CONCURRENCY", "FETCH_RETRIES", "FETCH_USER_AGENT",
+    "TELEGRAM_BOT_TOKEN",
+    "ADMIN_IDS",
+    "INDEX_DIR",
+    "EMBEDDING_MODEL",
+    "MODEL_CACHE_DIR",
+    "ARTICLES",
+    "TELEGRAM_API_BASE_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "PORT",
+    "LOG_LEVEL",
+    "OPERATOR_CHAT_ID",
+    "RATE_LIMIT_PER_USER",
+    "RATE_LIMIT_PER_CHAT",
+    "MAX_QUESTION_CHARS",
+    "CHUNK_TOKENS",
+    "CHUNK_OVERLAP_TOKENS",
+    "FAISS_FACTORY",
+    "EMBED_BATCH_SIZE",
+    "REFRESH_MINUTES",
+    "ADD_ALLOWED",
+    "FETCH_ALLOW_PRIVATE",
+    "FETCH_TIMEOUT_SECONDS",
+    "FETCH_MAX_BYTES",
+    "FETCH_CONCURRENCY",
+    "FETCH_RETRIES",
+    "FETCH_USER_AGENT",
     "ANSWER_THRESHOLD",
 )
 ADMIN_ID = 4242
@@ -128,7 +150,9 @@ def free_port() -> int:
 
 
 def index_settings(folder: Path, **overrides: Any) -> IndexSettings:
-    return IndexSettings(index_dir=folder, embedding_model="test:hashing", model_cache_dir=folder / "models", **overrides)
+    return IndexSettings(
+        index_dir=folder, embedding_model="test:hashing", model_cache_dir=folder / "models", **overrides
+    )
 
 
 def hashing_embedder(**options: Any) -> HashingEmbedder:
@@ -154,7 +178,9 @@ class GatedEmbedder(HashingEmbedder):
         return super().embed_passages(texts)
 
 
-def built_engine(index_dir: Path, articles_dir: Path, embedder: HashingEmbedder | None = None, **overrides: Any) -> Engine:
+def built_engine(
+    index_dir: Path, articles_dir: Path, embedder: HashingEmbedder | None = None, **overrides: Any
+) -> Engine:
     engine = Engine(index_settings(index_dir, **overrides), embedder=embedder or hashing_embedder())
     engine.build([str(articles_dir)])
     return engine
@@ -177,7 +203,9 @@ def bot_settings(fake: FakeTelegram, engine: Engine, articles_dir: Path, **overr
 class RunningBot:
     """The real Application, run by ``bot.main.serve`` (as ``python -m bot`` runs it) in a thread of its own."""
 
-    def __init__(self, settings: BotSettings, engine: Engine, app_options: dict | None = None, **run_options: Any) -> None:
+    def __init__(
+        self, settings: BotSettings, engine: Engine, app_options: dict | None = None, **run_options: Any
+    ) -> None:
         self.settings = settings
         self.application = build_application(settings, engine, **(app_options or {}))
         self.run_options = {"stop_signals": None, **run_options}
@@ -193,7 +221,7 @@ class RunningBot:
         except BaseException as exc:  # re-raised in the test's thread by start() or stop()
             self.error = exc
 
-    def start(self, timeout: float = 10.0) -> "RunningBot":
+    def start(self, timeout: float = 10.0) -> RunningBot:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.application.running:
@@ -216,7 +244,7 @@ class RunningBot:
         if self.error is not None:
             raise self.error
 
-    def __enter__(self) -> "RunningBot":
+    def __enter__(self) -> RunningBot:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

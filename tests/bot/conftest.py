@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from bot_harness import (
-    BOT_VARIABLES, RunningBot, bot_settings, built_engine, hashing_embedder, index_settings, write_articles,
+    BOT_VARIABLES,
+    RunningBot,
+    bot_settings,
+    built_engine,
+    hashing_embedder,
+    index_settings,
+    write_articles,
 )
 from fake_telegram import FakeTelegram
 
@@ -66,7 +72,9 @@ def start_bot(fake: FakeTelegram, shared_index: tuple[Path, Path]) -> Iterator[C
     """Start the real bot over HTTP against the fake server; stopped at the end of the test."""
     running: list[RunningBot] = []
 
-    def start(engine: Engine, articles_dir: Path | None = None, run_options: dict | None = None, **overrides: object) -> RunningBot:
+    def start(
+        engine: Engine, articles_dir: Path | None = None, run_options: dict | None = None, **overrides: object
+    ) -> RunningBot:
         settings = bot_settings(fake, engine, articles_dir or shared_index[0], **overrides)
         bot = RunningBot(settings, engine, **(run_options or {})).start()
         running.append(bot)

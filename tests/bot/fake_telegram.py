@@ -20,9 +20,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "123456:TEST-token_for-the-fake"
@@ -39,9 +40,22 @@ MAX_TEXT_UNITS = 4096
 
 # Tags Telegram accepts in HTML parse mode, with the attributes each may carry.
 _ALLOWED_TAGS = {
-    "b": set(), "strong": set(), "i": set(), "em": set(), "u": set(), "ins": set(),
-    "s": set(), "strike": set(), "del": set(), "a": {"href"}, "code": {"class"}, "pre": set(),
-    "blockquote": {"expandable"}, "tg-spoiler": set(), "span": {"class"}, "tg-emoji": {"emoji-id"},
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "a": {"href"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
+    "tg-spoiler": set(),
+    "span": {"class"},
+    "tg-emoji": {"emoji-id"},
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ATTRIBUTE = re.compile(r"""\s*([a-zA-Z][a-zA-Z0-9-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
@@ -208,7 +222,7 @@ class FakeTelegram:
 
     # -- life cycle ---------------------------------------------------------------------
 
-    def start(self) -> "FakeTelegram":
+    def start(self) -> FakeTelegram:
         fake = self
 
         class Handler(_Handler):
@@ -238,7 +252,7 @@ class FakeTelegram:
         for thread in self._threads:
             thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeTelegram":
+    def __enter__(self) -> FakeTelegram:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -273,7 +287,9 @@ class FakeTelegram:
                 if call.method.lower() == method.lower() and all(call.params.get(k) == v for k, v in where.items())
             ]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0, ok: bool | None = True, **where: Any) -> list[Call]:
+    def wait_for(
+        self, method: str, count: int = 1, timeout: float = 10.0, ok: bool | None = True, **where: Any
+    ) -> list[Call]:
         """Wait until at least ``count`` matching calls were made (only successful ones by default)."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -283,7 +299,9 @@ class FakeTelegram:
                     return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    summary = "\n".join(f"  {c.method} {c.status} {c.description} {c.params}"[:300] for c in self.calls[-15:])
+                    summary = "\n".join(
+                        f"  {c.method} {c.status} {c.description} {c.params}"[:300] for c in self.calls[-15:]
+                    )
                     raise AssertionError(
                         f"timed out after {timeout} s waiting for {count} {method} {where}; found {len(found)}; "
                         f"last calls:\n{summary}"
@@ -315,10 +333,17 @@ class FakeTelegram:
             self.deliveries.append(post_update(webhook["url"], update, webhook.get("secret_token")))
         return update
 
-    def user_message(self, chat: dict, user: dict, text: str | None = None, reply_to: dict | None = None, **extra: Any) -> dict:
+    def user_message(
+        self, chat: dict, user: dict, text: str | None = None, reply_to: dict | None = None, **extra: Any
+    ) -> dict:
         """A message from a user, with the entities Telegram would attach (commands, mentions)."""
         with self._lock:
-            message = {"message_id": self._next_message_id(chat["id"]), "date": int(time.time()), "chat": chat, "from": user}
+            message = {
+                "message_id": self._next_message_id(chat["id"]),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": user,
+            }
             if text is not None:
                 message["text"] = text
                 entities = message_entities(text)
@@ -338,8 +363,15 @@ class FakeTelegram:
         return message
 
     def send_sticker(self, chat: dict, user: dict) -> dict:
-        sticker = {"file_id": "sticker-1", "file_unique_id": "s1", "type": "regular", "width": 512, "height": 512,
-                   "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "sticker-1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         message = self.user_message(chat, user, sticker=sticker)
         self.push_update({"message": message})
         return message
@@ -348,7 +380,15 @@ class FakeTelegram:
         """A user presses an inline button under one of the bot's messages; returns the query id."""
         query_id = f"query-{next(self._callback_ids)}"
         self.push_update(
-            {"callback_query": {"id": query_id, "from": user, "message": message, "chat_instance": f"ci-{chat['id']}", "data": data}}
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "message": message,
+                    "chat_instance": f"ci-{chat['id']}",
+                    "data": data,
+                }
+            }
         )
         return query_id
 
@@ -372,7 +412,10 @@ class FakeTelegram:
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 50.0)
         with self._lock:
             if self.webhook:
-                raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+                raise ApiError(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                )
             if offset:
                 self._updates = [update for update in self._updates if update["update_id"] >= offset]
             while not self._updates and not self._stopping and time.monotonic() < deadline:
@@ -387,7 +430,9 @@ class FakeTelegram:
         if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         with self._lock:
-            self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")} if url else {}
+            self.webhook = (
+                {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")} if url else {}
+            )
             if params.get("drop_pending_updates"):
                 self._updates.clear()
         return True
@@ -401,7 +446,11 @@ class FakeTelegram:
 
     def _get_webhook_info(self, params: dict) -> dict:
         with self._lock:
-            return {"url": self.webhook.get("url", ""), "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+            return {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
 
     def _chat(self, chat_id: Any) -> dict:
         chat_id = int(chat_id)
@@ -409,7 +458,11 @@ class FakeTelegram:
             known = self._chats.get(chat_id)
         if known is not None:
             return known
-        return {"id": chat_id, "type": "private", "first_name": "User"} if chat_id > 0 else {"id": chat_id, "type": "supergroup", "title": "Group"}
+        return (
+            {"id": chat_id, "type": "private", "first_name": "User"}
+            if chat_id > 0
+            else {"id": chat_id, "type": "supergroup", "title": "Group"}
+        )
 
     def _send_message(self, params: dict) -> dict:
         if "chat_id" not in params:
@@ -418,10 +471,19 @@ class FakeTelegram:
         chat = self._chat(params["chat_id"])
         with self._lock:
             reply = params.get("reply_parameters")
-            if reply and (chat["id"], reply.get("message_id")) not in self._messages and not reply.get("allow_sending_without_reply"):
+            if (
+                reply
+                and (chat["id"], reply.get("message_id")) not in self._messages
+                and not reply.get("allow_sending_without_reply")
+            ):
                 raise ApiError(400, "Bad Request: message to be replied not found")
-            message = {"message_id": self._next_message_id(chat["id"]), "from": self.bot_user, "chat": chat,
-                       "date": int(time.time()), "text": plain}
+            message = {
+                "message_id": self._next_message_id(chat["id"]),
+                "from": self.bot_user,
+                "chat": chat,
+                "date": int(time.time()),
+                "text": plain,
+            }
             if reply:
                 message["reply_to_message"] = self._messages[(chat["id"], reply["message_id"])]
             if params.get("reply_markup"):
@@ -438,8 +500,11 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: message to edit not found")
             markup = params.get("reply_markup")
             if message["text"] == plain and message.get("reply_markup") == markup:
-                raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply "
-                                    "markup are exactly the same as a current content and reply markup of the message")
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply "
+                    "markup are exactly the same as a current content and reply markup of the message",
+                )
             message = {**message, "text": plain, "edit_date": int(time.time())}
             if markup:
                 message["reply_markup"] = markup
@@ -449,9 +514,19 @@ class FakeTelegram:
             return message
 
     def _send_chat_action(self, params: dict) -> bool:
-        if params.get("action") not in {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                                         "upload_voice", "upload_document", "choose_sticker", "find_location",
-                                         "record_video_note", "upload_video_note"}:
+        if params.get("action") not in {
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
+        }:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
@@ -493,10 +568,10 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60
     wbufsize = -1  # headers and body leave in one write (else Nagle and delayed ACKs add 40 ms a call)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._serve()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -558,7 +633,9 @@ def message_entities(text: str) -> list[dict]:
     for mention in re.finditer(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}", text):
         if command and mention.start() < command.end():
             continue
-        entities.append({"type": "mention", "offset": _units(text[: mention.start()]), "length": _units(mention.group())})
+        entities.append(
+            {"type": "mention", "offset": _units(text[: mention.start()]), "length": _units(mention.group())}
+        )
     return entities
 
 

@@ -51,10 +51,12 @@ def test_malformed_html_is_refused(server, text, reason):
 
 
 def test_telegram_html_is_accepted_and_stored_as_plain_text(server):
-    text = ('<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del>'
-            '<a href="https://e.com/?a=1&amp;b=2">link</a><code class="language-py">c</code><pre>p</pre>'
-            '<blockquote expandable>q</blockquote><tg-spoiler>t</tg-spoiler><span class="tg-spoiler">s</span>'
-            " &lt;&gt;&amp;&quot;&#39;&#x41;")
+    text = (
+        "<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del>"
+        '<a href="https://e.com/?a=1&amp;b=2">link</a><code class="language-py">c</code><pre>p</pre>'
+        '<blockquote expandable>q</blockquote><tg-spoiler>t</tg-spoiler><span class="tg-spoiler">s</span>'
+        " &lt;&gt;&amp;&quot;&#39;&#x41;"
+    )
     response = call(server, "sendMessage", chat_id=1, text=text, parse_mode="HTML")
     assert response.status_code == 200
     assert response.json()["result"]["text"] == "bsieunskdlinkcpqts <>&\"'A"

@@ -6,17 +6,24 @@ import pytest
 from fake_telegram import parse_html
 
 from bot.formatting import answer_as_text, answer_html, isolate, passages_html
-from index.answers import Answer, Citation
+from index.records import Answer, Citation
 
 RLI, PDI = "\u2067", "\u2069"
 
 
 def citation(number: int = 1, **fields) -> Citation:
     values = dict(
-        number=number, article_id=f"article-{number}", title="US delegation meets Haftar", source="Example Wire",
-        url="https://news.example.com/a?b=1&c=2", published="2019-11-25T09:30:00Z",
-        quote="A senior US delegation met Haftar.", start=0, end=34,
-        passage="A senior US delegation met Haftar.\nThe talks were frank.", score=0.8,
+        number=number,
+        article_id=f"article-{number}",
+        title="US delegation meets Haftar",
+        source="Example Wire",
+        url="https://news.example.com/a?b=1&c=2",
+        published="2019-11-25T09:30:00Z",
+        quote="A senior US delegation met Haftar.",
+        start=0,
+        end=34,
+        passage="A senior US delegation met Haftar.\nThe talks were frank.",
+        score=0.8,
     )
     values.update(fields)
     return Citation(**values)
@@ -53,7 +60,9 @@ def test_an_answer_has_markers_then_linked_sources_with_quotes():
 
 
 def test_everything_from_the_articles_is_escaped():
-    nasty = citation(title="<b>Bold</b> & co", source="A&B <News>", quote='He said "<script>" & left.', url="javascript:alert(1)")
+    nasty = citation(
+        title="<b>Bold</b> & co", source="A&B <News>", quote='He said "<script>" & left.', url="javascript:alert(1)"
+    )
     html_text = answer_html(answer(citations=[nasty]))
     plain = parse_html(html_text)
     assert "<b>Bold</b> & co — A&B <News>" in plain

@@ -11,12 +11,20 @@ import time
 from pathlib import Path
 
 from bot_harness import (
-    ADMIN_ID, READER_ID, GatedEmbedder, NEW_ARTICLE, built_engine, free_port, index_settings, write_article, write_articles,
+    ADMIN_ID,
+    NEW_ARTICLE,
+    READER_ID,
+    GatedEmbedder,
+    built_engine,
+    free_port,
+    index_settings,
+    write_article,
+    write_articles,
 )
 from fake_telegram import private_chat, user
 
 from bot import messages
-from index.embedders import HashingEmbedder
+from index.encoders.base import HashingEmbedder
 from index.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +35,14 @@ def start_process(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen
     log = tmp_path / "bot.log"
     base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "LOG_LEVEL": "INFO"}
     with open(log, "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env={**base, **env},
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,
+            env={**base, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     return process, log
 
 
@@ -54,10 +68,16 @@ def terminate(process: subprocess.Popen, log: Path) -> str:
 
 def test_python_m_bot_builds_a_missing_index_polls_answers_and_stops_on_sigterm(fake, tmp_path):
     articles = write_articles(tmp_path / "articles")
-    process, log = start_process(tmp_path, {
-        "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, "EMBEDDING_MODEL": "test:hashing",
-        "INDEX_DIR": str(tmp_path / "index"), "ARTICLES": str(articles),
-    })
+    process, log = start_process(
+        tmp_path,
+        {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "EMBEDDING_MODEL": "test:hashing",
+            "INDEX_DIR": str(tmp_path / "index"),
+            "ARTICLES": str(articles),
+        },
+    )
     fake.send_text(private_chat(READER_ID), user(READER_ID), "Who met Haftar?")
     [answer] = fake.wait_for("sendMessage", chat_id=READER_ID, timeout=30)
     assert "Sources" in answer.result["text"]
@@ -70,11 +90,19 @@ def test_python_m_bot_serves_a_webhook_and_stops_on_sigterm(fake, tmp_path):
     articles = write_articles(tmp_path / "articles")
     Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder()).build([str(articles)])  # as test:hashing
     port = free_port()
-    process, log = start_process(tmp_path, {
-        "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url, "EMBEDDING_MODEL": "test:hashing",
-        "INDEX_DIR": str(tmp_path / "index"), "ARTICLES": str(articles), "PORT": str(port),
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook", "WEBHOOK_SECRET": SECRET,
-    })
+    process, log = start_process(
+        tmp_path,
+        {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "EMBEDDING_MODEL": "test:hashing",
+            "INDEX_DIR": str(tmp_path / "index"),
+            "ARTICLES": str(articles),
+            "PORT": str(port),
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+            "WEBHOOK_SECRET": SECRET,
+        },
+    )
     wait_for_log(process, log, "the bot is ready")
     assert fake.webhook["secret_token"] == SECRET
     fake.send_text(private_chat(READER_ID), user(READER_ID), "Who met Haftar?")
@@ -89,8 +117,14 @@ def test_in_webhook_mode_a_missing_index_is_built_after_the_port_is_bound(fake, 
     embedder.gate.clear()
     engine = Engine(index_settings(tmp_path / "index"), embedder=embedder)
     port = free_port()
-    start_bot(engine, articles, webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret=SECRET, port=port,
-              run_options={"listen": "127.0.0.1"})
+    start_bot(
+        engine,
+        articles,
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        webhook_secret=SECRET,
+        port=port,
+        run_options={"listen": "127.0.0.1"},
+    )
     assert embedder.build_waiting.wait(10), "the missing index was never built"
     fake.send_text(private_chat(READER_ID), user(READER_ID), "Who met Haftar?")  # served while the build runs
     [early] = fake.wait_for("sendMessage", chat_id=READER_ID)

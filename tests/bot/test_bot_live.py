@@ -5,22 +5,24 @@ a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from bot_harness import ADMIN_ID, READER_ID, GatedEmbedder, built_engine, write_articles
 from fake_telegram import private_chat, user
 
 from bot import messages
-from index.catalog import newest_articles
 from index.collect import Collector
-from index.fetching import FetchSettings
+from index.sources.fetching import FetchSettings
+from index.storage.catalog import newest_articles
 from tests.local_http import ENGLISH, LocalServer, rss, serving, story
 
 ADMIN_CHAT, ADMIN = private_chat(ADMIN_ID, "Admin"), user(ADMIN_ID, "Admin")
 READER_CHAT, READER = private_chat(READER_ID), user(READER_ID)
-PORT_STRIKE = '<a href="https://harbour.example/news/port-strike">Port strike halts grain exports</a> — Harbour Times, 2024-03-05'
+PORT_STRIKE = (
+    '<a href="https://harbour.example/news/port-strike">Port strike halts grain exports</a> — Harbour Times, 2024-03-05'
+)
 ALLOW_LOOPBACK = FetchSettings(allow_private=True, timeout_seconds=5.0, retry_delay_seconds=0.01)
 
 
@@ -41,7 +43,9 @@ def send(fake, chat: dict, sender: dict, text: str) -> dict:
 def edited(fake, status: dict, timeout: float = 10.0) -> str:
     """The text a status message was first edited to."""
     message = status["message"]
-    [edit] = fake.wait_for("editMessageText", chat_id=message["chat"]["id"], message_id=message["message_id"], timeout=timeout)
+    [edit] = fake.wait_for(
+        "editMessageText", chat_id=message["chat"]["id"], message_id=message["message_id"], timeout=timeout
+    )
     return edit.params["text"]
 
 
@@ -61,7 +65,9 @@ def wait_until(condition, timeout: float = 10.0) -> None:
 # ---------------------------------------------------------------- /add
 
 
-def test_an_admin_adds_an_article_by_its_link_and_it_is_answered(fake, tmp_path: Path, server: LocalServer, start_bot) -> None:
+def test_an_admin_adds_an_article_by_its_link_and_it_is_answered(
+    fake, tmp_path: Path, server: LocalServer, start_bot
+) -> None:
     articles = write_articles(tmp_path / "articles")
     engine = built_engine(tmp_path / "index", articles)
     start_bot(engine, articles, fetch=ALLOW_LOOPBACK)
@@ -90,7 +96,9 @@ def test_a_missing_page_is_reported_in_one_line(fake, tmp_path: Path, server: Lo
     engine.close()
 
 
-def test_without_permission_a_private_address_is_refused_before_any_request(fake, engine, server: LocalServer, start_bot) -> None:
+def test_without_permission_a_private_address_is_refused_before_any_request(
+    fake, engine, server: LocalServer, start_bot
+) -> None:
     start_bot(engine)  # FETCH_ALLOW_PRIVATE is not set
     url = server.route("/en/port-strike", ENGLISH)
     status = send(fake, ADMIN_CHAT, ADMIN, f"/add {url}")
@@ -176,7 +184,9 @@ def test_the_scheduled_refresh_picks_up_a_new_feed_entry(fake, tmp_path: Path, s
     engine.close()
 
 
-def test_reindex_rebuilds_from_a_sources_file_with_a_folder_and_a_feed(fake, tmp_path: Path, server: LocalServer, start_bot) -> None:
+def test_reindex_rebuilds_from_a_sources_file_with_a_folder_and_a_feed(
+    fake, tmp_path: Path, server: LocalServer, start_bot
+) -> None:
     engine, sources = live_index(tmp_path, server)
     start_bot(engine, sources, fetch=ALLOW_LOOPBACK)
     feed_of(server, (2, 3), etag='"v2"')  # story 1 left the feed; it stays in the index
@@ -191,7 +201,9 @@ def test_reindex_rebuilds_from_a_sources_file_with_a_folder_and_a_feed(fake, tmp
     engine.close()
 
 
-def test_one_index_job_at_a_time_while_questions_are_answered(fake, tmp_path: Path, server: LocalServer, start_bot) -> None:
+def test_one_index_job_at_a_time_while_questions_are_answered(
+    fake, tmp_path: Path, server: LocalServer, start_bot
+) -> None:
     embedder = GatedEmbedder()
     engine, sources = live_index(tmp_path, server, embedder)
     start_bot(engine, sources, fetch=ALLOW_LOOPBACK, refresh_interval=0.2)
@@ -222,10 +234,16 @@ def test_live_settings_are_read_from_the_environment(tmp_path: Path) -> None:
 
     sources = tmp_path / "news.sources"
     sources.write_text("https://feeds.example/rss\n", encoding="utf-8")
-    settings = BotSettings.from_env({
-        "ARTICLES": f"{sources}, examples/articles", "REFRESH_MINUTES": "15", "ADD_ALLOWED": "Everyone",
-        "FETCH_ALLOW_PRIVATE": "1", "FETCH_TIMEOUT_SECONDS": "4", "FETCH_CONCURRENCY": "2",
-    })
+    settings = BotSettings.from_env(
+        {
+            "ARTICLES": f"{sources}, examples/articles",
+            "REFRESH_MINUTES": "15",
+            "ADD_ALLOWED": "Everyone",
+            "FETCH_ALLOW_PRIVATE": "1",
+            "FETCH_TIMEOUT_SECONDS": "4",
+            "FETCH_CONCURRENCY": "2",
+        }
+    )
     assert settings.articles == (str(sources), "examples/articles")
     assert (settings.refresh_interval, settings.add_allowed) == (900.0, "everyone")
     assert (settings.fetch.allow_private, settings.fetch.timeout_seconds, settings.fetch.concurrency) == (True, 4.0, 2)
@@ -238,7 +256,10 @@ def test_live_settings_are_read_from_the_environment(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ARTICLES": "config/missing.sources"}, "ARTICLES names the sources file config/missing.sources, which does not exist;"),
+        (
+            {"ARTICLES": "config/missing.sources"},
+            "ARTICLES names the sources file config/missing.sources, which does not exist;",
+        ),
         ({"REFRESH_MINUTES": "-1"}, "REFRESH_MINUTES must be between 0 and 10080, not -1."),
         ({"ADD_ALLOWED": "friends"}, "ADD_ALLOWED must be admins or everyone, not 'friends'."),
         ({"FETCH_ALLOW_PRIVATE": "perhaps"}, "FETCH_ALLOW_PRIVATE must be 1 (on) or 0 (off), not 'perhaps'."),

@@ -68,7 +68,16 @@ def test_help_lists_the_commands_and_they_are_published_at_start(fake, engine, s
     for command in ("/ask", "/sources", "/latest", "/stats", "/add", "/reindex", "/start", "/help"):
         assert command in text
     assert "Add an article by its link (admins only)" in text
-    assert [c["command"] for c in fake.commands] == ["ask", "sources", "latest", "stats", "help", "start", "add", "reindex"]
+    assert [c["command"] for c in fake.commands] == [
+        "ask",
+        "sources",
+        "latest",
+        "stats",
+        "help",
+        "start",
+        "add",
+        "reindex",
+    ]
 
 
 def test_stats_show_index_size_and_build_time(fake, engine, start_bot):

@@ -39,7 +39,9 @@ def test_an_admin_rebuilds_while_questions_are_answered_then_the_new_articles_ar
     [during] = fake.wait_for("sendMessage", chat_id=READER_ID)
     assert "Sources" in during.result["text"]
     fake.send_text(READER_CHAT, READER, SOLAR)
-    assert "Solar farm opens near Sabha" not in fake.wait_for("sendMessage", chat_id=READER_ID, count=2)[1].result["text"]
+    assert (
+        "Solar farm opens near Sabha" not in fake.wait_for("sendMessage", chat_id=READER_ID, count=2)[1].result["text"]
+    )
     fake.send_text(ADMIN_CHAT, ADMIN, "/reindex")  # one rebuild at a time
     busy = fake.wait_for("sendMessage", chat_id=ADMIN_ID, count=2)[1]
     assert busy.result["text"].startswith("A rebuild of the index is already running")
@@ -75,5 +77,12 @@ def _wait_for_edit(fake, chat_id: int, message_id: int, prefix: str, timeout: fl
         for call in fake.calls_of("editMessageText", chat_id=chat_id, message_id=message_id):
             if call.ok and call.result["text"].startswith(prefix):
                 return call.result["text"]
-        fake.wait_for("editMessageText", count=len(fake.calls_of("editMessageText")) + 1, timeout=deadline - time.monotonic(), ok=None)
-    raise AssertionError(f"no edit starting with {prefix!r}: {json.dumps([c.params for c in fake.calls_of('editMessageText')])}")
+        fake.wait_for(
+            "editMessageText",
+            count=len(fake.calls_of("editMessageText")) + 1,
+            timeout=deadline - time.monotonic(),
+            ok=None,
+        )
+    raise AssertionError(
+        f"no edit starting with {prefix!r}: {json.dumps([c.params for c in fake.calls_of('editMessageText')])}"
+    )

@@ -24,22 +24,24 @@ def test_defaults_mean_the_terminal_chat_over_the_example_articles():
 
 
 def test_every_setting_is_read():
-    settings = BotSettings.from_env({
-        "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
-        "ADMIN_IDS": "12345, 67890,",
-        "INDEX_DIR": "/data/index",
-        "EMBEDDING_MODEL": "test:hashing",
-        "ARTICLES": "examples/articles, /data/more.jsonl",
-        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
-        "WEBHOOK_URL": "https://bot.example.com/telegram/hook",
-        "WEBHOOK_SECRET": "s3cret-_x",
-        "PORT": "5000",
-        "LOG_LEVEL": "debug",
-        "OPERATOR_CHAT_ID": "-1001234",
-        "RATE_LIMIT_PER_USER": "3",
-        "RATE_LIMIT_PER_CHAT": "0",
-        "MAX_QUESTION_CHARS": "300",
-    })
+    settings = BotSettings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": f" {TOKEN} ",
+            "ADMIN_IDS": "12345, 67890,",
+            "INDEX_DIR": "/data/index",
+            "EMBEDDING_MODEL": "test:hashing",
+            "ARTICLES": "examples/articles, /data/more.jsonl",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "WEBHOOK_URL": "https://bot.example.com/telegram/hook",
+            "WEBHOOK_SECRET": "s3cret-_x",
+            "PORT": "5000",
+            "LOG_LEVEL": "debug",
+            "OPERATOR_CHAT_ID": "-1001234",
+            "RATE_LIMIT_PER_USER": "3",
+            "RATE_LIMIT_PER_CHAT": "0",
+            "MAX_QUESTION_CHARS": "300",
+        }
+    )
     assert settings.token == TOKEN and settings.mode == "webhook"
     assert settings.admin_ids == {12345, 67890}
     assert settings.index.index_dir == Path("/data/index") and settings.index.embedding_model == "test:hashing"
@@ -58,13 +60,22 @@ def test_a_token_without_webhook_means_long_polling():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"WEBHOOK_URL": "https://x.example.com/h", "WEBHOOK_SECRET": "s"}, "TELEGRAM_BOT_TOKEN is missing: webhook mode"),
+        (
+            {"WEBHOOK_URL": "https://x.example.com/h", "WEBHOOK_SECRET": "s"},
+            "TELEGRAM_BOT_TOKEN is missing: webhook mode",
+        ),
         ({"TELEGRAM_BOT_TOKEN": "123456"}, "TELEGRAM_BOT_TOKEN does not look like a bot token"),
-        ({"ADMIN_IDS": "12,bob"}, "ADMIN_IDS must list Telegram user ids as whole numbers separated by commas (e.g. ADMIN_IDS=12345,67890), but 'bob' is not one."),
+        (
+            {"ADMIN_IDS": "12,bob"},
+            "ADMIN_IDS must list Telegram user ids as whole numbers separated by commas (e.g. ADMIN_IDS=12345,67890), but 'bob' is not one.",
+        ),
         ({"ADMIN_IDS": "-5"}, "ADMIN_IDS must list Telegram user ids"),
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL must be an http:// or https:// address"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "ftp://x"}, "WEBHOOK_URL must be an http:// or https:// address"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example.com/h", "WEBHOOK_SECRET": "has space"}, "WEBHOOK_SECRET must be 1 to 256"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example.com/h", "WEBHOOK_SECRET": "has space"},
+            "WEBHOOK_SECRET must be 1 to 256",
+        ),
         ({"PORT": "70000"}, "PORT must be between 1 and 65535, not 70000."),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'."),
         ({"OPERATOR_CHAT_ID": "@me"}, "OPERATOR_CHAT_ID must be a Telegram chat id"),
@@ -82,7 +93,9 @@ def test_a_bad_setting_is_named_in_one_sentence(env, message):
 
 def test_a_dotenv_file_fills_in_but_never_overrides_the_real_environment(tmp_path):
     dotenv = tmp_path / ".env"
-    dotenv.write_text("# comment\nTELEGRAM_BOT_TOKEN=111:from-file\nADMIN_IDS=1,2\nexport PORT=9000\n", encoding="utf-8")
+    dotenv.write_text(
+        "# comment\nTELEGRAM_BOT_TOKEN=111:from-file\nADMIN_IDS=1,2\nexport PORT=9000\n", encoding="utf-8"
+    )
     env = read_environment({"TELEGRAM_BOT_TOKEN": TOKEN, "PATH": "/bin"}, dotenv)
     assert env["TELEGRAM_BOT_TOKEN"] == TOKEN and env["ADMIN_IDS"] == "1,2" and env["PORT"] == "9000"
     assert read_environment({"A": "b"}, tmp_path / "missing.env") == {"A": "b"}
@@ -97,7 +110,9 @@ def test_env_example_documents_every_setting_with_valid_values():
     assert sorted(names) == sorted(BOT_VARIABLES)
     for index, line in enumerate(lines):
         if line and not line.startswith("#"):
-            previous = next(prior for prior in reversed(lines[:index]) if not prior or prior.startswith("#") or "=" in prior)
+            previous = next(
+                prior for prior in reversed(lines[:index]) if not prior or prior.startswith("#") or "=" in prior
+            )
             assert previous.startswith("#") or "=" in previous, f"{line} has no comment"
     settings = BotSettings.from_env(read_environment({}, root / ".env.example"))
     assert settings.mode == "terminal" and settings.articles == ("examples/articles",)

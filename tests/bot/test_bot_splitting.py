@@ -57,7 +57,9 @@ def test_sources_are_kept_whole_when_they_fit():
 
 
 def test_a_long_blockquote_is_cut_between_sentences_and_reopened():
-    sentences = " ".join(f"Sentence number {n} says something rather long about the ceasefire talks." for n in range(60))
+    sentences = " ".join(
+        f"Sentence number {n} says something rather long about the ceasefire talks." for n in range(60)
+    )
     html_text = f"<b>Sources</b>\n[1] Title\n<blockquote>{sentences}</blockquote>"
     parts = split_message(html_text, limit=900)
     texts = check_parts(parts, 900)
@@ -120,7 +122,20 @@ def test_unbalanced_input_is_refused(bad):
 
 
 def _random_document(rng) -> str:
-    words = ["ceasefire", "Haftar", "حفتر", "طرابلس", "&amp;", "&lt;b&gt;", "😀", "talks.", "وقف؟", "x" * 40, "U.S.", "&quot;q&quot;"]
+    words = [
+        "ceasefire",
+        "Haftar",
+        "حفتر",
+        "طرابلس",
+        "&amp;",
+        "&lt;b&gt;",
+        "😀",
+        "talks.",
+        "وقف؟",
+        "x" * 40,
+        "U.S.",
+        "&quot;q&quot;",
+    ]
     blocks = []
     for _ in range(rng.randint(1, 12)):
         sentence = " ".join(rng.choice(words) for _ in range(rng.randint(1, 80)))

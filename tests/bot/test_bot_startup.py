@@ -18,8 +18,13 @@ def run_bot(tmp_path: Path, env: dict[str, str], stdin: str = "", timeout: float
     """Run ``python -m bot`` in an empty folder (so no .env is read) with only ``env`` set."""
     base = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "LOG_LEVEL": "WARNING"}
     return subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**base, **env}, input=stdin,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**base, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -60,9 +65,13 @@ def test_a_piped_question_without_a_token_gets_a_cited_answer_in_the_terminal(tm
 
 
 def test_a_token_telegram_refuses_stops_the_bot_with_one_clear_line(tmp_path, fake):
-    result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": "999:not-the-fakes-token", "TELEGRAM_API_BASE_URL": fake.base_url})
+    result = run_bot(
+        tmp_path, {"TELEGRAM_BOT_TOKEN": "999:not-the-fakes-token", "TELEGRAM_API_BASE_URL": fake.base_url}
+    )
     assert result.returncode == 1
-    assert result.stderr.splitlines() == ["error: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather."]
+    assert result.stderr.splitlines() == [
+        "error: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather."
+    ]
 
 
 def test_an_unreachable_bot_api_stops_the_bot_with_one_clear_line(tmp_path):

@@ -7,8 +7,8 @@ import io
 from bot_harness import hashing_embedder, index_settings, write_articles
 
 from bot.terminal import run_terminal_chat
+from index.answer.render import answer_as_text
 from index.engine import Engine
-from index.render import answer_as_text
 
 
 class Terminal(io.StringIO):
@@ -22,7 +22,9 @@ def test_the_terminal_chat_builds_the_index_then_answers_each_line(tmp_path):
     articles = write_articles(tmp_path / "articles")
     engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
     stdout, stderr = io.StringIO(), io.StringIO()
-    status = run_terminal_chat(engine, [str(articles)], io.StringIO("Who met Haftar?\n\n   \n" + "x" * 600 + "\n"), stdout, stderr)
+    status = run_terminal_chat(
+        engine, [str(articles)], io.StringIO("Who met Haftar?\n\n   \n" + "x" * 600 + "\n"), stdout, stderr
+    )
     assert status == 0 and engine.has_index()
     assert "No index yet; building one from" in stderr.getvalue() and "embedding: " in stderr.getvalue()
     assert "3 articles, " in stderr.getvalue()
@@ -46,7 +48,7 @@ def test_at_a_terminal_it_prompts_for_each_question(tmp_path):
 
 
 def test_an_index_built_with_another_model_is_rebuilt_before_answering(tmp_path):
-    from index.embedders import HashingEmbedder
+    from index.encoders.base import HashingEmbedder
 
     articles = write_articles(tmp_path / "articles")
     Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder(model_id="test:other")).build([str(articles)])

@@ -1,0 +1,1 @@
+"""Encoders: the embedder seam, the bundled e5 model, the hashing fake, per-model calibration."""

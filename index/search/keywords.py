@@ -1,0 +1,209 @@
+"""The keyword side of search: a BM25 index over the same chunks as the vectors.
+
+Each chunk (with its article's title) becomes a bag of normalised, light-stemmed terms
+(``arabic.keyword_terms``); bm25s computes the BM25 weight of every term in every chunk
+once, at build time, and saves them as plain ``.npy`` arrays and JSON (no pickle) in the
+generation's ``keywords/`` folder. Row ``i`` of the keyword index is row ``i`` of the
+vector index.
+
+A question becomes *slots*, one per question word: the word's term, its forms with or
+without a one-letter prefix (ب ل ك ف) or a light suffix (روسي for روسيا) as found in the
+index, for names its spellings in the other script (Haftar -> حفتر), and for other words
+their translations found by the encoder (river -> نهر, see ``lexicon``). A chunk scores,
+for each slot, its best form's BM25 weight; the sum is divided by what a chunk with every
+question word would score, so the keyword score says how much of the question the chunk
+contains (0 to about 1), and a question whose words the index cannot read scores low
+everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.search.lexicon import WEIGHT as TRANSLATION_WEIGHT
+from index.search.lexicon import Translation
+from index.text.normalise import is_arabic, is_latin, is_stopword, keyword_terms, light_stem, term, words
+
+FORMAT = 1
+FOLDER = "keywords"
+K1, B = 1.2, 0.75
+ONE_LETTER_PREFIXES = "بلكف"
+NAME_WEIGHT = 1.0  # a name matched across scripts counts like the word itself
+SUFFIX_FORM_WEIGHT = 0.7  # another form of the word (روسي for روسيا) counts for less than the word
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One question word: the index terms that may stand for it, each with a weight."""
+
+    word: str
+    forms: tuple[tuple[int, float], ...]  # (term id, weight in (0, 1])
+    reference: float  # what one occurrence of the word is worth: its IDF (the largest IDF when unknown)
+    terms: frozenset[str] = frozenset()  # the forms as terms
+
+
+def documents_terms(texts: Sequence[str]) -> list[list[str]]:
+    return [keyword_terms(text) for text in texts]
+
+
+def build_keyword_index(texts: Sequence[str], folder: Path) -> tuple[dict, dict[str, int]]:
+    """Index ``texts`` (one per vector row) and save the index in ``folder``; returns its
+    manifest record and each term's document frequency (how many texts contain it)."""
+    import bm25s
+
+    vocabulary: dict[str, int] = {}
+    ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in terms] for terms in documents_terms(texts)]
+    frequency = Counter(term_id for document in ids for term_id in set(document))
+    document_frequencies = {name: frequency[term_id] for name, term_id in vocabulary.items()}
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+    retriever.index((ids, vocabulary), show_progress=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    retriever.save(str(folder), allow_pickle=False, show_progress=False)
+    _fsync_folder(folder)
+    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(texts), "terms": len(vocabulary)}
+    return record, document_frequencies
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the saved files to disk before the generation is published."""
+    import os
+
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+class KeywordIndex:
+    """A generation's keyword index, read-only."""
+
+    def __init__(self, folder: Path) -> None:
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, mmap=False)
+        scores = retriever.scores
+        self._data = np.asarray(scores["data"], dtype=np.float32)
+        self._rows = np.asarray(scores["indices"])
+        self._starts = np.asarray(scores["indptr"])
+        self.documents = int(scores["num_docs"])
+        self.vocabulary: dict[str, int] = dict(retriever.vocab_dict)
+        frequency = np.diff(self._starts)
+        self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
+        self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
+        self._names = None
+        self._names_by_id: dict[int, str] | None = None
+        self._stems: dict[str, list[str]] | None = None
+
+    @property
+    def names(self):
+        """The cross-script name matcher over this index's vocabulary (built on first use)."""
+        if self._names is None:
+            from index.text.names import NameMatcher
+
+            self._names = NameMatcher(self.vocabulary)
+        return self._names
+
+    def slots(self, question: str, translations: Mapping[str, Sequence[Translation]] | None = None) -> list[Slot]:
+        """The question's words as slots of index terms; ``translations`` (question word -> terms
+        of the other script, see ``lexicon``) add forms at ``lexicon.WEIGHT``."""
+        question_words = [w for w in words(question) if not is_stopword(w) and (len(w) > 1 or w.isdigit())]
+        capitalised = _capitalised_words(question)
+        slots = []
+        for word in dict.fromkeys(question_words):
+            forms: dict[int, float] = {}
+            stem = term(word)
+            self._add(forms, stem, 1.0)
+            if is_arabic(word):
+                self._add_prefixed_forms(forms, stem)
+                for other in self._stem_groups().get(light_stem(stem), ()):
+                    self._add(forms, other, SUFFIX_FORM_WEIGHT)
+                if len(self.names._latin):
+                    for name, weight in self.names.latin_spellings_weighted(stem):
+                        self._add(forms, name, NAME_WEIGHT * weight)
+            elif is_latin(word) and word.isalpha() and (word in capitalised or (not capitalised and len(word) >= 4)):
+                for name, weight in self.names.arabic_spellings_weighted(word):
+                    self._add(forms, name, NAME_WEIGHT * weight)
+            if len(forms) <= 1:  # words the index already reads in several forms are not translated:
+                # names found across scripts (Haftar is not a word), Arabic words with their prefixed forms
+                for translation in (translations or {}).get(word, ()):
+                    self._add(forms, translation.term, TRANSLATION_WEIGHT)
+            known = [self._idf[t] for t in forms]
+            reference = float(max(known)) if known else self._unknown_idf
+            slots.append(Slot(word, tuple(forms.items()), reference, frozenset(self._term_names(forms))))
+        return slots
+
+    def _stem_groups(self) -> dict[str, list[str]]:
+        """Arabic terms of the index grouped by their light stem (built on first use)."""
+        if self._stems is None:
+            groups: dict[str, list[str]] = {}
+            for name in self.vocabulary:
+                if is_arabic(name):
+                    groups.setdefault(light_stem(name), []).append(name)
+            self._stems = groups
+        return self._stems
+
+    def _term_names(self, forms: dict[int, float]) -> list[str]:
+        if self._names_by_id is None:
+            self._names_by_id = {term_id: name for name, term_id in self.vocabulary.items()}
+        return [self._names_by_id[term_id] for term_id in forms]
+
+    def _add(self, forms: dict[int, float], name: str, weight: float) -> None:
+        term_id = self.vocabulary.get(name)
+        if term_id is not None and weight > forms.get(term_id, 0.0):
+            forms[term_id] = weight
+
+    def _add_prefixed_forms(self, forms: dict[int, float], stem: str) -> None:
+        """بطرابلس for طرابلس and the reverse, when the index has them."""
+        if stem[0] in ONE_LETTER_PREFIXES and len(stem) > 3:
+            self._add(forms, stem[1:], 1.0)
+        for prefix in ONE_LETTER_PREFIXES:
+            self._add(forms, prefix + stem, 1.0)
+
+    def scores(self, slots: Sequence[Slot]) -> np.ndarray:
+        """Every row's keyword score for the slots: matched BM25 weight / the weight of all slots."""
+        scores = np.zeros(self.documents, dtype=np.float32)
+        total = sum(slot.reference for slot in slots)
+        if total <= 0:
+            return scores
+        for slot in slots:
+            best = np.zeros(self.documents, dtype=np.float32) if len(slot.forms) > 1 else None
+            for term_id, weight in slot.forms:
+                start, end = self._starts[term_id], self._starts[term_id + 1]
+                rows, values = self._rows[start:end], self._data[start:end] * weight
+                if best is None:
+                    scores[rows] += values
+                else:
+                    np.maximum.at(best, rows, values)
+            if best is not None:
+                scores += best
+        return scores / total
+
+
+def _capitalised_words(question: str) -> set[str]:
+    """Normalised Latin words written with a capital letter (names), the question's first word aside."""
+    found = set()
+    raw = question.split()
+    for position, token in enumerate(raw):
+        letters = "".join(ch for ch in token if ch.isalpha())
+        if letters[:1].isupper() and (position > 0 or not is_stopword(letters.casefold())):
+            found.update(words(letters))
+    return found
+
+
+def load_keyword_index(generation: Path) -> KeywordIndex | None:
+    folder = generation / FOLDER
+    return KeywordIndex(folder) if (folder / "params.index.json").is_file() else None
+
+
+def keyword_record_is_current(manifest: dict) -> bool:
+    return manifest.get("keywords", {}).get("format") == FORMAT

@@ -1,0 +1,131 @@
+"""An opened index generation: its manifest, FAISS index, keyword index and article store.
+
+``search`` is the hybrid search: the dense ranking from FAISS (each cosine less the chunk's
+hubness penalty, see ``hubness``), fused with the keyword scores (``fusion.fuse``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.records import Article, Chunk, SearchHit
+from index.search.fusion import fuse
+from index.search.hubness import load_penalty
+from index.search.keywords import KeywordIndex, Slot, load_keyword_index
+from index.search.lexicon import Lexicon, load_lexicon
+from index.storage import generations
+from index.storage.article_store import ArticleStore
+from index.storage.faiss_vectors import load_faiss_index, search, tune_for_recall
+from index.text.normalise import words
+
+DENSE_CANDIDATES = 100  # dense hits the keyword scores may reorder
+KEYWORD_WEIGHT = 0.25  # how far a chunk containing every question word moves up, in cosine units
+
+
+class OpenIndex:
+    """One generation, read-only; safe to search from several threads."""
+
+    def __init__(self, generation: Path) -> None:
+        self.generation = generation
+        self.manifest = generations.read_manifest(generation)
+        self.faiss = load_faiss_index(generation / generations.VECTORS)
+        tune_for_recall(self.faiss)
+        self._store = ArticleStore(generation / generations.STORE)
+        self._lock = threading.Lock()
+        self.keywords: KeywordIndex | None = load_keyword_index(generation)
+        self.lexicon: Lexicon | None = load_lexicon(generation)
+        self._vectors = np.load(generation / generations.EMBEDDINGS, mmap_mode="r", allow_pickle=False)
+        self._penalty = load_penalty(generation)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def nearest(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(vector row, score) of the k chunks nearest the query, best first: the cosine less
+        the chunk's hubness penalty."""
+        scores, rows = search(self.faiss, query_vector.reshape(1, -1), k)
+        found = rows[0] >= 0
+        rows, scores = rows[0][found], scores[0][found]
+        if self._penalty is not None:
+            scores = scores - self._penalty[rows]
+            order = np.argsort(-scores, kind="stable")
+            rows, scores = rows[order], scores[order]
+        return [(int(row), float(score)) for row, score in zip(rows, scores)]
+
+    def cosines(self, query_vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The exact score of the query with the chunks at ``rows``, as ``nearest`` gives it."""
+        rows = np.asarray(rows)
+        cosines = np.asarray(self._vectors[rows], dtype=np.float32) @ query_vector
+        return cosines - self._penalty[rows] if self._penalty is not None else cosines
+
+    def slots(self, question: str, embed_words: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[Slot]:
+        """The question's words as keyword slots ([] without a keyword index); with
+        ``embed_words`` (the encoder's passage vectors) its words also match their
+        translations in the other script."""
+        if self.keywords is None:
+            return []
+        translations = None
+        if embed_words is not None and self.lexicon is not None:
+            chosen = self.lexicon.words_to_translate(words(question))
+            if chosen:
+                translations = self.lexicon.translate(chosen, embed_words(chosen))
+        return self.keywords.slots(question, translations)
+
+    def search(
+        self,
+        question: str,
+        query_vector: np.ndarray,
+        k: int,
+        slots: list[Slot] | None = None,
+        weight: float = KEYWORD_WEIGHT,
+    ) -> list[tuple[int, float]]:
+        """(row, score) of the k best chunks by the hybrid search, best first."""
+        dense = self.nearest(query_vector, max(k, DENSE_CANDIDATES))
+        slots = self.slots(question) if slots is None else slots
+        keyword_scores = self.keywords.scores(slots) if slots else None
+        return fuse(dense, keyword_scores, lambda rows: self.cosines(query_vector, rows), weight, k)
+
+    def chunks(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
+        with self._lock:
+            return self._store.chunks_by_rows(rows)
+
+    def hits(self, ranked: list[tuple[int, float]]) -> list[SearchHit]:
+        found = self.chunks([row for row, _ in ranked])
+        hits = []
+        for row, score in ranked:
+            if row not in found:
+                continue
+            article, chunk = found[row]
+            hits.append(
+                SearchHit(
+                    article.id,
+                    article.title,
+                    article.source,
+                    article.url,
+                    article.published,
+                    row,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    score,
+                )
+            )
+        return hits
+
+    def article(self, article_id: str) -> Article | None:
+        with self._lock:
+            return self._store.article(article_id)
+
+    def stories(self, article_ids: list[str]) -> tuple[dict[str, str], dict[str, list[Article]]]:
+        """(story id of each article, the other copies of each article's story)."""
+        with self._lock:
+            return self._store.story_of(article_ids), self._store.story_copies(article_ids)
+
+    def store_summary(self) -> tuple[int, int, dict[str, int], str]:
+        with self._lock:
+            articles, chunks = self._store.counts()
+            return articles, chunks, self._store.sources(), self._store.newest_published()

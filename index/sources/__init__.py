@@ -1,0 +1,1 @@
+"""Sources: articles from files, URLs and feeds, fetched through the address guard."""

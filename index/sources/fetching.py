@@ -1,0 +1,492 @@
+"""Turn article URLs and RSS/Atom feed URLs into Article records, remembering what was seen.
+
+The state file remembers, per URL, the validators (ETag, Last-Modified) of the last download,
+the id and content hash of the article it gave and, for a feed, the ids of its entries. It is
+a cache of what the index holds: given ``known`` (article id -> content hash, from the index),
+a record is trusted only while the index still holds that article with that hash, so a state
+file that ran ahead of the index (a build that failed after the fetch, an index rebuilt
+without those sources) never hides an article: it is downloaded again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import trafilatura
+
+from index.errors import SettingsError
+from index.records import Article, LoadProblem
+from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
+from index.sources.netguard import Download, Downloader, DownloadError
+
+__all__ = ["FetchSettings", "FetchReport", "Fetcher", "parse_date"]
+
+logger = logging.getLogger(__name__)
+STATE_VERSION = 2  # version 1 records had no article ids; such a file is ignored (all is downloaded once)
+FetchProgress = Callable[[str, int, int], None]  # ("fetching", done, total); total grows as feeds list entries
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream"})
+_UNASKED_304 = "the server answered 304 Not Modified to a request that was not conditional"
+_HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
+
+
+@dataclass
+class FetchSettings:
+    """Limits and manners of fetching."""
+
+    timeout_seconds: float = 15.0
+    max_bytes: int = 5_000_000
+    concurrency: int = 4
+    retries: int = 2
+    user_agent: str = "article-qa-bot/0.1 (+https://github.com/) httpx"
+    allow_private: bool = False
+    retry_delay_seconds: float = 0.5  # doubles after each failed attempt
+    min_text_chars: int = 80  # less extracted text than this is "no article text"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FetchSettings:
+        """FETCH_ALLOW_PRIVATE, FETCH_TIMEOUT_SECONDS, FETCH_MAX_BYTES, FETCH_CONCURRENCY, FETCH_RETRIES,
+        FETCH_USER_AGENT; unset ones keep their defaults. Raises SettingsError naming a bad one."""
+        return cls(
+            timeout_seconds=_number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout_seconds, 0.1, 600.0),
+            max_bytes=int(_number(env, "FETCH_MAX_BYTES", cls.max_bytes, 1_000, 500_000_000, whole=True)),
+            concurrency=int(_number(env, "FETCH_CONCURRENCY", cls.concurrency, 1, 64, whole=True)),
+            retries=int(_number(env, "FETCH_RETRIES", cls.retries, 0, 10, whole=True)),
+            user_agent=env.get("FETCH_USER_AGENT", "").strip() or cls.user_agent,
+            allow_private=_flag(env, "FETCH_ALLOW_PRIVATE"),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {raw}.")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
+
+
+@dataclass
+class FetchReport:
+    """What one fetch produced."""
+
+    articles: list[Article]  # new or changed articles
+    unchanged_ids: list[str]  # ids of articles not downloaded again (304, known feed entry) or with the same hash
+    problems: list[LoadProblem]  # one per failed source or feed entry
+    requests: int  # HTTP requests made, redirect hops and retries included
+
+    @property
+    def unchanged(self) -> int:
+        """How many articles were unchanged."""
+        return len(self.unchanged_ids)
+
+
+@dataclass
+class _Outcome:
+    articles: list[Article] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # article ids
+    problems: list[LoadProblem] = field(default_factory=list)
+    feed: Feed | None = None
+    record: dict[str, Any] | None = None  # a feed's validators, saved once its entries are done
+    retry_later: bool = False  # a feed entry failed in a way the next refresh may fix
+
+
+class _State:
+    """Per-URL validators, content hashes and feed entry fingerprints, kept in a JSON file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._urls: dict[str, dict[str, Any]] = {}
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("version") == STATE_VERSION:
+                    self._urls = dict(data["urls"])
+                else:
+                    logger.info("ignoring fetch state %s of version %s", path, data.get("version"))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                logger.warning("ignoring unreadable fetch state %s: %s", path, exc)
+
+    def get(self, url: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._urls.get(url, {}))
+
+    def put(self, url: str, record: dict[str, Any] | None) -> None:
+        with self._lock:
+            if record:
+                self._urls[url] = record
+            else:
+                self._urls.pop(url, None)
+
+    def forget_validators(self, url: str) -> None:
+        with self._lock:
+            for key in ("etag", "last_modified"):
+                self._urls.get(url, {}).pop(key, None)
+
+    def save(self) -> None:
+        if self._path is None:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            data = json.dumps({"version": STATE_VERSION, "urls": self._urls}, ensure_ascii=False, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _conditional_headers(record: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    if record.get("etag"):
+        headers["If-None-Match"] = record["etag"]
+    if record.get("last_modified"):
+        headers["If-Modified-Since"] = record["last_modified"]
+    return headers
+
+
+def _validators(download: Download) -> dict[str, Any]:
+    return {k: v for k, v in (("etag", download.etag), ("last_modified", download.last_modified)) if v}
+
+
+def _is_page_or_feed(content_type: str) -> bool:
+    return content_type in HTML_TYPES or content_type in SNIFFED_TYPES or looks_like_feed(content_type, b"")
+
+
+def _is_page(content_type: str) -> bool:
+    return content_type in HTML_TYPES or content_type in SNIFFED_TYPES
+
+
+def _canonical(candidate: str | None, final_url: str) -> str:
+    """The page's canonical URL, unless it is missing, not http(s), or just the site's home page."""
+    if not candidate:
+        return final_url
+    parts = urlsplit(candidate)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return final_url
+    if parts.path.strip("/") == "" and urlsplit(final_url).path.strip("/") != "":
+        return final_url
+    return candidate
+
+
+def extract_article(download: Download, origin: str, min_text_chars: int) -> Article | None:
+    """Main text and metadata of a downloaded HTML page, or None when it has no article text."""
+    html: str | bytes = download.body
+    if download.charset:
+        try:
+            html = download.body.decode(download.charset, errors="replace")
+        except LookupError:
+            pass
+    try:
+        doc = trafilatura.bare_extraction(html, url=download.url, with_metadata=True, include_comments=False)
+    except Exception:  # trafilatura's parsers can fail on odd markup; the page is then reported as textless
+        logger.warning("text extraction failed for %s", download.url, exc_info=True)
+        return None
+    text = (doc.text or "").strip() if doc is not None else ""
+    if len(" ".join(text.split())) < min_text_chars:
+        return None
+    url = _canonical(doc.url, download.url)
+    return Article(
+        id=url,
+        title=(doc.title or "").strip(),
+        text=text,
+        source=(doc.sitename or "").strip() or (urlsplit(url).hostname or ""),
+        url=url,
+        published=parse_date(doc.date or ""),
+        author=(doc.author or "").strip(),
+        origin=origin,
+    )
+
+
+class Fetcher:
+    """Fetches article pages and feeds concurrently; never raises for a bad source."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        state_path: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._state_path = Path(state_path) if state_path is not None else None
+        self._transport = transport
+        self._lock = threading.Lock()  # one fetch at a time: they share the state file
+
+    @property
+    def settings(self) -> FetchSettings:
+        return self._settings
+
+    def fetch(
+        self,
+        urls: Sequence[str],
+        known: Mapping[str, str] | None = None,
+        progress: FetchProgress | None = None,
+    ) -> FetchReport:
+        """Fetch each URL (an article page or a feed) and report new or changed articles.
+
+        ``known`` maps the ids of the articles the index holds to their content hashes: an
+        article is unchanged only if the index holds it with the same hash (without it, the
+        state file alone decides). ``progress`` is called as sources and feed entries finish;
+        if it raises, the fetch stops (the state file is left as it was) and the error propagates.
+        """
+        with self._lock:
+            return self._fetch(urls, known, progress)
+
+    def _fetch(
+        self, urls: Sequence[str], known: Mapping[str, str] | None, progress: FetchProgress | None
+    ) -> FetchReport:
+        settings = self._settings
+        state = _State(self._state_path)
+        workers = max(1, settings.concurrency)
+        client = httpx.Client(
+            transport=self._transport,
+            headers={"User-Agent": settings.user_agent},
+            timeout=settings.timeout_seconds,
+            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
+        )
+        try:
+            run = _Run(
+                settings,
+                state,
+                known,
+                Downloader(
+                    client,
+                    allow_private=settings.allow_private,
+                    max_bytes=settings.max_bytes,
+                    timeout_seconds=settings.timeout_seconds,
+                    retries=settings.retries,
+                    retry_delay_seconds=settings.retry_delay_seconds,
+                ),
+            )
+            sources = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+                counter = _Counter(progress, len(sources))
+                outcomes = counter.run(pool, run.source, [(url,) for url in sources])
+                jobs = _entry_jobs(sources, outcomes)
+                counter.total += len(jobs)
+                entry_outcomes = counter.run(pool, run.entry, jobs)
+        finally:
+            if self._transport is None:
+                client.close()
+        self._settle_feeds(state, sources, outcomes, jobs, entry_outcomes)
+        report = _report(outcomes + entry_outcomes, run.downloader.requests)
+        try:
+            state.save()
+        except OSError as exc:
+            logger.error("could not save the fetch state %s: %s", self._state_path, exc)
+            reason = f"the fetch state could not be saved ({exc}), so all will be downloaded again next time."
+            report.problems.append(LoadProblem(str(self._state_path), reason))
+        return report
+
+    @staticmethod
+    def _settle_feeds(
+        state: _State,
+        sources: list[str],
+        outcomes: list[_Outcome],
+        jobs: list[tuple[str, Feed, FeedEntry]],
+        entry_outcomes: list[_Outcome],
+    ) -> None:
+        """Remember a feed's validators and entry ids, the validators only when no entry asks to be retried."""
+        for url, outcome in zip(sources, outcomes):
+            if outcome.feed is None or outcome.record is None:
+                continue
+            mine = [out for (feed_url, _, _), out in zip(jobs, entry_outcomes) if feed_url == url]
+            ids = [article.id for o in mine for article in o.articles] + [i for o in mine for i in o.unchanged]
+            record = dict(outcome.record, ids=list(dict.fromkeys(ids)))
+            if any(o.retry_later for o in mine):
+                record.pop("etag", None)
+                record.pop("last_modified", None)
+            state.put(url, record)
+
+
+class _Counter:
+    """Runs jobs on the pool, reporting progress from this thread as each one finishes."""
+
+    def __init__(self, progress: FetchProgress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def run(self, pool: ThreadPoolExecutor, work: Callable[..., _Outcome], jobs: list[tuple]) -> list[_Outcome]:
+        futures = [pool.submit(work, *job) for job in jobs]
+        if self.progress is None:
+            return [future.result() for future in futures]
+        try:
+            self.progress("fetching", self.done, self.total)
+            for _ in as_completed(futures):
+                self.done += 1
+                self.progress("fetching", self.done, self.total)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return [future.result() for future in futures]
+
+
+def _entry_jobs(sources: list[str], outcomes: list[_Outcome]) -> list[tuple[str, Feed, FeedEntry]]:
+    """Each feed entry once, skipping links that are listed as sources themselves."""
+    seen = set(sources)
+    jobs = []
+    for url, outcome in zip(sources, outcomes):
+        for entry in outcome.feed.entries if outcome.feed else ():
+            if entry.link not in seen:
+                seen.add(entry.link)
+                jobs.append((url, outcome.feed, entry))
+    return jobs
+
+
+def _report(outcomes: list[_Outcome], requests: int) -> FetchReport:
+    articles: dict[str, Article] = {}
+    unchanged: dict[str, None] = {}
+    problems: list[LoadProblem] = []
+    for outcome in outcomes:
+        unchanged.update(dict.fromkeys(outcome.unchanged))
+        problems.extend(outcome.problems)
+        for article in outcome.articles:
+            articles.setdefault(article.id, article)
+    unchanged_ids = [article_id for article_id in unchanged if article_id not in articles]
+    return FetchReport(list(articles.values()), unchanged_ids, problems, requests)
+
+
+class _Run:
+    """One fetch: the shared downloader and state, and what to do with each source and entry."""
+
+    def __init__(
+        self, settings: FetchSettings, state: _State, known: Mapping[str, str] | None, downloader: Downloader
+    ) -> None:
+        self.settings = settings
+        self.state = state
+        self.known = known
+        self.downloader = downloader
+
+    def _trusted(self, record: dict[str, Any]) -> bool:
+        """Whether a page's record may stand for its article: the index still holds it, unchanged."""
+        if not record.get("hash") or not record.get("id"):
+            return False
+        return self.known is None or self.known.get(record["id"]) == record["hash"]
+
+    def _trusted_feed(self, record: dict[str, Any]) -> bool:
+        """Whether a feed's record may stand for its entries: the index still holds every one."""
+        if "ids" not in record:
+            return False
+        return self.known is None or all(article_id in self.known for article_id in record["ids"])
+
+    def source(self, url: str) -> _Outcome:
+        """Fetch one listed URL, which may be a page or a feed."""
+        record = self.state.get(url)
+        trusted = self._trusted_feed(record) if "ids" in record else self._trusted(record)
+        try:
+            download = self.downloader.get(url, _conditional_headers(record) if trusted else {}, _is_page_or_feed)
+        except DownloadError as exc:
+            return _Outcome(problems=[LoadProblem(url, f"{exc}.")])
+        if download.status == 304:
+            if not trusted:
+                return _Outcome(problems=[LoadProblem(url, f"{_UNASKED_304}.")])
+            return _Outcome(unchanged=list(record["ids"]) if "ids" in record else [record["id"]])
+        if looks_like_feed(download.content_type, download.body):
+            try:
+                feed = parse_feed(download.body, download.url, download.content_type)
+            except FeedParseError as exc:
+                self.state.forget_validators(url)
+                return _Outcome(problems=[LoadProblem(url, f"{exc}.")])
+            logger.info("feed %s: %d entries, %d broken", url, len(feed.entries), len(feed.broken))
+            return _Outcome(problems=list(feed.broken), feed=feed, record=_validators(download))
+        if download.content_type not in HTML_TYPES and not _HTML_START.search(download.body[:2048]):
+            kind = download.content_type or "(none)"
+            reason = f"its content type {kind} is neither HTML nor a feed."
+            return _Outcome(problems=[LoadProblem(url, reason)])
+        article = extract_article(download, url, self.settings.min_text_chars)
+        if article is None:
+            self.state.put(url, None)
+            return _Outcome(problems=[LoadProblem(url, "no article text found.")])
+        return self._keep(url, record, article, _validators(download))
+
+    def entry(self, feed_url: str, feed: Feed, entry: FeedEntry) -> _Outcome:
+        """Fetch a feed entry's page, falling back to the text the feed carries."""
+        record = self.state.get(entry.link)
+        trusted = self._trusted(record)
+        if trusted and record.get("entry") == entry.fingerprint:
+            return _Outcome(unchanged=[record["id"]])
+        article, validators, failure = None, {}, ""
+        try:
+            download = self.downloader.get(entry.link, _conditional_headers(record) if trusted else {}, _is_page)
+        except DownloadError as exc:
+            failure = str(exc)
+        else:
+            if download.status == 304 and trusted:
+                self.state.put(entry.link, dict(record, entry=entry.fingerprint))
+                return _Outcome(unchanged=[record["id"]])
+            validators = _validators(download)
+            article = (
+                None if download.status == 304 else extract_article(download, feed_url, self.settings.min_text_chars)
+            )
+            failure = _UNASKED_304 if download.status == 304 else "" if article else "no article text found"
+        if article is None and entry.text:
+            article = Article(
+                id=entry.link,
+                title=entry.title or entry.link,
+                text=entry.text,
+                url=entry.link,
+                source=feed.title or (urlsplit(entry.link).hostname or ""),
+                published=entry.published,
+                author=entry.author,
+                origin=feed_url,
+            )
+            validators = {}
+        elif article is not None:
+            article = _fill_from_entry(article, entry)
+        if article is None:
+            name = repr(entry.title) if entry.title else f"{entry.position}"
+            reason = f"the page of feed entry {name} failed ({failure}) and the feed has no text for it."
+            return _Outcome(problems=[LoadProblem(entry.link, reason)], retry_later=True)
+        return self._keep(entry.link, record, article, dict(validators, entry=entry.fingerprint))
+
+    def _keep(self, url: str, old: dict[str, Any], article: Article, record: dict[str, Any]) -> _Outcome:
+        self.state.put(url, dict(record, hash=article.content_hash, id=article.id))
+        indexed = old.get("hash") if self.known is None else self.known.get(article.id)
+        if indexed == article.content_hash:
+            return _Outcome(unchanged=[article.id])
+        return _Outcome(articles=[article])
+
+
+def _fill_from_entry(article: Article, entry: FeedEntry) -> Article:
+    """Take the feed's title, date and author where the page had none."""
+    return replace(
+        article,
+        title=article.title or entry.title,
+        published=article.published or entry.published,
+        author=article.author or entry.author,
+    )

@@ -1,0 +1,179 @@
+"""SQLite storage of articles and chunk spans. A chunk's row id is its row in the vector index."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from index.records import Article, Chunk
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    published TEXT NOT NULL,
+    author TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    story_id TEXT NOT NULL,           -- the first indexed article of the same (wire) story; itself if unique
+    signature BLOB NOT NULL           -- MinHash signature of the text, for finding later copies
+);
+CREATE INDEX articles_by_story ON articles(story_id);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,           -- the chunk's row in the vector index
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX chunks_by_article ON chunks(article_id, ordinal);
+"""
+
+_ARTICLE_COLUMNS = "id, title, text, source, url, published, author, origin"
+
+
+def _article(row: tuple) -> Article:
+    return Article(*row)
+
+
+def _columns(table: str) -> str:
+    """The article columns, qualified by a table alias: "a.id, a.title, …"."""
+    return ", ".join(f"{table}.{column.strip()}" for column in _ARTICLE_COLUMNS.split(","))
+
+
+def _placeholders(values: list) -> str:
+    return ",".join("?" * len(values))
+
+
+class ArticleStore:
+    """Read and write one generation's ``store.sqlite``."""
+
+    def __init__(self, path: Path, readonly: bool = True) -> None:
+        if readonly:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(path, check_same_thread=False)
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+
+    @classmethod
+    def create(cls, path: Path) -> ArticleStore:
+        store = cls(path, readonly=False)
+        store._db.executescript(SCHEMA)
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> ArticleStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # writing
+    def add_article(
+        self, article: Article, chunks: Iterable[tuple[int, Chunk]], story_id: str, signature: bytes
+    ) -> None:
+        """Store an article, its story and its chunks, each chunk with its vector row id."""
+        self._db.execute(
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash, story_id, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.title,
+                article.text,
+                article.source,
+                article.url,
+                article.published,
+                article.author,
+                article.origin,
+                article.content_hash,
+                story_id,
+                signature,
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO chunks (id, article_id, ordinal, start, end) VALUES (?,?,?,?,?)",
+            [(row, article.id, chunk.ordinal, chunk.start, chunk.end) for row, chunk in chunks],
+        )
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    # reading
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT id, content_hash FROM articles"))
+
+    def has_signatures(self) -> bool:
+        """Whether this store records stories (index format 2 and later)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        return "signature" in columns
+
+    def signatures(self) -> dict[str, bytes]:
+        """Each article's MinHash signature, by article id."""
+        return dict(self._db.execute("SELECT id, signature FROM articles"))
+
+    def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
+        """For each given article, the other articles of its story (republished copies), oldest first."""
+        ids = list(dict.fromkeys(article_ids))
+        rows = self._db.execute(
+            f"SELECT a.id, {_columns('b')} FROM articles a JOIN articles b ON b.story_id = a.story_id AND b.id != a.id "
+            f"WHERE a.id IN ({_placeholders(ids)}) ORDER BY b.rowid",
+            ids,
+        )
+        copies: dict[str, list[Article]] = {article_id: [] for article_id in ids}
+        for row in rows:
+            copies[row[0]].append(_article(row[1:]))
+        return copies
+
+    def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(article_ids))
+        return dict(self._db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({_placeholders(ids)})", ids))
+
+    def article(self, article_id: str) -> Article | None:
+        row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def articles(self) -> Iterator[Article]:
+        for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY rowid"):
+            yield _article(row)
+
+    def chunks_of(self, article_id: str) -> list[tuple[int, Chunk]]:
+        """(vector row, chunk) pairs of one article, in order."""
+        article = self.article(article_id)
+        rows = self._db.execute(
+            "SELECT id, ordinal, start, end FROM chunks WHERE article_id = ? ORDER BY ordinal", (article_id,)
+        )
+        return [
+            (row, Chunk(article_id, ordinal, start, end, article.text[start:end])) for row, ordinal, start, end in rows
+        ]
+
+    def chunks_by_rows(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
+        """The chunks at the given vector rows, with their articles."""
+        found = self._db.execute(
+            f"SELECT c.id, c.ordinal, c.start, c.end, {_columns('a')} "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({_placeholders(rows)})",
+            [int(r) for r in rows],
+        )
+        result = {}
+        for row in found:
+            row_id, ordinal, start, end = row[:4]
+            article = _article(row[4:])
+            result[row_id] = (article, Chunk(article.id, ordinal, start, end, article.text[start:end]))
+        return result
+
+    def counts(self) -> tuple[int, int]:
+        articles = self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return articles, chunks
+
+    def sources(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")
+        return {source or "unknown outlet": count for source, count in rows}
+
+    def newest_published(self) -> str:
+        row = self._db.execute("SELECT MAX(published) FROM articles WHERE published != ''").fetchone()
+        return row[0] or ""
