@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from index.sources.feeds import html_to_text, looks_like_feed, parse_date
 from index.sources.fetching import Fetcher, FetchSettings
-from index.sources.netguard import is_private_address
+from index.sources.netguard import AddressGuard, Downloader, DownloadError, PinnedTransport, is_private_address
 from tests.local_http import ARABIC, ENGLISH, NO_TEXT, LocalServer, atom, page, rss, serving, story
 
 
@@ -439,3 +442,91 @@ def test_state_that_cannot_be_saved_is_reported_not_raised(server: LocalServer, 
     assert len(report.articles) == 1
     [problem] = report.problems
     assert problem.origin == str(blocker / "fetch.json") and "could not be saved" in problem.reason
+
+
+def test_dns_rebinding_cannot_switch_the_vetted_address(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resolver that answers a public address first and 127.0.0.1 afterwards (DNS rebinding): the
+    connection goes to the public address the guard vetted, never to the loopback server."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_create_connection = socket.create_connection
+    answers = iter(["93.184.216.34"])
+    connected: list[tuple[str, int]] = []
+
+    def rebinding_resolver(host: object, port: object, *args: object, **kwargs: object) -> list:
+        if host == "rebind.example":
+            address = next(answers, "127.0.0.1")
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
+        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    def outside_is_unreachable(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        """create_connection as the socket module does it (resolving names), but only to 127.0.0.1."""
+        host, port = address[:2]
+        target = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0][4][0]
+        connected.append((target, port))
+        if target != "127.0.0.1":
+            raise ConnectionRefusedError("no connections outside 127.0.0.1 in tests")
+        return real_create_connection((target, port), *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket, "create_connection", outside_is_unreachable)
+    server.route("/secret", ENGLISH)
+    port = server.httpd.server_port
+    report = Fetcher(FetchSettings(allow_private=False, retries=0)).fetch([f"http://rebind.example:{port}/secret"])
+    assert server.hits == [] and report.articles == []
+    assert connected == [("93.184.216.34", port)]
+    [reason] = reasons(report)
+    assert reason.startswith("the request to rebind.example failed")
+
+
+@pytest.fixture
+def tls_site(tmp_path: Path) -> Iterator[tuple[LocalServer, ssl.SSLContext, list[str]]]:
+    """The local server behind TLS with a self-signed certificate for news.example; a client context
+    that trusts it; and the server names (SNI) clients asked for."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=news.example",
+         "-addext", "subjectAltName=DNS:news.example", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    asked: list[str] = []
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    server_side.sni_callback = lambda sock, name, context: asked.append(name or "") and None
+    with serving() as local:
+        local.httpd.socket = server_side.wrap_socket(local.httpd.socket, server_side=True)
+        yield local, ssl.create_default_context(cafile=str(cert)), asked
+
+
+def test_tls_names_the_host_while_connecting_to_the_vetted_address(
+    tls_site: tuple[LocalServer, ssl.SSLContext, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection goes to the address resolved once (127.0.0.1 here, allowed), while the Host
+    header, the TLS server name and the certificate check use the host name."""
+    local, client_side, asked = tls_site
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def resolver(host: object, port: object, *args: object, **kwargs: object) -> list:
+        if host in ("news.example", "other.example"):
+            lookups.append(str(host))
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", int(port or 0)))]
+        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    local.route("/en", ENGLISH)
+    port = local.httpd.server_port
+    guard = AddressGuard(allow_private=True)
+    transport = PinnedTransport(guard, httpx.Limits(max_connections=2), ssl_context=client_side)
+    with httpx.Client(transport=transport, timeout=5.0) as client:
+        downloader = Downloader(
+            client, guard=guard, max_bytes=1_000_000, timeout_seconds=5.0, retries=0, retry_delay_seconds=0.0
+        )
+        download = downloader.get(f"https://news.example:{port}/en", {})
+        assert download.status == 200 and download.body == ENGLISH
+        assert local.hits_for("/en")[0]["host"] == f"news.example:{port}" and asked == ["news.example"]
+        assert lookups == ["news.example"]  # resolved once; the connection used that answer
+        with pytest.raises(DownloadError, match="CERTIFICATE_VERIFY_FAILED"):
+            downloader.get(f"https://other.example:{port}/en", {})  # same address, wrong name: refused

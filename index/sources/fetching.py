@@ -29,7 +29,7 @@ import trafilatura
 from index.errors import SettingsError
 from index.records import Article, LoadProblem
 from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
-from index.sources.netguard import Download, Downloader, DownloadError
+from index.sources.netguard import AddressGuard, Download, Downloader, DownloadError, PinnedTransport
 
 __all__ = ["FetchSettings", "FetchReport", "Fetcher", "parse_date"]
 
@@ -271,11 +271,12 @@ class Fetcher:
         settings = self._settings
         state = _State(self._state_path)
         workers = max(1, settings.concurrency)
+        guard = AddressGuard(settings.allow_private)
+        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         client = httpx.Client(
-            transport=self._transport,
+            transport=self._transport or PinnedTransport(guard, limits),
             headers={"User-Agent": settings.user_agent},
             timeout=settings.timeout_seconds,
-            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
         )
         try:
             run = _Run(
@@ -284,7 +285,7 @@ class Fetcher:
                 known,
                 Downloader(
                     client,
-                    allow_private=settings.allow_private,
+                    guard=guard,
                     max_bytes=settings.max_bytes,
                     timeout_seconds=settings.timeout_seconds,
                     retries=settings.retries,

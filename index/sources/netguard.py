@@ -5,12 +5,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import httpcore
 import httpx
+from httpcore import SOCKET_OPTION
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +42,111 @@ def is_private_address(address: str) -> bool:
     )
 
 
-def refusal(url: httpx.URL, allow_private: bool) -> str | None:
-    """Why ``url`` must not be fetched, as one sentence, or None when it may be."""
-    if url.scheme not in ("http", "https"):
-        if not url.scheme:
-            return "it is not a web address (it does not start with http:// or https://)"
-        return f"only http and https URLs can be fetched, not {url.scheme}"
-    host = url.host
-    if not host:
-        return "the URL has no host"
-    if allow_private:
+class AddressRefused(Exception):
+    """A connection the guard refused; ``str()`` is one sentence."""
+
+
+class AddressGuard:
+    """Vets where a URL may be fetched from, and remembers the addresses it vetted.
+
+    Each host is resolved once per request (``refusal``); the connection then goes to one of
+    those very addresses (``addresses``, used by ``PinnedBackend``), so a resolver that answers
+    differently the second time (DNS rebinding) cannot switch the connection to a private one.
+    """
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        self._lock = threading.Lock()
+        self._vetted: dict[str, list[str]] = {}  # host -> the addresses it resolved to when last vetted
+
+    def refusal(self, url: httpx.URL) -> str | None:
+        """Why ``url`` must not be fetched, as one sentence, or None when it may be."""
+        if url.scheme not in ("http", "https"):
+            if not url.scheme:
+                return "it is not a web address (it does not start with http:// or https://)"
+            return f"only http and https URLs can be fetched, not {url.scheme}"
+        if not url.host:
+            return "the URL has no host"
+        if self.allow_private:
+            return None
+        try:
+            self._vet(url.raw_host.decode("ascii"))
+        except AddressRefused as exc:
+            return str(exc)
+        except UnicodeError as exc:
+            return f"the host {url.host} could not be resolved ({exc})"
         return None
-    try:
-        infos = socket.getaddrinfo(url.raw_host.decode("ascii"), url.port or 80, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        return f"the host {host} could not be resolved ({exc})"
-    if not infos or any(is_private_address(str(info[4][0])) for info in infos):
-        return f"refused: {host} resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)"
-    return None
+
+    def addresses(self, host: str) -> list[str]:
+        """The addresses a connection to ``host`` may go to: those vetted last, or, when the host was
+        not vetted before (or private addresses are allowed), its addresses vetted now."""
+        with self._lock:
+            vetted = self._vetted.get(host)
+        return vetted or self._vet(host)
+
+    def _vet(self, host: str) -> list[str]:
+        try:
+            infos = socket.getaddrinfo(host, 80, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise AddressRefused(f"the host {host} could not be resolved ({exc})") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise AddressRefused(f"the host {host} could not be resolved (no addresses)")
+        if not self.allow_private and any(is_private_address(address) for address in addresses):
+            raise AddressRefused(f"refused: {host} resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)")
+        with self._lock:
+            self._vetted[host] = addresses
+        return addresses
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, connecting only to the addresses the guard vetted for a host.
+
+    TLS still names the host (SNI, and the certificate is checked against it): httpcore passes the
+    URL's host as ``server_hostname``, and the Host header comes from the URL, not the address."""
+
+    def __init__(self, guard: AddressGuard) -> None:
+        self._guard = guard
+        self._system = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: httpcore.ConnectError | None = None
+        for address in self._guard.addresses(host):
+            try:
+                return self._system.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"no address to connect to for {host}")
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[SOCKET_OPTION] | None = None
+    ) -> httpcore.NetworkStream:
+        raise AddressRefused("connections through Unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport with connections through ``PinnedBackend``. It reads no proxy from the
+    environment: a proxy would resolve the host again. ``ssl_context`` defaults to httpx's (certifi)."""
+
+    def __init__(self, guard: AddressGuard, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
+        # httpx has no public way to give its transport a network backend: its pool is built here instead
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context or httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PinnedBackend(guard),
+        )
 
 
 def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
@@ -88,20 +178,23 @@ class Download:
 
 
 class Downloader:
-    """GETs URLs through ``client``, checking every redirect hop and counting requests."""
+    """GETs URLs through ``client``, having ``guard`` vet every redirect hop, and counts requests.
+
+    ``client`` should connect through ``PinnedTransport(guard, ...)``, so that each connection goes
+    to an address the guard vetted."""
 
     def __init__(
         self,
         client: httpx.Client,
         *,
-        allow_private: bool,
+        guard: AddressGuard,
         max_bytes: int,
         timeout_seconds: float,
         retries: int,
         retry_delay_seconds: float,
     ) -> None:
         self._client = client
-        self._allow_private = allow_private
+        self._guard = guard
         self._max_bytes = max_bytes
         self._timeout = timeout_seconds
         self._retries = retries
@@ -136,7 +229,7 @@ class Downloader:
         except httpx.InvalidURL as exc:
             raise DownloadError(f"it is not a valid URL ({exc})") from None
         for _ in range(MAX_REDIRECTS + 1):
-            reason = refusal(current, self._allow_private)
+            reason = self._guard.refusal(current)
             if reason:
                 raise DownloadError(reason)
             request = self._client.build_request("GET", current, headers=headers)
@@ -153,6 +246,8 @@ class Downloader:
                     return self._finish(response, deadline, accept)
                 finally:
                     response.close()
+            except AddressRefused as exc:  # raised at connect time when the host was not vetted before
+                raise DownloadError(str(exc)) from None
             except httpx.TimeoutException:
                 raise DownloadError(f"timed out after {self._timeout:g} seconds", transient=True) from None
             except httpx.RemoteProtocolError as exc:
