@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup run test bench-index bench-bot clean
+.PHONY: setup run test test-fast lint bench-index bench-bot clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,24 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The tests that do not load the real model (a fraction of the time of `make test`).
+test-fast: setup
+	$(PY) -m pytest -q -m "not model"
+
+lint: setup
+	$(VENV)/bin/ruff check index bot tests bench
+	$(VENV)/bin/ruff format --check index bot tests bench
+	$(VENV)/bin/mypy
+
+# Build throughput, query latency and memory on a JSONL(.gz) news sample: make bench-index ARTICLES=FILE [LIMIT=N]
+bench-index: setup
+	@test -n "$(ARTICLES)" || { echo "usage: make bench-index ARTICLES=news.jsonl.gz [LIMIT=N]"; exit 2; }
+	$(PY) bench/index_bench.py $(ARTICLES) --limit $(or $(LIMIT),0)
+
+# The bot under a burst of questions against the fake Telegram server (hashing encoder, example articles).
+bench-bot: setup
+	$(PY) bench/load_bench.py
 
 clean:
 	rm -rf $(VENV) var
