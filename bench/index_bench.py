@@ -86,13 +86,15 @@ def main() -> None:
     lexicon = engine.stats().manifest.get("lexicon", {})
     print(f"articles / chunks     {report.articles:8d} / {report.chunks}")
     print(
-        f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s (load, chunk, embed, write, lexicon)"
+        f"build                 {build_seconds:8.2f} s   {report.chunks / build_seconds:7.1f} chunks/s"
+        " (load, chunk, embed, write, lexicon)"
     )
     if "lexicon" in stages:
         first, last = stages["lexicon"]
         print(f"  of which lexicon    {last - first:8.2f} s   ({lexicon.get('embedded', 0)} terms embedded)")
     print(
-        f"bare encoder          {bare_seconds:8.2f} s   {bare:7.1f} chunks/s (same {len(passages)} passages, timed first)"
+        f"bare encoder          {bare_seconds:8.2f} s   {bare:7.1f} chunks/s"
+        f" (same {len(passages)} passages, timed first)"
     )
     print(f"pipeline / bare       {report.chunks / build_seconds / bare:8.2f}")
 
@@ -110,10 +112,8 @@ def main() -> None:
                 call(question)
                 timings.append(time.perf_counter() - started)
             timings.sort()
-            p95 = timings[int(0.95 * (len(timings) - 1))]
-            print(
-                f"{name:6s} {label:10s}  median {1000 * statistics.median(timings):7.1f} ms   p95 {1000 * p95:7.1f} ms   ({len(timings)} questions)"
-            )
+            median, p95 = 1000 * statistics.median(timings), 1000 * timings[int(0.95 * (len(timings) - 1))]
+            print(f"{name:6s} {label:10s}  median {median:7.1f} ms   p95 {p95:7.1f} ms   ({len(timings)} questions)")
 
     environment = {**os.environ, "INDEX_DIR": str(settings.index_dir), "PYTHONPATH": str(PROJECT)}
     measured = (
@@ -137,9 +137,8 @@ def main() -> None:
         )
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory of ask    {peak:8.0f} MB (one `python -m index ask` process, exit {child.returncode})")
-    print(
-        f"index on disk         {sum(p.stat().st_size for p in settings.index_dir.rglob('*') if p.is_file()) / 2**20:8.1f} MB"
-    )
+    on_disk = sum(p.stat().st_size for p in settings.index_dir.rglob("*") if p.is_file())
+    print(f"index on disk         {on_disk / 2**20:8.1f} MB")
 
 
 def _unseen_titles(path: Path, skip: int, count: int) -> list[str]:

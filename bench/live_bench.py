@@ -29,16 +29,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for `index`
 
-from refresh_bench import BenchServer  # noqa: E402
+from refresh_bench import BenchServer
 
-from index.collect import Collector  # noqa: E402
-from index.encoders.base import Embedder, HashingEmbedder  # noqa: E402
-from index.engine import Engine  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
-from index.sources.fetching import FetchSettings  # noqa: E402
+from index.collect import Collector
+from index.encoders.base import Embedder, HashingEmbedder
+from index.engine import Engine
+from index.settings import IndexSettings
+from index.sources.fetching import FetchSettings
 
 
 class TimedEmbedder(Embedder):

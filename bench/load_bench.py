@@ -26,16 +26,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "bot"))  # the bot's test harness
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for `index`
+
+from bot_harness import RunningBot, bot_settings
+from fake_telegram import FakeTelegram, private_chat, user
+from telegram.ext import BaseRateLimiter
+
+from index.encoders.base import HashingEmbedder
+from index.engine import Engine
+from index.settings import IndexSettings
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bot")]
-
-from bot_harness import RunningBot, bot_settings  # noqa: E402
-from fake_telegram import FakeTelegram, private_chat, user  # noqa: E402
-from telegram.ext import BaseRateLimiter  # noqa: E402
-
-from index.encoders.base import HashingEmbedder  # noqa: E402
-from index.engine import Engine  # noqa: E402
-from index.settings import IndexSettings  # noqa: E402
 
 QUESTIONS = [
     "who met Haftar?",

@@ -117,7 +117,10 @@ class BenchServer:
                 f"<pubDate>{formatdate(1_709_280_000 + i * 60, usegmt=True)}</pubDate></item>"
                 for i in reversed(range(self.count))
             )
-            feed = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'
+            feed = (
+                '<?xml version="1.0" encoding="utf-8"?>'
+                f'<rss version="2.0"><channel><title>Bench</title>{items}</channel></rss>'
+            )
             return feed.encode("utf-8"), "application/rss+xml"
         if path.startswith("/a/") and path[3:].isdigit() and int(path[3:]) < self.count:
             return article_page(int(path[3:])), "text/html; charset=utf-8"
