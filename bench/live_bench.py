@@ -4,7 +4,7 @@
     MODEL_CACHE_DIR=/tmp/mcache .venv/bin/python bench/live_bench.py --embedder bundled
 
 The server on 127.0.0.1 (bench/refresh_bench.py's) serves N generated English/Arabic article
-pages with validators and an RSS feed listing them. Phases, each through Collector.update into
+pages with validators and an RSS feed listing them. Phases, each through Engine.update into
 a real index (FAISS, SQLite, keyword index) in a temporary folder:
 
   build            a full build from the feed: every page fetched, extracted and embedded
@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, 
 
 from refresh_bench import BenchServer
 
-from index.collect import Collector
 from index.encoders.base import Embedder, HashingEmbedder
 from index.engine import Engine
 from index.settings import IndexSettings
@@ -89,22 +88,33 @@ class RequestCounter:
         handler.do_GET = do_get
 
 
+class TimedEngine(Engine):
+    """The engine, with the time spent writing the index (``apply``) added up."""
+
+    applying = 0.0
+
+    def apply(self, changes, progress=None):
+        started = time.perf_counter()
+        try:
+            return super().apply(changes, progress)
+        finally:
+            self.applying += time.perf_counter() - started
+
+
 def phase(
     name: str,
-    engine: Engine,
-    collector: Collector,
+    engine: TimedEngine,
     embedder: TimedEmbedder,
     requests: RequestCounter,
     sources: list[str],
     full: bool,
 ) -> None:
-    """One collection and update of the index, timed: fetching and extracting, then indexing."""
-    encoder_before, requests_before = embedder.seconds, requests.count
+    """One update of the index through the engine's write path, timed: fetching and extracting, then indexing."""
+    encoder_before, requests_before, applying_before = embedder.seconds, requests.count, engine.applying
     started = time.perf_counter()
-    collected = collector.collect(sources)
-    fetched = time.perf_counter()
-    report = collector.apply(engine, collected, full=full)
+    report = engine.update(sources, replace_all=full)
     ended = time.perf_counter()
+    fetched = ended - (engine.applying - applying_before)
     seconds, encoder = ended - started, embedder.seconds - encoder_before
     print(
         f"{name:<16} {seconds:8.2f} {fetched - started:8.2f} {ended - fetched:8.2f} {encoder:9.2f} "
@@ -144,19 +154,19 @@ def main() -> None:
         else:
             inner = HashingEmbedder(dimension=384)
         embedder = TimedEmbedder(inner)
-        engine = Engine(settings, embedder=embedder)
-        collector = Collector(settings.index_dir, FetchSettings(allow_private=True, concurrency=args.concurrency))
+        fetch = FetchSettings(allow_private=True, concurrency=args.concurrency)
+        engine = TimedEngine(settings, embedder=embedder, fetch_settings=fetch)
         print(f"articles {args.articles}  new {args.new}  embedder {embedder.model_id}  concurrency {args.concurrency}")
         print(
             f"{'phase':<16} {'seconds':>8} {'fetch s':>8} {'index s':>8} {'encoder s':>9} {'share':>7} "
             f"{'requests':>9} {'added':>6} {'unchanged':>10} {'embedded':>9} {'problems':>9}"
         )
         try:
-            phase("build", engine, collector, embedder, requests, feed, full=True)
-            phase("refresh (feed)", engine, collector, embedder, requests, feed, full=False)
-            phase("refresh (pages)", engine, collector, embedder, requests, pages, full=False)
+            phase("build", engine, embedder, requests, feed, full=True)
+            phase("refresh (feed)", engine, embedder, requests, feed, full=False)
+            phase("refresh (pages)", engine, embedder, requests, pages, full=False)
             server.count = args.articles + args.new
-            phase(f"refresh (+{args.new})", engine, collector, embedder, requests, feed, full=False)
+            phase(f"refresh (+{args.new})", engine, embedder, requests, feed, full=False)
         finally:
             engine.close()
             server.httpd.shutdown()

@@ -18,9 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from index.collect import Collector
-from index.engine import Engine
-from index.errors import ArticleIndexError
+from index import ArticleIndexError, Engine
 
 from . import handlers, messages
 from .building import IndexBuilder
@@ -53,10 +51,9 @@ def build_application(
     *,
     flood_limiter: BaseRateLimiter | None = None,
     clock: Callable[[], float] = time.monotonic,
-    collector: Collector | None = None,
 ) -> Application:
-    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to MessageFloodLimiter;
-    ``collector`` (how sources are loaded and fetched) to one over the index directory with ``settings.fetch``."""
+    """The bot, ready for run_polling or run_webhook. ``flood_limiter`` defaults to MessageFloodLimiter.
+    The engine fetches URL sources with its own fetch settings (``Engine(..., fetch_settings=settings.fetch)``)."""
     application = (
         Application.builder()
         .token(settings.token)
@@ -72,9 +69,7 @@ def build_application(
         settings=settings,
         engine=engine,
         limiter=QuestionLimiter(settings.rate_limit_per_user, settings.rate_limit_per_chat, clock=clock),
-        builder=IndexBuilder(
-            engine, settings.articles, collector or Collector(settings.index.index_dir, settings.fetch)
-        ),
+        builder=IndexBuilder(engine, settings.articles),
     )
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

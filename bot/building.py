@@ -14,9 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from index.collect import Added, Collector
-from index.engine import Engine
-from index.records import BuildReport
+from index import Added, BuildReport, Engine
 
 from .errors import BuildBusyError, BuildCancelledError
 
@@ -35,10 +33,9 @@ class IndexBuilder:
     """Runs rebuilds (``start``), refreshes (``refresh``) and single URLs (``add``) of the engine's
     index off the event loop, one at a time, from ``sources`` and the URLs added before."""
 
-    def __init__(self, engine: Engine, sources: Sequence[str], collector: Collector) -> None:
+    def __init__(self, engine: Engine, sources: Sequence[str]) -> None:
         self.engine = engine
         self.sources = tuple(sources)
-        self.collector = collector
         self.kind = ""  # "rebuild", "refresh" or "add": the running (or last) job
         self.progress: tuple[str, int, int] | None = None  # the last (stage, done, total) reported
         self._task: asyncio.Task | None = None
@@ -51,15 +48,15 @@ class IndexBuilder:
     @property
     def sources_files(self) -> tuple[str, ...]:
         """The file of URLs added with /add, once there is one: refreshes and rebuilds keep them."""
-        added = self.collector.added_file
+        added = self.engine.collector.added_file
         return (str(added),) if added.is_file() else ()
 
     def start(self) -> asyncio.Task[BuildReport]:
         """Start a full rebuild; raises BuildBusyError while another job runs."""
         return self._launch(
             "rebuild",
-            lambda: self.collector.update(
-                self.engine, self.sources, full=True, sources_files=self.sources_files, progress=self._on_progress
+            lambda: self.engine.update(
+                self.sources, replace_all=True, sources_files=self.sources_files, progress=self._on_progress
             ),
         )
 
@@ -67,16 +64,14 @@ class IndexBuilder:
         """Start a refresh (new and changed articles only); raises BuildBusyError while another job runs."""
         return self._launch(
             "refresh",
-            lambda: self.collector.update(
-                self.engine, self.sources, full=False, sources_files=self.sources_files, progress=self._on_progress
-            ),
+            lambda: self.engine.update(self.sources, sources_files=self.sources_files, progress=self._on_progress),
         )
 
     async def add(self, url: str) -> Added:
         """Fetch and index one URL, after the running job (if any) has ended."""
         while self.running:
             await asyncio.wait({self._task})
-        return await self._launch("add", lambda: self.collector.add_url(self.engine, url, progress=self._on_progress))
+        return await self._launch("add", lambda: self.engine.add_url(url, progress=self._on_progress))
 
     def _launch(self, kind: str, work: Callable[[], T]) -> asyncio.Task[T]:
         if self._cancel.is_set():

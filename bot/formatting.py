@@ -10,8 +10,7 @@ from __future__ import annotations
 import html
 import unicodedata
 
-from index.answer.render import NOT_FOUND, answer_as_text, answer_notes, source_details
-from index.records import Answer, Article, Citation
+from index import NOT_FOUND, Answer, Article, Citation, answer_as_text, answer_notes, source_details
 
 from .splitting import TELEGRAM_MAX_LENGTH, split_message, telegram_length, utf16_length
 

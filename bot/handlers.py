@@ -15,9 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
-from index.records import Answer, IndexStats
-from index.storage.catalog import newest_articles
+from index import Answer, IndexMismatchError, IndexNotFoundError, IndexStats, QuestionError, newest_articles
 
 from . import messages
 from .chat_action import typing

@@ -18,8 +18,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
-from index.engine import Engine
-from index.errors import ArticleIndexError
+from index import ArticleIndexError, Engine
 
 from .errors import BotError, BotSettingsError
 from .settings import BotSettings, read_environment
@@ -60,21 +59,18 @@ async def _check_telegram(settings: BotSettings) -> None:
 
 
 def _run_bot(settings: BotSettings, engine: Engine) -> int:
-    from index.collect import Collector
-
     from .app import build_application
     from .terminal import ProgressPrinter
 
     asyncio.run(_check_telegram(settings))
-    collector = Collector(settings.index.index_dir, settings.fetch)
     problem = engine.index_problem() if settings.mode == "polling" and engine.has_index() else None
     if settings.mode == "polling" and (not engine.has_index() or problem):
         why = f"{problem} Rebuilding it" if problem else f"No index in {settings.index.index_dir} yet; building it"
         _LOG.info("%s from %s first.", why, ", ".join(settings.articles))
-        report = collector.update(engine, settings.articles, full=True, progress=ProgressPrinter(sys.stderr))
+        report = engine.update(settings.articles, replace_all=True, progress=ProgressPrinter(sys.stderr))
         _LOG.info("Built the index: %s", report.summary())
     # In webhook mode the index is built (if missing) and the model loaded after the port is bound.
-    serve(build_application(settings, engine, collector=collector), settings)
+    serve(build_application(settings, engine), settings)
     return 0
 
 
@@ -82,7 +78,7 @@ def _run(settings: BotSettings, engine: Engine) -> int:
     if settings.mode == "terminal":
         from .terminal import run_terminal_chat
 
-        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr, fetch=settings.fetch)
+        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr)
     return _run_bot(settings, engine)
 
 
@@ -94,7 +90,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _configure_logging(settings)
-    engine = Engine(settings.index)
+    engine = Engine(settings.index, fetch_settings=settings.fetch)
     try:
         return _run(settings, engine)
     except (ArticleIndexError, BotError) as exc:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 
-from index.collect import Added
-from index.records import Article, BuildReport, IndexStats
+from index import Added, Article, BuildReport, IndexStats
 
 from .formatting import article_line_html, isolate
 

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from index.errors import ArticleIndexError
+from index import ArticleIndexError
 
 from . import messages
 from .building import IndexBuilder

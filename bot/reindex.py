@@ -11,8 +11,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from index.errors import ArticleIndexError
-from index.records import BuildReport
+from index import ArticleIndexError, BuildReport
 
 from .building import IndexBuilder
 from .errors import BuildCancelledError

@@ -12,10 +12,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from index.collect import is_sources_file
-from index.errors import SettingsError
-from index.settings import IndexSettings, whole_number
-from index.sources.fetching import FetchSettings
+from index import FetchSettings, IndexSettings, SettingsError, is_sources_file, whole_number
 
 from .errors import BotSettingsError
 

@@ -10,8 +10,7 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from index.engine import Engine
-from index.records import Answer
+from index import Answer, Engine
 
 from .building import IndexBuilder
 from .ratelimit import QuestionLimiter

@@ -12,10 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from index.collect import Collector
-from index.engine import Engine
-from index.errors import QuestionError
-from index.sources.fetching import FetchSettings
+from index import Engine, QuestionError
 
 from .formatting import answer_as_text
 
@@ -57,16 +54,14 @@ def run_terminal_chat(
     stdin: TextIO,
     stdout: TextIO,
     stderr: TextIO,
-    fetch: FetchSettings | None = None,
 ) -> int:
-    """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with ``fetch``)
+    """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with the engine's settings)
     if there is none, then answer questions until input ends."""
     problem = None if not engine.has_index() else engine.index_problem()
     if not engine.has_index() or problem:
         why = f"{problem} Rebuilding it" if problem else "No index yet; building one"
         print(f"{why} from {', '.join(sources)}…", file=stderr, flush=True)
-        collector = Collector(engine.index_dir, fetch or FetchSettings())
-        report = collector.update(engine, sources, full=True, progress=ProgressPrinter(stderr))
+        report = engine.update(sources, replace_all=True, progress=ProgressPrinter(stderr))
         for problem in report.problems:
             print(str(problem), file=stderr, flush=True)
         print(report.summary(), file=stderr, flush=True)

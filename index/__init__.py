@@ -1,8 +1,12 @@
 """Article index: ingest articles, embed chunks, search with FAISS, answer with citations.
 
-The front ends (the bot and the command line) need only these names.
+The front ends (the bot, the command line, the benchmarks) need only these names; everything
+else is inside the layers (``text``, ``sources``, ``encoders``, ``storage``, ``search``,
+``answer``). ``tests/test_public_api.py`` pins the list.
 """
 
+from index.answer.render import NOT_FOUND, answer_as_text, answer_notes, source_details
+from index.collect import Added, is_sources_file
 from index.encoders.base import Embedder, HashingEmbedder
 from index.engine import Engine
 from index.errors import (
@@ -17,9 +21,13 @@ from index.errors import (
     SettingsError,
 )
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
-from index.settings import IndexSettings
+from index.settings import IndexSettings, whole_number
+from index.sources.fetching import FetchSettings
+from index.storage.catalog import newest_articles
 
 __all__ = [
+    "NOT_FOUND",
+    "Added",
     "Answer",
     "Article",
     "ArticleError",
@@ -29,6 +37,7 @@ __all__ = [
     "Citation",
     "Embedder",
     "Engine",
+    "FetchSettings",
     "HashingEmbedder",
     "IndexCorruptError",
     "IndexMismatchError",
@@ -40,4 +49,10 @@ __all__ = [
     "QuestionError",
     "SearchHit",
     "SettingsError",
+    "answer_as_text",
+    "answer_notes",
+    "is_sources_file",
+    "newest_articles",
+    "source_details",
+    "whole_number",
 ]

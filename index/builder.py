@@ -6,15 +6,14 @@ import json
 import platform
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
-from index.records import Article, BuildReport, Chunk, LoadProblem
+from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
 from index.search.hubness import neighbourhood_density, save_density
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.keywords import build_keyword_index
@@ -31,16 +30,6 @@ Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
 VECTOR_COMPATIBLE_FORMATS = (1, 2, 3, 4)  # generations whose chunks and vectors a new build may reuse
 TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
-
-
-@dataclass(frozen=True)
-class Changes:
-    """What to do to the current index."""
-
-    articles: Sequence[Article]  # incoming articles: added, or replacing ones with the same id
-    problems: Sequence[LoadProblem] = ()
-    remove_ids: Sequence[str] = ()  # articles to drop
-    keep_others: bool = True  # False: articles not among ``articles`` are dropped (a full rebuild)
 
 
 def chunking_settings(settings: IndexSettings) -> dict:
@@ -103,13 +92,19 @@ def _reusable(
     same_chunks = manifest.get("chunking") == chunking_settings(settings)
     if same_model and same_chunks and manifest.get("format") in VECTOR_COMPATIBLE_FORMATS:
         return True
-    if changes.keep_others:  # an incremental change cannot mix two models or two chunkings
-        check_model(manifest, embedder, index_dir)
+    if not changes.replace_all:  # an incremental change cannot mix two models or two chunkings
+        check_chunking(manifest, embedder, settings, index_dir)
+    return False
+
+
+def check_chunking(manifest: dict, embedder: Embedder, settings: IndexSettings, index_dir: Path) -> None:
+    """Refuse to add to an index of another model or another chunking: only a rebuild can change them."""
+    check_model(manifest, embedder, index_dir)
+    if manifest.get("chunking") != chunking_settings(settings):
         raise IndexMismatchError(
             f"The index in {index_dir} was chunked with {manifest.get('chunking')}, not {chunking_settings(settings)}; "
             "rebuild it with `python -m index build ARTICLES...`."
         )
-    return False
 
 
 def _write_generation(
@@ -219,7 +214,7 @@ def _plan(
     removed = set(changes.remove_ids)
     final: list[Article] = []
     fresh: list[Article] = []
-    if changes.keep_others and old_store:
+    if not changes.replace_all and old_store:
         for article in old_store.articles():
             if article.id in removed:
                 report.removed += 1
@@ -254,6 +249,12 @@ def _chunks(article: Article, title: str, embedder: Embedder, settings: IndexSet
     budget = min(settings.chunk_tokens, embedder.passage_token_budget - title_tokens)
     overlap = min(settings.chunk_overlap_tokens, budget // 2)
     return chunk_article(article, embedder.count_tokens, budget, overlap)
+
+
+def encoder_passages(article: Article, embedder: Embedder, settings: IndexSettings) -> list[str]:
+    """The passages of an article exactly as a build gives them to the encoder (its chunks with its title)."""
+    title = _encoder_title(article.title, embedder)
+    return [_passage_text(title, chunk, embedder) for chunk in _chunks(article, title, embedder, settings)]
 
 
 def _encoder_title(title: str, embedder: Embedder) -> str:

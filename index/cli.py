@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from index.errors import ArticleIndexError
+from index.progress import ProgressBars
 from index.settings import IndexSettings
 
 
@@ -108,8 +109,9 @@ def _with_index_dir(settings: IndexSettings, index_dir: Path) -> IndexSettings:
 
 def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str, str]) -> int:
     from index.engine import Engine
+    from index.sources.fetching import FetchSettings
 
-    engine = Engine(settings)
+    engine = Engine(settings, fetch_settings=FetchSettings.from_env(environ))
     if args.command in ("build", "add", "remove"):
         return _change(engine, args, environ)
     if args.command == "stats":
@@ -161,7 +163,7 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
 def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
     from index.evaluation import run_eval
 
-    with _ProgressBar() as progress:
+    with ProgressBars(sys.stderr) as progress:
         report = run_eval(
             args.squad,
             settings,
@@ -179,17 +181,13 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
 
 
 def _change(engine, args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    from index.collect import Collector
-    from index.sources.fetching import FetchSettings
-
-    with _ProgressBar() as progress:
+    with ProgressBars(sys.stderr) as progress:
         if args.command == "remove":
             report = engine.remove(args.ids)
         else:  # files and folders are loaded, URLs fetched (FETCH_* settings), sources files read
-            collector = Collector(engine.index_dir, FetchSettings.from_env(environ))
-            full = args.command == "build" or args.remove_missing
-            report = collector.update(
-                engine, args.sources, full=full, sources_files=args.sources_files, progress=progress
+            replace_all = args.command == "build" or args.remove_missing
+            report = engine.update(
+                args.sources, replace_all=replace_all, sources_files=args.sources_files, progress=progress
             )
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
@@ -205,32 +203,3 @@ def _stats(engine) -> int:
     print(f"newest article: {stats.newest_published or 'no dates'}")
     print(json.dumps(stats.manifest, ensure_ascii=False, indent=2))
     return 0
-
-
-class _ProgressBar:
-    """A tqdm bar on standard error for each stage of a build."""
-
-    def __init__(self) -> None:
-        self._bar = None
-        self._stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if stage != self._stage:
-            self.close()
-            self._stage = stage
-            unit = {"embedding": "chunk", "lexicon": "word", "questions": "question"}.get(stage, "step")
-            self._bar = tqdm(total=total, desc=stage, unit=unit, file=sys.stderr, disable=None)
-        self._bar.update(done - self._bar.n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -8,7 +8,8 @@ next refresh::
     sources ──▶ local paths ──load_articles──────────────────────────▶ articles
            └──▶ URLs ──Fetcher (conditional requests, against what the index holds)──▶ articles
 
-Only what is new or changed relative to the index is handed to the builder, so a refresh
+Only what is new or changed relative to the index is handed to the builder (through
+``Engine.update``, the one write path of every front end), so a refresh
 embeds nothing else. A full build (the index afterwards holds the listed sources only)
 carries over, from the index, the articles of listed sources that did not change, and every
 article a listed URL ever gave: a feed lists only its latest entries, and the older ones stay.
@@ -20,23 +21,18 @@ The fetch state (validators and content hashes of each URL) is kept in ``INDEX_D
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
 
-from index.builder import Changes
-from index.records import Article, BuildReport, LoadProblem
+from index.records import Article, BuildReport, Changes, LoadProblem, UniqueIds
 from index.sources.fetching import Fetcher, FetchSettings
+from index.sources.loaders import LoadLimits
 from index.sources.sources_file import classify, read_sources_file
 from index.storage import catalog
-
-if TYPE_CHECKING:
-    from index.engine import Engine
 
 Progress = Callable[[str, int, int], None]
 SOURCES_SUFFIX = ".sources"
@@ -113,12 +109,19 @@ class Added:
 class Collector:
     """Collects articles for the index in ``index_dir``, fetching URLs with the state kept beside it.
 
+    It only gathers: the Engine applies what it gathers (``Engine.update``, ``Engine.add_url``).
+
     Not thread-safe beyond the Fetcher's own lock: run one update at a time per index."""
 
     def __init__(
-        self, index_dir: Path, fetch_settings: FetchSettings, transport: httpx.BaseTransport | None = None
+        self,
+        index_dir: Path,
+        fetch_settings: FetchSettings,
+        transport: httpx.BaseTransport | None = None,
+        load_limits: LoadLimits | None = None,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.load_limits = load_limits or LoadLimits()  # how large a local article file, line, .jsonl.gz may be
         self.fetcher = Fetcher(fetch_settings, self.index_dir / FETCH_STATE, transport)
         self._added_lock = threading.Lock()
 
@@ -136,14 +139,14 @@ class Collector:
         problems = list(listed.problems)
         articles: list[Article] = []
         unchanged: list[str] = []
-        seen: dict[str, str] = {}
+        ids = UniqueIds()
         if listed.paths:
             from index.sources.loaders import load_articles
 
-            loaded = load_articles(listed.paths)
+            loaded = load_articles(listed.paths, self.load_limits)
             problems += loaded.problems
             for article in loaded.articles:
-                seen[article.id] = article.origin
+                ids.claim(article)
                 if known.get(article.id) == article.content_hash:
                     unchanged.append(article.id)
                 else:
@@ -154,19 +157,16 @@ class Collector:
             requests = fetched.requests
             problems += fetched.problems
             for article in fetched.articles:
-                if article.id in seen:
-                    reason = (
-                        f"duplicate id {article.id!r}, first seen in {seen[article.id]}; give each article its own id"
-                    )
-                    problems.append(LoadProblem(article.origin, reason))
+                if duplicate := ids.claim(article):
+                    problems.append(duplicate)
                 else:
                     articles.append(article)
-            unchanged += [article_id for article_id in fetched.unchanged_ids if article_id not in seen]
+            unchanged += [article_id for article_id in fetched.unchanged_ids if article_id not in ids]
         return Collected(articles, list(dict.fromkeys(unchanged)), problems, listed.urls, requests)
 
-    def changes(self, collected: Collected, full: bool) -> Changes:
+    def changes(self, collected: Collected, replace_all: bool) -> Changes:
         """The change to the index: incremental (the rest of the index stays), or a full rebuild."""
-        if not full:
+        if not replace_all:
             return Changes(collected.articles, collected.problems)
         incoming = {article.id for article in collected.articles}
         unchanged = set(collected.unchanged_ids)
@@ -175,58 +175,10 @@ class Collector:
             self.index_dir,
             lambda article: article.id not in incoming and (article.id in unchanged or article.origin in urls),
         )
-        return Changes([*collected.articles, *carried], collected.problems, keep_others=False)
+        return Changes([*collected.articles, *carried], collected.problems, replace_all=True)
 
-    def update(
-        self,
-        engine: Engine,
-        sources: Sequence[str],
-        *,
-        full: bool,
-        sources_files: Sequence[str | Path] = (),
-        progress: Progress | None = None,
-    ) -> BuildReport:
-        """Collect ``sources`` and apply them to the engine's index: a full rebuild, or an incremental
-        refresh that writes no new index when nothing is new."""
-        started = time.monotonic()
-        collected = self.collect(sources, sources_files, progress)
-        report = self.apply(engine, collected, full=full, progress=progress)
-        report.seconds = time.monotonic() - started
-        return report
-
-    def apply(
-        self, engine: Engine, collected: Collected, *, full: bool, progress: Progress | None = None
-    ) -> BuildReport:
-        """Apply what was collected; the report counts fetched-and-unchanged articles as unchanged."""
-        if not full and not collected.articles and engine.has_index():
-            report = BuildReport(unchanged=len(collected.unchanged_ids), problems=list(collected.problems))
-            report.articles, report.chunks = catalog.indexed_counts(self.index_dir)
-            return report
-        report = engine.apply(self.changes(collected, full), progress)
-        if not full:  # a full build handed them to the builder, which counted them
-            report.unchanged += len(collected.unchanged_ids)
-        return report
-
-    def add_url(self, engine: Engine, url: str, progress: Progress | None = None) -> Added:
-        """Fetch one article (or feed) URL into the index, and remember it in ``added_file`` so that
-        rebuilds and refreshes that name that file keep it. Local paths are refused."""
-        url = url.strip()
-        if classify(url) != "url":
-            return Added(
-                problems=[LoadProblem(url, "it is not a web address (it does not start with http:// or https://).")]
-            )
-        collected = self.collect([url], progress=progress)
-        added = Added(new=collected.articles, problems=collected.problems)
-        if collected.articles:
-            added.report = self.apply(engine, collected, full=False, progress=progress)
-        if collected.unchanged_ids:
-            wanted = set(collected.unchanged_ids)
-            added.unchanged = catalog.indexed_articles(self.index_dir, lambda article: article.id in wanted)
-        if added.new or added.unchanged:
-            self._remember(url)
-        return added
-
-    def _remember(self, url: str) -> None:
+    def remember_url(self, url: str) -> None:
+        """Add ``url`` to ``added_file`` (once), so rebuilds and refreshes that name that file keep it."""
         with self._added_lock:
             path = self.added_file
             if path.exists() and url in read_sources_file(path):

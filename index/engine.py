@@ -1,4 +1,4 @@
-"""The one object the front ends talk to: ask, search, build, add, remove, stats.
+"""The one object the front ends talk to: ask, search, update, add_url, remove, stats.
 
 Thread-safe: questions may be asked from several threads while one build runs in
 another; a build writes a new index beside the old one and swaps it in when complete,
@@ -11,31 +11,60 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import numpy as np
+
 from index.answer.compose import SentenceVectors, compose_answer
-from index.answer.reranking import RERANK_DEPTH, correct_language_gap, rerank_by_sentences
+from index.answer.reranking import correct_language_gap, rerank_by_sentences
 from index.answer.stories import annotate, collapse_copies, restrict_to
-from index.builder import Changes, apply_changes, check_model
+from index.builder import apply_changes, check_chunking, check_model
+from index.collect import Added, Collector
 from index.encoders.base import Embedder
 from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
-from index.records import Answer, Article, BuildReport, IndexStats, SearchHit
+from index.records import Answer, Article, BuildReport, Changes, IndexStats, LoadProblem, SearchHit
+from index.search.keywords import Slot
 from index.search.retrieval import OpenIndex
 from index.settings import IndexSettings
-from index.storage import generations
-from index.text.timeframes import question_timeframe
+from index.sources.fetching import FetchSettings
+from index.sources.sources_file import classify
+from index.storage import catalog, generations
+from index.text.timeframes import Timeframe, question_timeframe
+from index.tuning import RANKING
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
-SEARCH_DEPTH = 20  # chunks retrieved before the answer picks its sentences
-TIMEFRAME_DEPTH_FACTOR = 5  # a question naming a time searches deeper, then keeps what is of that time
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """What the ranking pipeline found for one question."""
+
+    question: str  # as checked: whitespace collapsed
+    query_vector: np.ndarray
+    slots: list[Slot]  # the question's keyword slots (words, names across scripts, translations)
+    hits: list[SearchHit]  # best first
+    hybrid_scores: dict[int, float]  # chunk id -> hybrid search score, before re-ranking
+    copies: dict[str, list[Article]]  # story id -> the articles republishing it
+    timeframe: Timeframe | None
+    timeframe_matched: bool
 
 
 class Engine:
     """Ask questions of an article index, and build or update it."""
 
-    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None) -> None:
-        """``embedder`` defaults to the model named by the settings, loaded on first use."""
+    def __init__(
+        self,
+        settings: IndexSettings,
+        embedder: Embedder | None = None,
+        fetch_settings: FetchSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """``embedder`` defaults to the model named by the settings, loaded on first use;
+        ``fetch_settings`` and ``transport`` are how URL sources are fetched."""
         self.settings = settings
         self.today: Callable[[], dt.date] = dt.date.today  # "last week" in questions is relative to this
         self.index_dir = Path(settings.index_dir)
@@ -43,6 +72,7 @@ class Engine:
         self._embedder_lock = threading.Lock()
         self._open: OpenIndex | None = None
         self._open_lock = threading.Lock()
+        self.collector = Collector(self.index_dir, fetch_settings or FetchSettings(), transport, settings.load_limits)
         self._sentence_vectors: SentenceVectors | None = None  # remembered sentence and word vectors, across questions
 
     @property
@@ -99,29 +129,40 @@ class Engine:
         return question
 
     def search(self, question: str, k: int = 5) -> list[SearchHit]:
-        """The k best chunks for the question, best first."""
-        question = self.check_question(question)
-        index = self._index()
-        query_vector = self.embedder.embed_queries([question])[0]
-        slots = index.slots(question, self._sentences().passages)
-        hits = index.hits(index.search(question, query_vector, max(k, RERANK_DEPTH), slots))
-        hits = correct_language_gap(question, hits, self.embedder)
-        return rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())[:k]
+        """The k best chunks for the question, best first: the ranking ``ask`` answers from."""
+        return self._rank(question, k).hits[:k]
 
     def ask(self, question: str) -> Answer:
         """A cited answer; raises QuestionError for an empty or over-long question,
         IndexNotFoundError when nothing has been built, IndexMismatchError when the index
         was built with another model."""
-        return self.ask_and_search(question, SEARCH_DEPTH)[0]
+        return self.ask_and_search(question, RANKING.search_depth)[0]
 
-    def ask_and_search(self, question: str, k: int = SEARCH_DEPTH) -> tuple[Answer, list[SearchHit]]:
+    def ask_and_search(self, question: str, k: int = RANKING.search_depth) -> tuple[Answer, list[SearchHit]]:
         """The answer and the k best chunks it was chosen from, in one retrieval (for evaluations)."""
+        ranked = self._rank(question, k)
+        question_words = [(slot.terms, slot.reference) for slot in ranked.slots]
+        answer = compose_answer(
+            ranked.question,
+            ranked.query_vector,
+            ranked.hits,
+            self.embedder,
+            self.settings.answer_threshold,
+            question_words,
+            self._sentences(),
+            ranked.hybrid_scores,
+        )
+        return annotate(answer, ranked.copies, ranked.timeframe, ranked.timeframe_matched), ranked.hits[:k]
+
+    def _rank(self, question: str, k: int) -> _Ranking:
+        """The one ranking pipeline of ``search`` and ``ask``: hybrid search, one hit per story, the
+        question's time frame, the language-gap correction, then re-ranking by best sentence."""
         question = self.check_question(question)
         index = self._index()
         query_vector = self.embedder.embed_queries([question])[0]
         slots = index.slots(question, self._sentences().passages)
         timeframe = question_timeframe(question, self.today())
-        depth = max(k, SEARCH_DEPTH) * (TIMEFRAME_DEPTH_FACTOR if timeframe else 1)
+        depth = max(k, RANKING.search_depth) * (RANKING.timeframe_depth_factor if timeframe else 1)
         hits = index.hits(index.search(question, query_vector, depth, slots))
         story_of, copies = index.stories([hit.article_id for hit in hits])
         hits = collapse_copies(hits, story_of)
@@ -131,41 +172,65 @@ class Engine:
         hits = correct_language_gap(question, hits, self.embedder)
         hybrid_scores = {hit.chunk_id: hit.score for hit in hits}
         hits = rerank_by_sentences(question, query_vector, hits, self.embedder, self._sentences())
-        question_words = [(slot.terms, slot.reference) for slot in slots]
-        answer = compose_answer(
-            question,
-            query_vector,
-            hits,
-            self.embedder,
-            self.settings.answer_threshold,
-            question_words,
-            self._sentences(),
-            hybrid_scores,
-        )
-        return annotate(answer, copies, timeframe, matched), hits[:k]
+        return _Ranking(question, query_vector, slots, hits, hybrid_scores, copies, timeframe, matched)
 
     def _sentences(self) -> SentenceVectors:
         if self._sentence_vectors is None:
             self._sentence_vectors = SentenceVectors(self.embedder)
         return self._sentence_vectors
 
-    def build(self, sources: Sequence[str], progress: Progress | None = None) -> BuildReport:
-        """Rebuild from files and folders: the index afterwards holds exactly these articles.
+    # --- the write path: every change to the index goes through ``apply`` ---
 
-        Unchanged articles keep their vectors when the model and chunking are the same."""
-        loaded = _load(sources)
-        return self.apply(Changes(loaded.articles, loaded.problems, keep_others=False), progress)
-
-    def add(
-        self, sources: Sequence[str], remove_missing: bool = False, progress: Progress | None = None
+    def update(
+        self,
+        sources: Sequence[str | os.PathLike],
+        *,
+        replace_all: bool = False,
+        sources_files: Sequence[str | Path] = (),
+        progress: Progress | None = None,
     ) -> BuildReport:
-        """Add new, replace changed, skip unchanged articles; with remove_missing, drop articles
-        no longer in the sources. Atomic swap on success."""
-        loaded = _load(sources)
-        return self.apply(Changes(loaded.articles, loaded.problems, keep_others=not remove_missing), progress)
+        """Bring the index up to date with ``sources`` (files, folders, article and feed URLs, sources files).
+
+        New and changed articles are added, unchanged ones keep their vectors. With ``replace_all``
+        the index afterwards holds the listed sources only (a rebuild); otherwise the rest of the
+        index stays, and nothing is written when nothing is new. Atomic swap on success."""
+        started = time.monotonic()
+        collected = self.collector.collect([os.fspath(s) for s in sources], sources_files, progress)
+        if not replace_all and not collected.articles and self.has_index():
+            # an index of another model, chunking or format cannot take a refresh, even an empty one
+            check_chunking(
+                generations.read_manifest(self._index().generation), self.embedder, self.settings, self.index_dir
+            )
+            report = BuildReport(unchanged=len(collected.unchanged_ids), problems=list(collected.problems))
+            report.articles, report.chunks = catalog.indexed_counts(self.index_dir)
+        else:
+            report = self.apply(self.collector.changes(collected, replace_all), progress)
+            if not replace_all:  # a rebuild handed them to the builder, which counted them
+                report.unchanged += len(collected.unchanged_ids)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def add_url(self, url: str, progress: Progress | None = None) -> Added:
+        """Fetch one article (or feed) URL into the index, and remember it in the collector's
+        ``added_file`` so that rebuilds and refreshes that name that file keep it. Local paths are refused."""
+        url = url.strip()
+        if classify(url) != "url":
+            reason = "it is not a web address (it does not start with http:// or https://)."
+            return Added(problems=[LoadProblem(url, reason)])
+        collected = self.collector.collect([url], progress=progress)
+        added = Added(new=collected.articles, problems=collected.problems)
+        if collected.articles:
+            added.report = self.apply(self.collector.changes(collected, replace_all=False), progress)
+            added.report.unchanged += len(collected.unchanged_ids)
+        if collected.unchanged_ids:
+            wanted = set(collected.unchanged_ids)
+            added.unchanged = catalog.indexed_articles(self.index_dir, lambda article: article.id in wanted)
+        if added.new or added.unchanged:
+            self.collector.remember_url(url)
+        return added
 
     def add_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> BuildReport:
-        """Like add, from Article records already in memory."""
+        """Add (or replace) Article records already in memory."""
         return self.apply(Changes(list(articles)), progress)
 
     def remove(self, article_ids: Sequence[str]) -> BuildReport:
@@ -219,9 +284,3 @@ def index_format_is_current(manifest: dict) -> bool:
         and lexicon_record_is_current(manifest)
         and hubness_record_is_current(manifest)
     )
-
-
-def _load(sources: Sequence[str]):
-    from index.sources.loaders import load_articles
-
-    return load_articles([os.fspath(source) for source in sources])

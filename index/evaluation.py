@@ -25,17 +25,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index.builder import Changes
 from index.encoders.base import Embedder
 from index.errors import ArticleIndexError
-from index.records import Article
+from index.records import Article, Changes
 from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.text.normalise import normalise
+from index.tuning import RANKING
 
 Progress = Callable[[str, int, int], None]
-ANSWER_CHARS = 300  # the answer text a reader sees first
 RANK_DEPTH = 20  # articles ranked per question (recall@20)
 SEARCH_CHUNKS = 100  # chunks retrieved to rank that many articles
 MIN_PARAGRAPH_CHARS = 150  # distractor paragraphs shorter than this join the next (--distractor-paragraphs)
@@ -128,8 +127,8 @@ def _mean(values) -> float:
 
 
 def answer_contains(answer_text: str, gold: Sequence[str]) -> bool:
-    """Whether the first ANSWER_CHARS characters of the answer contain a gold answer, normalised."""
-    shown = normalise(answer_text[:ANSWER_CHARS])
+    """Whether the first RANKING.answer_chars characters of the answer contain a gold answer, normalised."""
+    shown = normalise(answer_text[: RANKING.answer_chars])
     return any(normalise(g) and normalise(g) in shown for g in gold)
 
 
@@ -278,7 +277,7 @@ def run_eval(
     report = EvalReport(config)
     started = time.monotonic()
     if not _index_is_current(index_dir, articles, index_format_is_current):
-        engine.apply(Changes(articles, keep_others=False), progress)
+        engine.apply(Changes(articles, replace_all=True), progress)
     report.build_seconds = time.monotonic() - started
     config["model_id"] = engine.embedder.model_id
     engine.ask("warm up")  # load the model and open the index before timing
@@ -299,7 +298,7 @@ def run_eval(
                 answer.found,
                 answer.found and answer_contains(text, question.answers),
                 seconds,
-                text[:ANSWER_CHARS],
+                text[: RANKING.answer_chars],
             )
         )
     if progress:

@@ -1,8 +1,9 @@
-"""The records that flow through the index: articles and chunks, search hits and cited answers, build reports and stats."""
+"""The records that flow through the index: articles and chunks, changes, search hits, cited answers, reports."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -46,9 +47,10 @@ class LoadProblem:
 
     origin: str  # file path, with ":LINE" for a line of a JSON Lines file
     reason: str
+    skipped: bool = True  # False for a note on an input that loaded (e.g. without its bad URL)
 
     def __str__(self) -> str:
-        return f"skipped {self.origin}: {self.reason}"
+        return f"{'skipped' if self.skipped else 'note on'} {self.origin}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -154,3 +156,36 @@ class IndexStats:
     built_at: str  # ISO 8601 UTC
     model_id: str
     manifest: dict
+
+
+class UniqueIds:
+    """Where each article id was first seen: a second article with the same id is a problem, not a replacement."""
+
+    def __init__(self) -> None:
+        self._first_seen: dict[str, str] = {}
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._first_seen
+
+    def claim(self, article: Article) -> LoadProblem | None:
+        """None when the id is new (it is now taken by ``article``), else the problem to report."""
+        first = self._first_seen.get(article.id)
+        if first is None:
+            self._first_seen[article.id] = article.origin
+            return None
+        return LoadProblem(
+            article.origin, f"duplicate id {article.id!r}, first seen in {first}; give each article its own id"
+        )
+
+
+@dataclass(frozen=True)
+class Changes:
+    """One atomic change to an index: articles in (new, or replacing the same id), articles out.
+
+    ``replace_all``: the index afterwards holds ``articles`` only (a full rebuild); otherwise
+    the articles already indexed stay."""
+
+    articles: Sequence[Article]
+    problems: Sequence[LoadProblem] = ()
+    remove_ids: Sequence[str] = ()
+    replace_all: bool = False

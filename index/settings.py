@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import SettingsError
+from index.sources.loaders import LoadLimits
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
@@ -31,6 +32,32 @@ def whole_number(
     if not low <= value <= high:
         raise error(f"{name} must be between {low} and {high}, not {value}.")
     return value
+
+
+def number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, error: type[Exception] = SettingsError
+) -> float:
+    """The setting ``name`` as a number in [low, high]; ``error`` says what is wrong in one sentence."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise error(f"{name} must be a number, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise error(f"{name} must be between {low:g} and {high:g}, not {raw}.")
+    return value
+
+
+def flag(env: Mapping[str, str], name: str, error: type[Exception] = SettingsError) -> bool:
+    """The setting ``name`` as on (1, true, yes, on) or off (unset, 0, false, no, off)."""
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise error(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
 
 
 def _fraction(env: Mapping[str, str], name: str) -> float | None:
@@ -59,6 +86,7 @@ class IndexSettings:
     batch_size: int = 32
     max_question_chars: int = 500
     answer_threshold: float | None = None  # None: the model's calibrated "not in my articles" threshold
+    load_limits: LoadLimits = LoadLimits()  # how large an article file, a line, a .jsonl.gz may be
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IndexSettings:
@@ -76,4 +104,15 @@ class IndexSettings:
             batch_size=whole_number(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
             max_question_chars=whole_number(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
             answer_threshold=_fraction(env, "ANSWER_THRESHOLD"),
+            load_limits=LoadLimits(
+                max_article_chars=whole_number(
+                    env, "LOAD_MAX_ARTICLE_CHARS", LoadLimits.max_article_chars, 1_000, 100_000_000
+                ),
+                max_decompressed_bytes=whole_number(
+                    env, "LOAD_MAX_DECOMPRESSED_BYTES", LoadLimits.max_decompressed_bytes, 1_000, 100_000_000_000
+                ),
+                max_line_bytes=whole_number(
+                    env, "LOAD_MAX_LINE_BYTES", LoadLimits.max_line_bytes, 1_000, 1_000_000_000
+                ),
+            ),
         )

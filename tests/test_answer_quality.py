@@ -7,17 +7,10 @@ import re
 import pytest
 
 from index import Engine, HashingEmbedder, IndexSettings
-from index.answer.compose import (
-    CALIBRATIONS,
-    SENTENCE_WEIGHT,
-    Calibration,
-    SentenceVectors,
-    calibration_for,
-    compose_answer,
-    is_sentence,
-    question_similarity,
-)
+from index.answer.compose import SentenceVectors, compose_answer, is_sentence, question_similarity
+from index.encoders.calibration import CALIBRATIONS, Calibration, calibration_for
 from index.records import SearchHit
+from index.tuning import RANKING
 from tests.conftest import EXAMPLE_ARTICLES
 
 QUESTIONS = [
@@ -35,7 +28,7 @@ def _article_text(engine: Engine, article_id: str) -> str:
 @pytest.fixture
 def engine(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     return engine
 
 
@@ -56,12 +49,12 @@ def test_every_marker_points_at_a_shown_source_and_every_source_is_cited(engine,
     answer = engine.ask(question)
     markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
     assert sorted(markers) == [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    assert len("".join(s for s, _ in answer.sentences)) <= 300 or len(answer.sentences) == 1
+    assert len("".join(s for s, _ in answer.sentences)) <= RANKING.answer_chars or len(answer.sentences) == 1
 
 
 def test_unrelated_question_gets_no_answer(hashing_engine, news_folder):
     engine = hashing_engine(embedder=HashingEmbedder(dimension=4096))  # wide enough that unrelated words never collide
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     answer = engine.ask("quantum chromodynamics gluon plasma")
     assert not answer.found
     assert answer.text == "I could not find this in my articles."
@@ -85,7 +78,7 @@ DELEGATION = ("كوتس", "نورلاند", "زايس")
 @pytest.fixture(scope="session")
 def example_engine(tmp_path_factory, bundled_embedder):
     engine = Engine(IndexSettings(index_dir=tmp_path_factory.mktemp("example-index")), embedder=bundled_embedder)
-    engine.build([EXAMPLE_ARTICLES])
+    engine.update([EXAMPLE_ARTICLES], replace_all=True)
     yield engine
     engine.close()
 
@@ -183,8 +176,8 @@ def test_an_answer_across_scripts_is_judged_with_the_question_language_gap(monke
     query_vector = embedder.embed_queries([question])[0]
     hits = [_arabic_hit(ARABIC_SENTENCE)]
     cosine = float(embedder.embed_queries([ARABIC_SENTENCE])[0] @ query_vector)
-    ranked = SENTENCE_WEIGHT * (cosine + 0.07) + (1 - SENTENCE_WEIGHT) * 0.5
-    halfway = ranked - SENTENCE_WEIGHT * 0.07 / 2  # between the scores with either gap
+    ranked = RANKING.sentence_weight * (cosine + 0.07) + (1 - RANKING.sentence_weight) * 0.5
+    halfway = ranked - RANKING.sentence_weight * 0.07 / 2  # between the scores with either gap
     calibration = Calibration(threshold=halfway, sentence_language_gap=0.07, question_language_gap=question_gap)
     monkeypatch.setitem(CALIBRATIONS, embedder.model_id, calibration)
     answer = compose_answer(question, query_vector, hits, embedder)

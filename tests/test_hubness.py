@@ -7,9 +7,10 @@ import json
 import faiss
 import numpy as np
 
-from index.search.hubness import FILE, WEIGHT, load_penalty, neighbourhood_density, save_density
+from index.search.hubness import FILE, load_penalty, neighbourhood_density, save_density
 from index.search.retrieval import OpenIndex
 from index.storage import generations
+from index.tuning import RANKING
 
 
 def _unit(rows: list[list[float]]) -> np.ndarray:
@@ -50,7 +51,7 @@ def test_one_document_has_no_penalty(tmp_path):
 
 def test_search_takes_the_penalty_off_and_reorders(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     generation = generations.current_generation(engine.index_dir)
     assert (generation / FILE).exists()
     assert json.loads((generation / generations.MANIFEST).read_text())["hubness"]["neighbours"] == 10
@@ -58,7 +59,9 @@ def test_search_takes_the_penalty_off_and_reorders(hashing_engine, news_folder):
     cosines = np.load(generation / generations.EMBEDDINGS) @ query
     first, second = np.argsort(-cosines)[:2]
     density = np.zeros(len(cosines), np.float32)
-    density[first] = 2 * (cosines[first] - cosines[second]) / WEIGHT + 0.1  # crowded enough to fall behind the second
+    density[first] = (
+        2 * (cosines[first] - cosines[second]) / RANKING.hubness_weight + 0.1
+    )  # crowded enough to fall behind the second
     save_density(density, generation)
     penalised = OpenIndex(generation)
     ranked = penalised.nearest(query, 3)

@@ -15,7 +15,7 @@ from tests.conftest import NEWS, write_articles
 
 def test_build_then_search_finds_the_article(hashing_engine, news_folder):
     engine = hashing_engine()
-    report = engine.build([news_folder])
+    report = engine.update([news_folder], replace_all=True)
     assert (report.added, report.articles, report.problems) == (3, 3, [])
     hits = engine.search("olive oil prices in Europe", k=3)
     assert hits[0].article_id == "olive-harvest"
@@ -27,7 +27,7 @@ def test_build_then_search_finds_the_article(hashing_engine, news_folder):
 
 def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     generation = generations.current_generation(engine.index_dir)
     names = sorted(path.name for path in generation.iterdir())
     assert names == [
@@ -54,13 +54,13 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
 def test_add_skips_unchanged_replaces_changed_and_embeds_only_those(hashing_engine, news_folder):
     embedder = HashingEmbedder()
     engine = hashing_engine(embedder=embedder)
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     embedded_before = embedder.texts_embedded
     (news_folder / "olive-harvest.txt").write_text(
         NEWS["olive-harvest"].replace("two weeks", "three weeks"), encoding="utf-8"
     )
     write_articles(news_folder, {"new-port": "Port of Misrata reopens\n\nShips returned to Misrata harbour on Monday."})
-    report = engine.add([news_folder])
+    report = engine.update([news_folder])
     assert (report.added, report.changed, report.unchanged, report.removed) == (1, 1, 2, 0)
     assert embedder.texts_embedded - embedded_before == report.embedded_chunks == 2
     assert engine.search("three weeks olives", k=1)[0].article_id == "olive-harvest"
@@ -69,24 +69,24 @@ def test_add_skips_unchanged_replaces_changed_and_embeds_only_those(hashing_engi
 
 def test_add_keeps_articles_not_in_the_sources_unless_asked(hashing_engine, news_folder, tmp_path):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     other = write_articles(tmp_path / "other", {"extra": "Extra story\n\nA story about camels in the desert."})
-    assert engine.add([other]).articles == 4
-    report = engine.add([other], remove_missing=True)
+    assert engine.update([other]).articles == 4
+    report = engine.update([other], replace_all=True)
     assert (report.removed, report.articles) == (3, 1)
 
 
 def test_build_replaces_the_whole_collection(hashing_engine, news_folder, tmp_path):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     other = write_articles(tmp_path / "other", {"extra": "Extra story\n\nA story about camels in the desert."})
-    report = engine.build([other])
+    report = engine.update([other], replace_all=True)
     assert (report.added, report.removed, report.articles) == (1, 3, 1)
 
 
 def test_remove_by_id(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     report = engine.remove(["olive-harvest", "no-such-id"])
     assert (report.removed, report.articles) == (1, 2)
     assert [str(p) for p in report.problems] == ["skipped no-such-id: no article with this id is in the index"]
@@ -96,14 +96,14 @@ def test_remove_by_id(hashing_engine, news_folder):
 def test_unchanged_rebuild_reuses_every_vector(hashing_engine, news_folder):
     embedder = HashingEmbedder()
     engine = hashing_engine(embedder=embedder)
-    engine.build([news_folder])
-    report = engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
+    report = engine.update([news_folder], replace_all=True)
     assert (report.unchanged, report.embedded_chunks) == (3, 0)
 
 
 def test_bad_files_are_skipped_and_counted(hashing_engine, news_folder):
     (news_folder / "broken.txt").write_bytes(b"\xff\xfe not utf-8 \xc3")
-    report = hashing_engine().build([news_folder])
+    report = hashing_engine().update([news_folder], replace_all=True)
     assert report.articles == 3 and len(report.problems) == 1
     assert "broken.txt" in str(report.problems[0]) and "1 skipped" in report.summary()
 
@@ -113,13 +113,13 @@ def test_nothing_to_index_is_an_error_and_leaves_no_index(hashing_engine, tmp_pa
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(BuildError, match="no articles"):
-        engine.build([empty])
+        engine.update([empty], replace_all=True)
     assert not engine.has_index()
 
 
 def test_interrupted_build_leaves_the_previous_index_serving(hashing_engine, news_folder, tmp_path):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     before = generations.current_generation(engine.index_dir)
     bigger = write_articles(
         tmp_path / "more", {f"story-{i}": f"Story {i}\n\nCamels number {i} walked." for i in range(5)}
@@ -130,7 +130,7 @@ def test_interrupted_build_leaves_the_previous_index_serving(hashing_engine, new
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        engine.add([bigger], progress=interrupt)
+        engine.update([bigger], progress=interrupt)
     assert generations.current_generation(engine.index_dir) == before
     assert not list(engine.index_dir.glob(".staging-*"))
     assert engine.search("olive oil prices", k=1)[0].article_id == "olive-harvest"
@@ -140,41 +140,41 @@ def test_interrupted_build_leaves_the_previous_index_serving(hashing_engine, new
 
 def test_killed_build_leaves_previous_index_and_next_build_cleans_up(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     leftover = engine.index_dir / ".staging-deadbeef"
     leftover.mkdir()
     (leftover / "store.sqlite").write_bytes(b"half written")
     assert engine.stats().articles == 3
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     assert not leftover.exists()
 
 
 def test_a_reader_keeps_answering_from_the_generation_it_opened(hashing_engine, news_folder, tmp_path):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     reader = hashing_engine(index_dir=engine.index_dir)
     assert reader.search("olive oil", k=1)[0].article_id == "olive-harvest"
-    engine.build([write_articles(tmp_path / "other", {"camels": "Camels\n\nCamels cross the desert."})])
+    engine.update([write_articles(tmp_path / "other", {"camels": "Camels\n\nCamels cross the desert."})], replace_all=True)
     assert reader.search("camels desert", k=1)[0].article_id == "camels"  # picks up the new generation
 
 
 def test_index_built_with_another_model_is_refused(hashing_engine, news_folder):
-    hashing_engine().build([news_folder])
+    hashing_engine().update([news_folder], replace_all=True)
     other = hashing_engine(embedder=HashingEmbedder(dimension=32, model_id="test:other"))
     with pytest.raises(IndexMismatchError, match="built with the model test:hashing.*rebuild it"):
         other.ask("who met Haftar?")
     with pytest.raises(IndexMismatchError):
-        other.add([news_folder])
-    assert other.build([news_folder]).added == 3  # a full rebuild with the new model is allowed
+        other.update([news_folder])
+    assert other.update([news_folder], replace_all=True).added == 3  # a full rebuild with the new model is allowed
     assert other.search("olive oil", k=1)[0].article_id == "olive-harvest"
 
 
 def test_changed_chunking_needs_a_rebuild(hashing_engine, news_folder):
-    hashing_engine().build([news_folder])
+    hashing_engine().update([news_folder], replace_all=True)
     finer = hashing_engine(chunk_tokens=40)
     with pytest.raises(IndexMismatchError, match="chunked with"):
-        finer.add([news_folder])
-    assert finer.build([news_folder]).embedded_chunks > 0
+        finer.update([news_folder])
+    assert finer.update([news_folder], replace_all=True).embedded_chunks > 0
 
 
 def test_missing_index_is_one_clear_error(hashing_engine):
@@ -185,14 +185,14 @@ def test_missing_index_is_one_clear_error(hashing_engine):
 @pytest.mark.parametrize("question, message", [("", "empty"), ("   \n ", "empty"), ("x" * 501, "501 characters")])
 def test_bad_questions(hashing_engine, news_folder, question, message):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     with pytest.raises(QuestionError, match=message):
         engine.ask(question)
 
 
 def test_stats(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     stats = engine.stats()
     assert (stats.articles, stats.model_id) == (3, "test:hashing")
     assert stats.sources == {"Example Wire": 1, "Farm News": 1, "الجزيرة": 1}
@@ -201,9 +201,9 @@ def test_stats(hashing_engine, news_folder):
 
 def test_concurrent_build_is_refused(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     with generations.build_lock(engine.index_dir), pytest.raises(BuildError, match="Another build"):
-        engine.build([news_folder])
+        engine.update([news_folder], replace_all=True)
 
 
 @pytest.mark.parametrize("factory", ["HNSW32", "IVF16,Flat"])
@@ -214,8 +214,8 @@ def test_approximate_index_recall_against_exact(hashing_engine, tmp_path, factor
     folder = write_articles(tmp_path / "many", articles)
     exact = hashing_engine(index_dir=tmp_path / "exact")
     approximate = hashing_engine(index_dir=tmp_path / "approx", faiss_factory=factory)
-    exact.build([folder])
-    approximate.build([folder])
+    exact.update([folder], replace_all=True)
+    approximate.update([folder], replace_all=True)
     assert (
         json.loads((generations.current_generation(approximate.index_dir) / "manifest.json").read_text())["faiss"][
             "factory"
@@ -234,18 +234,18 @@ def test_approximate_index_recall_against_exact(hashing_engine, tmp_path, factor
 def test_invalid_faiss_factory_is_one_clear_error(hashing_engine, news_folder):
     engine = hashing_engine(faiss_factory="NoSuchIndex99")
     with pytest.raises(BuildError, match="FAISS_FACTORY"):
-        engine.build([news_folder])
+        engine.update([news_folder], replace_all=True)
     assert not engine.has_index()
 
 
 def test_index_directory_is_a_symlinked_generation(hashing_engine, news_folder):
     engine = hashing_engine()
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     first = generations.current_generation(engine.index_dir)
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     second = generations.current_generation(engine.index_dir)
     assert first != second and first.exists()  # the previous generation stays for readers
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     assert not first.exists() and second.exists()
     assert os.readlink(engine.index_dir / "CURRENT") == generations.current_generation(engine.index_dir).name
 
@@ -267,7 +267,7 @@ def test_bad_answer_threshold_is_one_sentence(raw):
 
 def test_answer_threshold_decides_not_in_my_articles(hashing_engine, news_folder):
     lenient = hashing_engine(answer_threshold=0.0)
-    lenient.build([news_folder])
+    lenient.update([news_folder], replace_all=True)
     assert lenient.ask("olive oil prices in Europe").found
     strict = hashing_engine(answer_threshold=1.0)
     answer = strict.ask("olive oil prices in Europe")

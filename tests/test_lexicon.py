@@ -202,7 +202,7 @@ RIVER_ARTICLES = {
 @pytest.fixture
 def river_engine(hashing_engine, tmp_path):
     engine = hashing_engine(embedder=TranslatingEmbedder())
-    engine.build([write_articles(tmp_path / "articles", RIVER_ARTICLES)])
+    engine.update([write_articles(tmp_path / "articles", RIVER_ARTICLES)], replace_all=True)
     return engine
 
 
@@ -240,7 +240,7 @@ def test_an_incremental_build_embeds_only_new_terms(river_engine, tmp_path):
         tmp_path / "more", {"dam": "سد\n\nبني سد على نهر في الجبال حيث الزيتون والنفط.\n\nالمصدر: الجزيرة"}
     )
     report_before = read_manifest(current_generation(river_engine.index_dir))["lexicon"]
-    river_engine.add([more])
+    river_engine.update([more])
     after = read_manifest(current_generation(river_engine.index_dir))["lexicon"]
     assert after["terms"]["arabic"] > report_before["terms"]["arabic"]
     assert after["embedded"] == after["terms"]["arabic"] - report_before["terms"]["arabic"]
@@ -248,7 +248,7 @@ def test_an_incremental_build_embeds_only_new_terms(river_engine, tmp_path):
 
 def test_an_encoder_that_is_not_cross_lingual_gets_an_empty_lexicon(hashing_engine, tmp_path):
     engine = hashing_engine()
-    engine.build([write_articles(tmp_path / "articles", RIVER_ARTICLES)])
+    engine.update([write_articles(tmp_path / "articles", RIVER_ARTICLES)], replace_all=True)
     manifest = read_manifest(current_generation(engine.index_dir))
     assert manifest["lexicon"]["terms"] == {"arabic": 0, "latin": 0}
     assert _slot_terms(engine, "the river")["river"] == frozenset()

@@ -49,8 +49,8 @@ def fetch_settings(**overrides: object) -> FetchSettings:
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[Engine, Collector, RecordingEmbedder]]:
     embedder = RecordingEmbedder()
-    engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=embedder)
-    yield engine, Collector(engine.index_dir, fetch_settings()), embedder
+    engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=embedder, fetch_settings=fetch_settings())
+    yield engine, engine.collector, embedder
     engine.close()
 
 
@@ -69,14 +69,14 @@ def titles(engine: Engine) -> list[str]:
 def test_a_refresh_that_finds_two_new_feed_entries_embeds_only_those_two(live, server: LocalServer) -> None:
     engine, collector, embedder = live
     feed = feed_of(server, range(3), etag='"v1"')
-    first = collector.update(engine, [feed], full=True)
+    first = engine.update([feed], replace_all=True)
     assert (first.added, first.articles, first.problems) == (3, 3, [])
     embedder.passages.clear()
     calls_before, texts_before = embedder.calls, embedder.texts_embedded
 
     feed_of(server, range(5), etag='"v2"')
     server.hits.clear()
-    report = collector.update(engine, [feed], full=False)
+    report = engine.update([feed], replace_all=False)
 
     assert (report.added, report.changed, report.unchanged, report.articles) == (2, 0, 3, 5)
     assert sorted(path for path, _ in server.hits) == ["/rss", "/s3", "/s4"]
@@ -89,11 +89,11 @@ def test_a_refresh_that_finds_two_new_feed_entries_embeds_only_those_two(live, s
 def test_a_refresh_with_nothing_new_writes_no_new_index(live, server: LocalServer) -> None:
     engine, collector, embedder = live
     feed = feed_of(server, range(2), etag='"v1"')
-    collector.update(engine, [feed], full=True)
+    engine.update([feed], replace_all=True)
     generation = generations.current_generation(engine.index_dir)
     texts = embedder.texts_embedded
     server.hits.clear()
-    report = collector.update(engine, [feed], full=False)
+    report = engine.update([feed], replace_all=False)
     assert (report.added, report.unchanged, report.articles, report.embedded_chunks) == (0, 2, 2, 0)
     assert [path for path, _ in server.hits] == ["/rss"] and server.hits[0][1]["if-none-match"] == '"v1"'
     assert generations.current_generation(engine.index_dir) == generation and embedder.texts_embedded == texts
@@ -103,10 +103,10 @@ def test_a_refresh_with_nothing_new_writes_no_new_index(live, server: LocalServe
 def test_a_changed_page_is_re_embedded_and_the_rest_kept(live, server: LocalServer) -> None:
     engine, collector, embedder = live
     pages = [server.route("/en", ENGLISH), server.route("/ar", ARABIC), server.route("/s1", story(1))]
-    collector.update(engine, pages, full=True)
+    engine.update(pages, replace_all=True)
     server.route("/s1", story(11))
     embedder.passages.clear()
-    report = collector.update(engine, pages, full=False)
+    report = engine.update(pages, replace_all=False)
     assert (report.added, report.changed, report.unchanged) == (0, 1, 2)
     assert embedder.passages and all("Story number 11" in text for text in embedder.passages)
     assert "Story number 1" not in titles(engine)
@@ -124,20 +124,20 @@ def test_a_full_rebuild_from_a_sources_file_mixing_a_folder_and_a_feed(
     sources = tmp_path / "conf" / "news.sources"
     sources.write_text(f"# local archive\narticles/\n\n{feed}   # the city wire\n", encoding="utf-8")
 
-    built = collector.update(engine, [], full=True, sources_files=[sources])
+    built = engine.update([], replace_all=True, sources_files=[sources])
     assert (built.added, built.articles, built.problems) == (5, 5, [])
     assert {"Story number 1", "Olive harvest starts early in Tunisia"} <= set(titles(engine))
 
     # Again: the feed answers 304 and the folder is unchanged, yet nothing is dropped or embedded.
     texts = embedder.texts_embedded
     server.hits.clear()
-    again = collector.update(engine, [], full=True, sources_files=[sources])
+    again = engine.update([], replace_all=True, sources_files=[sources])
     assert (again.added, again.unchanged, again.removed, again.articles) == (0, 5, 0, 5)
     assert embedder.texts_embedded == texts and [path for path, _ in server.hits] == ["/rss"]
 
     # The folder is no longer listed: its articles go, the feed's stay.
     sources.write_text(f"{feed}\n", encoding="utf-8")
-    fewer = collector.update(engine, [], full=True, sources_files=[sources])
+    fewer = engine.update([], replace_all=True, sources_files=[sources])
     assert (fewer.removed, fewer.articles) == (3, 2) and titles(engine) == ["Story number 1", "Story number 2"]
     assert folder.exists()
 
@@ -145,9 +145,9 @@ def test_a_full_rebuild_from_a_sources_file_mixing_a_folder_and_a_feed(
 def test_a_full_rebuild_keeps_feed_articles_that_left_the_feed(live, server: LocalServer) -> None:
     engine, collector, _ = live
     feed = feed_of(server, (1, 2, 3))
-    collector.update(engine, [feed], full=True)
+    engine.update([feed], replace_all=True)
     feed_of(server, (3, 4))  # 1 and 2 scrolled off the feed
-    report = collector.update(engine, [feed], full=True)
+    report = engine.update([feed], replace_all=True)
     assert (report.added, report.removed, report.articles) == (1, 0, 4)
 
 
@@ -157,11 +157,11 @@ def test_articles_the_index_lost_are_fetched_again_even_if_the_state_says_unchan
     engine, collector, _ = live
     folder = write_articles(tmp_path / "articles", NEWS)
     feed = feed_of(server, (1, 2), etag='"v1"')
-    collector.update(engine, [str(folder), feed], full=True)
-    dropped = collector.update(engine, [str(folder)], full=True)  # the feed is no longer listed
+    engine.update([str(folder), feed], replace_all=True)
+    dropped = engine.update([str(folder)], replace_all=True)  # the feed is no longer listed
     assert (dropped.removed, dropped.articles) == (2, 3)
     server.hits.clear()
-    back = collector.update(engine, [str(folder), feed], full=True)
+    back = engine.update([str(folder), feed], replace_all=True)
     assert (back.added, back.articles) == (2, 5)
     assert "if-none-match" not in server.hits_for("/rss")[0]  # the state was not trusted
 
@@ -171,7 +171,7 @@ def test_urls_and_folders_given_directly_and_sources_files_by_suffix(live, serve
     folder = write_articles(tmp_path / "articles", NEWS)
     listed = tmp_path / "more.sources"
     listed.write_text(server.route("/ar", ARABIC) + "\n", encoding="utf-8")
-    report = collector.update(engine, [str(folder), server.route("/en", ENGLISH), str(listed)], full=True)
+    report = engine.update([str(folder), server.route("/en", ENGLISH), str(listed)], replace_all=True)
     assert (report.added, report.problems) == (5, [])
     assert "Port strike halts grain exports" in titles(engine)
 
@@ -179,7 +179,7 @@ def test_urls_and_folders_given_directly_and_sources_files_by_suffix(live, serve
 def test_bad_sources_are_one_line_each_and_the_rest_is_indexed(live, server: LocalServer, tmp_path: Path) -> None:
     engine, collector, _ = live
     good = server.route("/en", ENGLISH)
-    report = collector.update(engine, [good, server.url("/gone"), str(tmp_path / "nowhere")], full=True)
+    report = engine.update([good, server.url("/gone"), str(tmp_path / "nowhere")], replace_all=True)
     assert report.added == 1
     assert [str(problem) for problem in report.problems] == [
         f"skipped {tmp_path / 'nowhere'}: does not exist; check the path",
@@ -190,9 +190,7 @@ def test_bad_sources_are_one_line_each_and_the_rest_is_indexed(live, server: Loc
 def test_private_addresses_are_refused_unless_allowed(tmp_path: Path, server: LocalServer) -> None:
     engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=HashingEmbedder())
     folder = write_articles(tmp_path / "articles", NEWS)
-    refused = Collector(engine.index_dir, FetchSettings()).update(
-        engine, [str(folder), server.route("/en", ENGLISH)], full=True
-    )
+    refused = engine.update([str(folder), server.route("/en", ENGLISH)], replace_all=True)
     assert refused.articles == 3 and server.hits == []
     assert [problem.reason for problem in refused.problems] == [
         "refused: 127.0.0.1 resolves to a private address (set FETCH_ALLOW_PRIVATE=1 to allow)."
@@ -205,22 +203,22 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path: Path, server: Lo
 
 def test_add_url_indexes_one_article_and_remembers_it(live, server: LocalServer, tmp_path: Path) -> None:
     engine, collector, _ = live
-    collector.update(engine, [str(write_articles(tmp_path / "articles", NEWS))], full=True)
+    engine.update([str(write_articles(tmp_path / "articles", NEWS))], replace_all=True)
     url = server.route("/en", ENGLISH)
-    added = collector.add_url(engine, url)
+    added = engine.add_url(url)
     assert [a.title for a in added.new] == ["Port strike halts grain exports"] and added.report.added == 1
     assert (tmp_path / "index" / ADDED_SOURCES).read_text().count(url) == 1
-    again = collector.add_url(engine, url)
+    again = engine.add_url(url)
     assert again.new == [] and [a.source for a in again.unchanged] == ["Harbour Times"]
     assert (tmp_path / "index" / ADDED_SOURCES).read_text().count(url) == 1
-    rebuilt = collector.update(engine, [str(tmp_path / "articles")], full=True, sources_files=[collector.added_file])
+    rebuilt = engine.update([str(tmp_path / "articles")], replace_all=True, sources_files=[collector.added_file])
     assert rebuilt.articles == 4  # a rebuild that names the added file keeps the article
 
 
 @pytest.mark.parametrize("source", ["/etc/hostname", "file:///etc/hostname", "examples/articles"])
 def test_add_url_refuses_local_paths(live, source: str) -> None:
     engine, collector, _ = live
-    added = collector.add_url(engine, source)
+    added = engine.add_url(source)
     assert added.new == [] and not engine.has_index()
     assert added.problems[0].reason == "it is not a web address (it does not start with http:// or https://)."
 

@@ -50,7 +50,7 @@ def test_an_index_of_the_previous_format_is_refused_then_upgraded_without_reembe
 
     embedder = HashingEmbedder()
     engine = hashing_engine(embedder=embedder)
-    engine.build([news_folder])
+    engine.update([news_folder], replace_all=True)
     generation = generations.current_generation(engine.index_dir)
     manifest = json.loads((generation / generations.MANIFEST).read_text())
     manifest["format"] = 1  # make it look like an index written before stories existed
@@ -63,6 +63,6 @@ def test_an_index_of_the_previous_format_is_refused_then_upgraded_without_reembe
     with pytest.raises(IndexMismatchError, match="older version.*keep their vectors"):
         old.ask("olive oil")
     embedded = embedder.texts_embedded
-    report = old.build([news_folder])
+    report = old.update([news_folder], replace_all=True)
     assert (report.unchanged, embedder.texts_embedded - embedded) == (3, 0)
     assert old.ask("olive oil prices").found

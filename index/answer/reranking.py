@@ -19,14 +19,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.answer.compose import SentenceVectors, calibration_for, is_sentence, question_similarity, script_of
+from index.answer.compose import SentenceVectors, is_sentence, question_similarity
 from index.encoders.base import Embedder
+from index.encoders.calibration import calibration_for
 from index.records import SearchHit
 from index.text.chunking import split_sentences
-
-RERANK_DEPTH = 20  # chunks re-scored by their best sentence
-CHUNK_WEIGHT = 0.7  # the chunk's search score in the mix; the rest is its best sentence's cosine
-CROSS_SCRIPT_CHUNK_WEIGHT = 0.5  # the same for a chunk in another script than the question: its vector blurs more
+from index.text.scripts import foreign_share, script_of
+from index.tuning import RANKING
 
 
 def correct_language_gap(question: str, hits: list[SearchHit], embedder: Embedder) -> list[SearchHit]:
@@ -41,22 +40,13 @@ def correct_language_gap(question: str, hits: list[SearchHit], embedder: Embedde
     return sorted(corrected, key=lambda hit: -hit.score)
 
 
-def foreign_share(text: str, script: str) -> float:
-    """The share of the letters of ``text`` (Arabic or Latin) that are not in ``script``."""
-    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    if arabic + latin == 0:
-        return 0.0
-    return (latin if script == "arabic" else arabic) / (arabic + latin)
-
-
 def rerank_by_sentences(
     question: str,
     query_vector: np.ndarray,
     hits: list[SearchHit],
     embedder: Embedder,
     sentence_vectors: SentenceVectors,
-    depth: int = RERANK_DEPTH,
+    depth: int = RANKING.search_depth,
 ) -> list[SearchHit]:
     """``hits`` with the first ``depth`` re-scored and re-ordered by their best sentence."""
     head, tail = hits[:depth], hits[depth:]
@@ -74,7 +64,11 @@ def rerank_by_sentences(
     for hit, chunk_spans in zip(head, spans):
         best = float(similarity[at : at + len(chunk_spans)].max())
         at += len(chunk_spans)
-        weight = CHUNK_WEIGHT if script_of(hit.text) == question_script else CROSS_SCRIPT_CHUNK_WEIGHT
+        weight = (
+            RANKING.rerank_chunk_weight
+            if script_of(hit.text) == question_script
+            else RANKING.rerank_cross_script_chunk_weight
+        )
         rescored.append(replace(hit, score=weight * hit.score + (1 - weight) * best))
     rescored.sort(key=lambda hit: -hit.score)
     floor = rescored[-1].score

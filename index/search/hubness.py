@@ -4,8 +4,8 @@ In a dense search some chunks sit close to a great many others (generic news par
 boilerplate) and so come up near the top for questions they do not answer: the "hubs" of
 nearest-neighbour search in high dimensions, worst across languages, where every cosine
 is squeezed into a narrow band. Each chunk's *density* is the mean cosine of its
-``NEIGHBOURS`` nearest chunks of other documents, computed once per build over the whole
-index (the document side of CSLS, Conneau et al. 2018); the search takes ``WEIGHT`` times
+``RANKING.hubness_neighbours`` nearest chunks of other documents, computed once per build over the whole
+index (the document side of CSLS, Conneau et al. 2018); the search takes ``RANKING.hubness_weight`` times
 its excess over the index's mean density off the chunk's cosine, so scores keep their
 scale and the "not in my articles" threshold its meaning.
 
@@ -25,20 +25,21 @@ from pathlib import Path
 import numpy as np
 
 from index.storage.faiss_vectors import search
+from index.tuning import RANKING
 
 FILE = "hubness.npy"
-NEIGHBOURS = 10  # the density of a chunk is the mean cosine of this many nearest chunks of other documents
-WEIGHT = 0.5  # cosine taken off per unit of density above the index's mean
-EXTRA_DEPTH = 100  # at most this many same-document chunks are skipped to find the neighbours
 BATCH = 4096  # chunks searched at a time, to bound memory
 RECORD = {
-    "neighbours": NEIGHBOURS,
+    "neighbours": RANKING.hubness_neighbours,
     "excludes": "same title or story",
 }  # the manifest's record of how densities were made
 
 
 def neighbourhood_density(
-    faiss_index, vectors: np.ndarray, document_of_row: Sequence[tuple[Hashable, ...]], neighbours: int = NEIGHBOURS
+    faiss_index,
+    vectors: np.ndarray,
+    document_of_row: Sequence[tuple[Hashable, ...]],
+    neighbours: int = RANKING.hubness_neighbours,
 ) -> np.ndarray:
     """Each row's mean cosine to its ``neighbours`` nearest rows of other documents, searched in
     ``faiss_index`` (which holds ``vectors``). ``document_of_row`` gives each row's keys (title,
@@ -50,7 +51,7 @@ def neighbourhood_density(
     keys = np.array([_codes(column) for column in zip(*document_of_row)])  # one row of codes per key
     largest_document = max(int(np.bincount(codes).max()) for codes in keys)
     density = np.full(count, np.nan, dtype=np.float32)
-    depth = min(count, neighbours + min(largest_document, EXTRA_DEPTH))
+    depth = min(count, neighbours + min(largest_document, RANKING.hubness_extra_depth))
     for start in range(0, count, BATCH):
         batch = np.asarray(vectors[start : start + BATCH], dtype=np.float32)
         scores, rows = search(faiss_index, batch, depth)
@@ -82,7 +83,7 @@ def load_penalty(generation: Path) -> np.ndarray | None:
     if not path.exists():
         return None
     density = np.load(path, allow_pickle=False).astype(np.float32)
-    return WEIGHT * (density - density.mean()) if len(density) else density
+    return RANKING.hubness_weight * (density - density.mean()) if len(density) else density
 
 
 def hubness_record_is_current(manifest: dict) -> bool:

@@ -26,16 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index.search.lexicon import WEIGHT as TRANSLATION_WEIGHT
 from index.search.lexicon import Translation
-from index.text.normalise import is_arabic, is_latin, is_stopword, keyword_terms, light_stem, term, words
+from index.text.normalise import is_stopword, keyword_terms, light_stem, term, words
+from index.text.scripts import is_arabic, is_latin
+from index.tuning import RANKING
 
 FORMAT = 1
 FOLDER = "keywords"
 K1, B = 1.2, 0.75
 ONE_LETTER_PREFIXES = "بلكف"
-NAME_WEIGHT = 1.0  # a name matched across scripts counts like the word itself
-SUFFIX_FORM_WEIGHT = 0.7  # another form of the word (روسي for روسيا) counts for less than the word
 
 
 @dataclass(frozen=True)
@@ -126,17 +125,17 @@ class KeywordIndex:
             if is_arabic(word):
                 self._add_prefixed_forms(forms, stem)
                 for other in self._stem_groups().get(light_stem(stem), ()):
-                    self._add(forms, other, SUFFIX_FORM_WEIGHT)
+                    self._add(forms, other, RANKING.suffix_form_weight)
                 if len(self.names._latin):
                     for name, weight in self.names.latin_spellings_weighted(stem):
-                        self._add(forms, name, NAME_WEIGHT * weight)
+                        self._add(forms, name, RANKING.name_weight * weight)
             elif is_latin(word) and word.isalpha() and (word in capitalised or (not capitalised and len(word) >= 4)):
                 for name, weight in self.names.arabic_spellings_weighted(word):
-                    self._add(forms, name, NAME_WEIGHT * weight)
+                    self._add(forms, name, RANKING.name_weight * weight)
             if len(forms) <= 1:  # words the index already reads in several forms are not translated:
                 # names found across scripts (Haftar is not a word), Arabic words with their prefixed forms
                 for translation in (translations or {}).get(word, ()):
-                    self._add(forms, translation.term, TRANSLATION_WEIGHT)
+                    self._add(forms, translation.term, RANKING.translation_weight)
             known = [self._idf[t] for t in forms]
             reference = float(max(known)) if known else self._unknown_idf
             slots.append(Slot(word, tuple(forms.items()), reference, frozenset(self._term_names(forms))))

@@ -5,10 +5,10 @@ The keyword index reads an English question over Arabic articles only where its 
 names or numbers. The multilingual encoder, though, places a word near its translations:
 embedded alone, "river" lands next to نهر, "population" next to تعداد and سكان, "defense"
 next to دفاع. So at build time every term of the keyword index found in at least
-``MIN_DOCUMENTS`` chunks is embedded once (as a passage) and kept, per script, in a small
+``RANKING.lexicon_min_documents`` chunks is embedded once (as a passage) and kept, per script, in a small
 FAISS index (float16); an incremental build embeds only the terms that are new. At question
 time each content word of the question is embedded the same way, and the terms of the
-*other* script closest to it become extra forms of its keyword slot, counted at ``WEIGHT``
+*other* script closest to it become extra forms of its keyword slot, counted at ``RANKING.translation_weight``
 of the word itself: the translations are often right but not always (church -> مسجد as
 well as كنيسه). Words the index already reads in several forms are not translated: names
 found across scripts by ``names``, and Arabic words found with their prefixes (so in an
@@ -19,13 +19,13 @@ Measured on XQuAD dev, English questions over the Arabic paragraphs and 2,000 ne
 distractors: recall@1 0.783 -> 0.796 and MRR@10 0.853 -> 0.861, recall@5 0.951 -> 0.946;
 counting a translation like the word itself (0.7 instead of 0.35) gave 0.794 / 0.858 / 0.940;
 with the cap below (13,202 of its 25,302 terms) 0.796 / 0.860 / 0.946.
-The lexicon is capped at ``TERMS_PER_CHUNK`` terms per chunk, the most frequent first, so
+The lexicon is capped at ``RANKING.lexicon_terms_per_chunk`` terms per chunk, the most frequent first, so
 that it adds little to a build (uncapped, the first 1,000 articles of the news sample have
 16,696 terms, whose embedding took 33 s of a 221 s build).
 
 A neighbour is a translation only when it stands out: its similarity to the word is at
-least ``MIN_STANDOUT`` standard deviations above the word's similarity to typical terms of
-the lexicon (a fixed sample of them), and within ``MARGIN`` of the best neighbour. Raw
+least ``RANKING.lexicon_min_standout`` standard deviations above the word's similarity to typical terms of
+the lexicon (a fixed sample of them), and within ``RANKING.lexicon_margin`` of the best neighbour. Raw
 similarities do not say this: e5's vectors share a large common direction, so every pair
 of words scores 0.8 or more, and in the lexicon of a single article the nearest term to
 "river" is whatever the article happens to contain (measured with e5-small: real
@@ -44,38 +44,23 @@ import numpy as np
 
 from index.encoders.base import Embedder, embed_in_steps
 from index.storage.faiss_vectors import load_faiss_index, save_faiss_index
-from index.text.normalise import is_arabic, is_latin, is_stopword
+from index.text.normalise import is_stopword
+from index.text.scripts import script_of_term
+from index.tuning import RANKING
 
 FOLDER = "lexicon"
 FORMAT = 2  # 2: capped by the index's size
 SCRIPTS = ("arabic", "latin")
-MIN_DOCUMENTS = 2  # terms in fewer chunks are left out (typos, one-off names)
-MAX_TERMS = 100_000  # per script, the most frequent first
-TERMS_PER_CHUNK = 2  # and at most this many in all per chunk of the index (or SMALL_INDEX_TERMS): a term
 # costs the encoder about 1/30 of a chunk, so the lexicon stays under about 7% of the build's encoder time
-SMALL_INDEX_TERMS = 5_000  # a small index may keep this many (about 10 s of encoder time at most)
-MIN_WORD_CHARS = 3  # question words shorter than this are not translated
-NEIGHBOURS = 5  # translations kept per question word, at most
-MARGIN = 0.03  # a translation scores this close to the word's best translation
-MIN_STANDOUT = 4.0  # standard deviations above the word's similarity to typical terms
-SAMPLE_TERMS = 1000  # typical terms: evenly spaced through the lexicon (most frequent first)
-WEIGHT = 0.35  # a translation counts for this share of the word itself
 
 Progress = Callable[[str, int, int], None]
 
 
 def term_limit(chunks: int) -> int:
     """How many terms the lexicon of an index of ``chunks`` chunks keeps."""
-    return min(MAX_TERMS, max(SMALL_INDEX_TERMS, TERMS_PER_CHUNK * chunks))
-
-
-def script_of_term(term: str) -> str | None:
-    """ "arabic", "latin", or None for numbers and other scripts."""
-    if is_arabic(term):
-        return "arabic"
-    if is_latin(term) and term.isalpha():
-        return "latin"
-    return None
+    return min(
+        RANKING.lexicon_max_terms, max(RANKING.lexicon_small_index_terms, RANKING.lexicon_terms_per_chunk * chunks)
+    )
 
 
 def build_lexicon(
@@ -84,21 +69,21 @@ def build_lexicon(
     folder: Path,
     previous: Path | None = None,
     progress: Progress | None = None,
-    limit: int = MAX_TERMS,
+    limit: int = RANKING.lexicon_max_terms,
 ) -> dict:
     """Embed the terms (term -> number of chunks containing it), at most ``limit`` of them,
     the most frequent first, and save the lexicon in ``folder``; vectors of terms already in
     the ``previous`` lexicon folder (same encoder) are reused. Returns the manifest record."""
     kept = _read_vectors(previous) if previous is not None else {}
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"format": FORMAT, "min_documents": MIN_DOCUMENTS, "terms": {}}
+    record = {"format": FORMAT, "min_documents": RANKING.lexicon_min_documents, "terms": {}}
     by_script: dict[str, list[str]] = {script: [] for script in SCRIPTS}
     kept_terms = 0
     for term, documents in sorted(terms.items(), key=lambda item: (-item[1], item[0])):
         script = script_of_term(term)
-        if kept_terms >= limit or documents < MIN_DOCUMENTS:
+        if kept_terms >= limit or documents < RANKING.lexicon_min_documents:
             break
-        if script and not is_stopword(term) and len(by_script[script]) < MAX_TERMS:
+        if script and not is_stopword(term) and len(by_script[script]) < RANKING.lexicon_max_terms:
             by_script[script].append(term)
             kept_terms += 1
     missing = [term for script in SCRIPTS for term in by_script[script] if term not in kept]
@@ -155,7 +140,9 @@ class Lexicon:
             if words_file.is_file():
                 self._words[script] = json.loads(words_file.read_text(encoding="utf-8"))
                 index = self._indexes[script] = load_faiss_index(folder / f"{script}.faiss")
-                rows = np.unique(np.linspace(0, index.ntotal - 1, min(SAMPLE_TERMS, index.ntotal)).astype(np.int64))
+                rows = np.unique(
+                    np.linspace(0, index.ntotal - 1, min(RANKING.lexicon_sample_terms, index.ntotal)).astype(np.int64)
+                )
                 self._samples[script] = np.stack([index.reconstruct(int(row)) for row in rows]) if len(rows) else None
 
     def terms(self, script: str) -> int:
@@ -166,7 +153,12 @@ class Lexicon:
         chosen = []
         for word in dict.fromkeys(question_words):
             script = script_of_term(word)
-            if script and len(word) >= MIN_WORD_CHARS and not is_stopword(word) and self.terms(_other(script)):
+            if (
+                script
+                and len(word) >= RANKING.lexicon_min_word_chars
+                and not is_stopword(word)
+                and self.terms(_other(script))
+            ):
                 chosen.append(word)
         return chosen
 
@@ -178,17 +170,17 @@ class Lexicon:
             other = _other(script)
             if not rows or not self.terms(other):
                 continue
-            k = min(NEIGHBOURS, self.terms(other))
+            k = min(RANKING.lexicon_neighbours, self.terms(other))
             queries = np.ascontiguousarray(vectors[rows], dtype=np.float32)
             scores, ids = self._indexes[other].search(queries, k)
             typical = queries @ self._samples[other].T
-            floors = typical.mean(axis=1) + MIN_STANDOUT * np.maximum(typical.std(axis=1), 1e-3)
+            floors = typical.mean(axis=1) + RANKING.lexicon_min_standout * np.maximum(typical.std(axis=1), 1e-3)
             for row, row_scores, row_ids, floor in zip(rows, scores, ids, floors):
                 best = float(row_scores[0])
                 found[words[row]] = [
                     Translation(self._words[other][int(i)], float(s))
                     for s, i in zip(row_scores, row_ids)
-                    if i >= 0 and s >= floor and s >= best - MARGIN
+                    if i >= 0 and s >= floor and s >= best - RANKING.lexicon_margin
                 ]
         return found
 

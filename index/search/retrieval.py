@@ -21,9 +21,7 @@ from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import load_faiss_index, search, tune_for_recall
 from index.text.normalise import words
-
-DENSE_CANDIDATES = 100  # dense hits the keyword scores may reorder
-KEYWORD_WEIGHT = 0.25  # how far a chunk containing every question word moves up, in cosine units
+from index.tuning import RANKING
 
 
 class OpenIndex:
@@ -81,10 +79,10 @@ class OpenIndex:
         query_vector: np.ndarray,
         k: int,
         slots: list[Slot] | None = None,
-        weight: float = KEYWORD_WEIGHT,
+        weight: float = RANKING.keyword_weight,
     ) -> list[tuple[int, float]]:
         """(row, score) of the k best chunks by the hybrid search, best first."""
-        dense = self.nearest(query_vector, max(k, DENSE_CANDIDATES))
+        dense = self.nearest(query_vector, max(k, RANKING.dense_candidates))
         slots = self.slots(question) if slots is None else slots
         keyword_scores = self.keywords.scores(slots) if slots else None
         return fuse(dense, keyword_scores, lambda rows: self.cosines(query_vector, rows), weight, k)

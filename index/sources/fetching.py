@@ -10,11 +10,8 @@ without those sources) never hides an article: it is downloaded again.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,15 +23,15 @@ from urllib.parse import urlsplit
 import httpx
 import trafilatura
 
-from index.errors import SettingsError
 from index.records import Article, LoadProblem
+from index.settings import flag, number, whole_number
 from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
+from index.sources.fetch_state import FetchState, conditional_headers, download_validators
 from index.sources.netguard import AddressGuard, Download, Downloader, DownloadError, PinnedTransport
 
 __all__ = ["FetchSettings", "FetchReport", "Fetcher", "parse_date"]
 
 logger = logging.getLogger(__name__)
-STATE_VERSION = 2  # version 1 records had no article ids; such a file is ignored (all is downloaded once)
 FetchProgress = Callable[[str, int, int], None]  # ("fetching", done, total); total grows as feeds list entries
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -61,36 +58,13 @@ class FetchSettings:
         """FETCH_ALLOW_PRIVATE, FETCH_TIMEOUT_SECONDS, FETCH_MAX_BYTES, FETCH_CONCURRENCY, FETCH_RETRIES,
         FETCH_USER_AGENT; unset ones keep their defaults. Raises SettingsError naming a bad one."""
         return cls(
-            timeout_seconds=_number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout_seconds, 0.1, 600.0),
-            max_bytes=int(_number(env, "FETCH_MAX_BYTES", cls.max_bytes, 1_000, 500_000_000, whole=True)),
-            concurrency=int(_number(env, "FETCH_CONCURRENCY", cls.concurrency, 1, 64, whole=True)),
-            retries=int(_number(env, "FETCH_RETRIES", cls.retries, 0, 10, whole=True)),
+            timeout_seconds=number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout_seconds, 0.1, 600.0),
+            max_bytes=whole_number(env, "FETCH_MAX_BYTES", cls.max_bytes, 1_000, 500_000_000),
+            concurrency=whole_number(env, "FETCH_CONCURRENCY", cls.concurrency, 1, 64),
+            retries=whole_number(env, "FETCH_RETRIES", cls.retries, 0, 10),
             user_agent=env.get("FETCH_USER_AGENT", "").strip() or cls.user_agent,
-            allow_private=_flag(env, "FETCH_ALLOW_PRIVATE"),
+            allow_private=flag(env, "FETCH_ALLOW_PRIVATE"),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        kind = "a whole number" if whole else "a number"
-        raise SettingsError(f"{name} must be {kind}, not {raw!r}.") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {raw}.")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
 
 
 @dataclass
@@ -116,70 +90,6 @@ class _Outcome:
     feed: Feed | None = None
     record: dict[str, Any] | None = None  # a feed's validators, saved once its entries are done
     retry_later: bool = False  # a feed entry failed in a way the next refresh may fix
-
-
-class _State:
-    """Per-URL validators, content hashes and feed entry fingerprints, kept in a JSON file."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._lock = threading.Lock()
-        self._urls: dict[str, dict[str, Any]] = {}
-        if path is not None and path.exists():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if data.get("version") == STATE_VERSION:
-                    self._urls = dict(data["urls"])
-                else:
-                    logger.info("ignoring fetch state %s of version %s", path, data.get("version"))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                logger.warning("ignoring unreadable fetch state %s: %s", path, exc)
-
-    def get(self, url: str) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._urls.get(url, {}))
-
-    def put(self, url: str, record: dict[str, Any] | None) -> None:
-        with self._lock:
-            if record:
-                self._urls[url] = record
-            else:
-                self._urls.pop(url, None)
-
-    def forget_validators(self, url: str) -> None:
-        with self._lock:
-            for key in ("etag", "last_modified"):
-                self._urls.get(url, {}).pop(key, None)
-
-    def save(self) -> None:
-        if self._path is None:
-            return
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            data = json.dumps({"version": STATE_VERSION, "urls": self._urls}, ensure_ascii=False, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def _conditional_headers(record: dict[str, Any]) -> dict[str, str]:
-    headers = {}
-    if record.get("etag"):
-        headers["If-None-Match"] = record["etag"]
-    if record.get("last_modified"):
-        headers["If-Modified-Since"] = record["last_modified"]
-    return headers
-
-
-def _validators(download: Download) -> dict[str, Any]:
-    return {k: v for k, v in (("etag", download.etag), ("last_modified", download.last_modified)) if v}
 
 
 def _is_page_or_feed(content_type: str) -> bool:
@@ -269,7 +179,7 @@ class Fetcher:
         self, urls: Sequence[str], known: Mapping[str, str] | None, progress: FetchProgress | None
     ) -> FetchReport:
         settings = self._settings
-        state = _State(self._state_path)
+        state = FetchState(self._state_path)
         workers = max(1, settings.concurrency)
         guard = AddressGuard(settings.allow_private)
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
@@ -314,7 +224,7 @@ class Fetcher:
 
     @staticmethod
     def _settle_feeds(
-        state: _State,
+        state: FetchState,
         sources: list[str],
         outcomes: list[_Outcome],
         jobs: list[tuple[str, Feed, FeedEntry]],
@@ -386,7 +296,7 @@ class _Run:
     """One fetch: the shared downloader and state, and what to do with each source and entry."""
 
     def __init__(
-        self, settings: FetchSettings, state: _State, known: Mapping[str, str] | None, downloader: Downloader
+        self, settings: FetchSettings, state: FetchState, known: Mapping[str, str] | None, downloader: Downloader
     ) -> None:
         self.settings = settings
         self.state = state
@@ -410,7 +320,7 @@ class _Run:
         record = self.state.get(url)
         trusted = self._trusted_feed(record) if "ids" in record else self._trusted(record)
         try:
-            download = self.downloader.get(url, _conditional_headers(record) if trusted else {}, _is_page_or_feed)
+            download = self.downloader.get(url, conditional_headers(record) if trusted else {}, _is_page_or_feed)
         except DownloadError as exc:
             return _Outcome(problems=[LoadProblem(url, f"{exc}.")])
         if download.status == 304:
@@ -424,7 +334,7 @@ class _Run:
                 self.state.forget_validators(url)
                 return _Outcome(problems=[LoadProblem(url, f"{exc}.")])
             logger.info("feed %s: %d entries, %d broken", url, len(feed.entries), len(feed.broken))
-            return _Outcome(problems=list(feed.broken), feed=feed, record=_validators(download))
+            return _Outcome(problems=list(feed.broken), feed=feed, record=download_validators(download))
         if download.content_type not in HTML_TYPES and not _HTML_START.search(download.body[:2048]):
             kind = download.content_type or "(none)"
             reason = f"its content type {kind} is neither HTML nor a feed."
@@ -433,7 +343,7 @@ class _Run:
         if article is None:
             self.state.put(url, None)
             return _Outcome(problems=[LoadProblem(url, "no article text found.")])
-        return self._keep(url, record, article, _validators(download))
+        return self._keep(url, record, article, download_validators(download))
 
     def entry(self, feed_url: str, feed: Feed, entry: FeedEntry) -> _Outcome:
         """Fetch a feed entry's page, falling back to the text the feed carries."""
@@ -443,14 +353,14 @@ class _Run:
             return _Outcome(unchanged=[record["id"]])
         article, validators, failure = None, {}, ""
         try:
-            download = self.downloader.get(entry.link, _conditional_headers(record) if trusted else {}, _is_page)
+            download = self.downloader.get(entry.link, conditional_headers(record) if trusted else {}, _is_page)
         except DownloadError as exc:
             failure = str(exc)
         else:
             if download.status == 304 and trusted:
                 self.state.put(entry.link, dict(record, entry=entry.fingerprint))
                 return _Outcome(unchanged=[record["id"]])
-            validators = _validators(download)
+            validators = download_validators(download)
             article = (
                 None if download.status == 304 else extract_article(download, feed_url, self.settings.min_text_chars)
             )

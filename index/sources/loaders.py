@@ -2,6 +2,8 @@
 
 Bad input never stops a load: every file or line that cannot be used becomes a
 ``LoadProblem`` with its origin and a one-sentence reason, and the rest still loads.
+Inputs are bounded by ``LoadLimits``: no file, line or gzip stream is held beyond its limit,
+and what is not a regular file (a FIFO, a device, a socket) is skipped without being opened.
 """
 
 from __future__ import annotations
@@ -10,15 +12,28 @@ import gzip
 import json
 import os
 import re
+import stat
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import BinaryIO
 
-from index.records import Article, LoadProblem
+from index.records import Article, LoadProblem, UniqueIds
+from index.sources.article_checks import clean_text, has_controls, has_letters, is_web_url
+from index.sources.local_files import (
+    LineCapReached,
+    Unreadable,
+    bounded_lines,
+    not_regular,
+    open_regular,
+    read_at_most,
+    safe_text,
+    stat_reason,
+)
 
 _KINDS = {
     ".txt": "txt",
@@ -31,6 +46,22 @@ _KINDS = {
 }
 _SUPPORTED = ".txt, .md, .markdown, .html, .htm, .jsonl or .jsonl.gz"
 _TITLE_CHARS = 120
+_LISTED_PER_FILE = 50  # problems of one file listed one by one; the rest are counted
+_BARREN_RUN = 10_000  # lines in a row that give no article, after which a file is given up
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """How much one input may hold (IndexSettings reads them from LOAD_MAX_* settings)."""
+
+    max_article_chars: int = 1_000_000  # characters of one article's text
+    max_decompressed_bytes: int = 500_000_000  # bytes decompressed from one .jsonl.gz
+    max_line_bytes: int = 8_000_000  # bytes of one line of a JSON Lines file
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The largest article file read: UTF-8 takes at most 4 bytes a character."""
+        return 4 * self.max_article_chars
 
 
 @dataclass
@@ -45,31 +76,93 @@ class _Skip(Exception):
     """A file or line that cannot be used; the message is the reason."""
 
 
-def load_articles(sources: Iterable[str | Path]) -> LoadResult:
-    """Load every article in ``sources`` (files, or folders walked recursively)."""
+class _FileEnd(Exception):
+    """A file stopped being read; the message is the reason. With ``discard``, the problems of its
+    lines are dropped too (they come from the same damage)."""
+
+    def __init__(self, reason: str, discard: bool = False) -> None:
+        super().__init__(reason)
+        self.discard = discard
+
+
+def load_articles(sources: Iterable[str | Path], limits: LoadLimits | None = None) -> LoadResult:
+    """Load every article in ``sources`` (files, or folders walked recursively), within ``limits``."""
+    limits = limits or LoadLimits()
     result = LoadResult(articles=[], problems=[])
-    first_seen: dict[str, str] = {}
-    loaded_files: set[Path] = set()
+    ids = UniqueIds()
+    loaded_files: set[tuple[int, int]] = set()
     for source in sources:
         for item in _files(Path(source)):
             if isinstance(item, LoadProblem):
                 result.problems.append(item)
                 continue
             path, default_id = item
-            if path.resolve() in loaded_files:
+            identity = _file_identity(path)
+            if identity in loaded_files:
                 continue  # the same file named twice, e.g. directly and through its folder
-            loaded_files.add(path.resolve())
-            for loaded in _load_file(path, default_id):
-                if isinstance(loaded, LoadProblem):
-                    result.problems.append(loaded)
-                elif loaded.id in first_seen:
-                    first = first_seen[loaded.id]
-                    reason = f"duplicate id {loaded.id!r}, first seen in {first}; give each article its own id"
-                    result.problems.append(LoadProblem(loaded.origin, reason))
-                else:
-                    first_seen[loaded.id] = loaded.origin
-                    result.articles.append(loaded)
+            if identity is not None:
+                loaded_files.add(identity)
+            _take_file(result, ids, path, default_id, limits)
     return result
+
+
+def _take_file(result: LoadResult, ids: UniqueIds, path: Path, default_id: str, limits: LoadLimits) -> None:
+    """Add one file's articles to ``result`` with its problems, listing at most ``_LISTED_PER_FILE`` of them,
+    and give the file up after ``_BARREN_RUN`` lines in a row that gave no article."""
+    origin = _display(path)
+    first_problem = len(result.problems)
+    listed = more = barren = 0
+    ending: LoadProblem | None = None
+    items = _load_file(path, default_id, origin, limits)
+    try:
+        for item in items:
+            if isinstance(item, Article):
+                duplicate = ids.claim(item)
+                if duplicate is None:
+                    result.articles.append(item)
+                    barren = 0
+                    continue
+                item = duplicate
+            if item is None or item.skipped:
+                barren += 1
+            if item is not None and listed < _LISTED_PER_FILE:
+                result.problems.append(item)
+                listed += 1
+            elif item is not None:
+                more += 1
+            if barren >= _BARREN_RUN:
+                reason = (
+                    f"stopped reading: {_BARREN_RUN:,} lines in a row gave no article (blank, invalid or duplicate "
+                    "lines); the lines before were loaded: check the file"
+                )
+                ending = LoadProblem(origin, reason)
+                break
+    except _FileEnd as end:
+        if end.discard:
+            del result.problems[first_problem:]
+            more = 0
+        ending = LoadProblem(origin, str(end))
+    finally:
+        items.close()
+    if more:
+        reason = f"{more:,} more lines of this file were skipped (the first {_LISTED_PER_FILE} problems are listed)"
+        result.problems.append(LoadProblem(origin, reason))
+    if ending is not None:
+        result.problems.append(ending)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Device and inode of a regular file (the same file under two names is loaded once); None for the rest."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+
+
+def _display(path: Path | str) -> str:
+    """A path as it can be stored and shown: valid Unicode, no control characters."""
+    return re.sub("[\x00-\x1f\x7f-\x9f]", "\ufffd", safe_text(str(path)))
 
 
 def _extension(path: Path) -> str:
@@ -83,12 +176,20 @@ def _without_extension(name: str, extension: str) -> str:
 
 def _files(source: Path) -> Iterator[tuple[Path, str] | LoadProblem]:
     """The article files a source names, each with the id its article gets by default."""
-    if source.is_dir():
+    try:
+        mode = os.stat(source).st_mode
+    except FileNotFoundError:
+        yield LoadProblem(_display(source), "does not exist; check the path")
+        return
+    except OSError as exc:
+        yield LoadProblem(_display(source), stat_reason(exc))
+        return
+    if stat.S_ISDIR(mode):
         yield from _walk(source)
-    elif not source.exists():
-        yield LoadProblem(str(source), "does not exist; check the path")
+    elif not_regular(mode):
+        yield LoadProblem(_display(source), not_regular(mode))
     elif _extension(source) not in _KINDS:
-        yield LoadProblem(str(source), f"has an unsupported extension; use {_SUPPORTED}")
+        yield LoadProblem(_display(source), f"has an unsupported extension; use {_SUPPORTED}")
     else:
         yield source, _without_extension(source.name, _extension(source))
 
@@ -108,40 +209,78 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | LoadProblem]:
             relative = _without_extension(path.relative_to(root).as_posix(), extension)
             found.append((relative, path))
     for error in errors:
-        yield LoadProblem(str(error.filename), f"could not be read ({error.strerror}); check its permissions")
+        reason = f"could not be read ({error.strerror}); check its permissions"
+        yield LoadProblem(_display(error.filename), reason)
     if not found and not errors:
-        yield LoadProblem(str(root), f"contains no article files ({_SUPPORTED})")
+        yield LoadProblem(_display(root), f"contains no article files ({_SUPPORTED})")
     for relative, path in sorted(found):
         yield path, relative
 
 
-def _load_file(path: Path, default_id: str) -> Iterator[Article | LoadProblem]:
-    origin = str(path)
+def _load_file(path: Path, default_id: str, origin: str, limits: LoadLimits) -> Iterator[Article | LoadProblem | None]:
+    """The articles of one file and its problems; None for each blank line of a JSON Lines file.
+    Raises _FileEnd when a JSON Lines file stops being read early."""
     kind = _KINDS[_extension(path)]
     try:
-        data = path.read_bytes()
-        if _extension(path) == ".jsonl.gz":
-            data = _gunzip(data)
+        if kind != "jsonl" and has_controls(default_id):
+            raise _Skip("has control characters in its name, which would be its id; rename the file")
+        with open_regular(path) as handle:
+            if kind == "jsonl":
+                yield from _jsonl_file(handle, origin, limits, compressed=_extension(path) == ".jsonl.gz")
+                return
+            data = read_at_most(handle, limits.max_file_bytes)
+        if data is None:
+            raise _Skip(
+                f"is larger than {limits.max_file_bytes:,} bytes, more than an article of "
+                f"{limits.max_article_chars:,} characters (LOAD_MAX_ARTICLE_CHARS) can take: "
+                "split the article or raise the limit"
+            )
         if not data.strip():
             raise _Skip("is empty")
-        if kind == "jsonl":
-            yield from _jsonl_articles(data, origin)
-            return
         text = _normalise_newlines(_decode(data))
         if not text.strip():
             raise _Skip("is empty")
-        yield _PARSERS[kind](text, default_id, origin)
+        if len(text) > limits.max_article_chars:
+            raise _Skip(_too_long("is longer than", limits))
+        article, note = _checked(_PARSERS[kind](text, safe_text(default_id), origin), limits)
+        yield article
+        if note is not None:
+            yield note
+    except (_Skip, Unreadable) as exc:
+        yield LoadProblem(origin, str(exc))
     except OSError as exc:
         yield LoadProblem(origin, f"could not be read ({exc.strerror or exc}); check that it is a readable file")
-    except _Skip as exc:
-        yield LoadProblem(origin, str(exc))
 
 
-def _gunzip(data: bytes) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise _Skip(f"is not a readable gzip file ({exc}); compress it again with gzip") from None
+def _too_long(what: str, limits: LoadLimits) -> str:
+    limit = f"{limits.max_article_chars:,} characters (LOAD_MAX_ARTICLE_CHARS)"
+    return f"{what} {limit}: split the article or raise the limit"
+
+
+def _checked(article: Article, limits: LoadLimits) -> tuple[Article, LoadProblem | None]:
+    """``article`` with its text made safe (valid Unicode, no control characters) and a bad URL
+    dropped (with a note saying so); _Skip when it has no letters or is too long."""
+    text = clean_text(article.text).strip()
+    if not has_letters(text):
+        raise _Skip("has no text with letters in it (only symbols, markup or invisible characters)")
+    if len(text) > limits.max_article_chars:
+        raise _Skip(_too_long("has a text longer than", limits))
+    url, note = article.url.strip(), None
+    if url and not is_web_url(url):
+        shown = repr(url if len(url) <= 80 else url[:80] + "…")
+        reason = f"has a 'url' that is not a web address ({shown}); the article is kept without its link"
+        url, note = "", LoadProblem(article.origin, reason, skipped=False)
+    title = " ".join(clean_text(article.title).split()) or _title_from_text(text)
+    cleaned = replace(
+        article,
+        id=clean_text(article.id),
+        title=title,
+        text=text,
+        source=" ".join(clean_text(article.source).split()),
+        author=" ".join(clean_text(article.author).split()),
+        url=url,
+    )
+    return cleaned, note
 
 
 def _decode(data: bytes, offset: int = 0) -> str:
@@ -299,18 +438,50 @@ _PARSERS: dict[str, Callable[[str, str, str], Article]] = {
 # JSON Lines ---------------------------------------------------------------------------
 
 
-def _jsonl_articles(data: bytes, origin: str) -> Iterator[Article | LoadProblem]:
-    """One article per line; a bad line is a problem and the other lines still load."""
-    offset = 0
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        line_origin = f"{origin}:{number}"
-        line_offset, offset = offset, offset + len(raw) + 1
-        if not raw.strip():
-            continue
-        try:
-            yield _jsonl_article(_decode(raw, line_offset), line_origin)
-        except _Skip as exc:
-            yield LoadProblem(line_origin, str(exc))
+def _jsonl_file(
+    handle: BinaryIO, origin: str, limits: LoadLimits, compressed: bool
+) -> Iterator[Article | LoadProblem | None]:
+    """One article per line, read a line at a time; a bad line is a problem and the other lines still load."""
+    stream: BinaryIO = gzip.GzipFile(fileobj=handle, mode="rb") if compressed else handle  # type: ignore[assignment]
+    cap = limits.max_decompressed_bytes if compressed else None
+    anything = False
+    try:
+        for number, offset, raw in bounded_lines(stream, limits.max_line_bytes, cap):
+            line_origin = f"{origin}:{number}"
+            if raw is None:
+                anything = True
+                reason = (
+                    f"is longer than {limits.max_line_bytes:,} bytes (LOAD_MAX_LINE_BYTES): "
+                    "shorten the article or raise the limit"
+                )
+                yield LoadProblem(line_origin, reason)
+                continue
+            if not raw.strip():
+                yield None
+                continue
+            anything = True
+            try:
+                article, note = _checked(_jsonl_article(_decode(raw, offset), line_origin), limits)
+            except _Skip as exc:
+                yield LoadProblem(line_origin, str(exc))
+                continue
+            yield article
+            if note is not None:
+                yield note
+    except LineCapReached:
+        raise _FileEnd(
+            f"stopped after {cap:,} bytes of decompressed text (LOAD_MAX_DECOMPRESSED_BYTES); "
+            "the lines before were loaded: split the file or raise the limit"
+        ) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        if not compressed:
+            raise
+        raise _FileEnd(f"is not a readable gzip file ({exc}); compress it again with gzip", discard=True) from None
+    if not anything:
+        yield LoadProblem(origin, "is empty")
+
+
+_JSON_KINDS = {dict: "an object", list: "a list", bool: "true or false", float: "a decimal number"}
 
 
 def _jsonl_article(line: str, origin: str) -> Article:
@@ -318,18 +489,29 @@ def _jsonl_article(line: str, origin: str) -> Article:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise _Skip(f"is not valid JSON ({exc.msg} at column {exc.colno}); write one JSON object per line") from None
+    except RecursionError:
+        raise _Skip("nests JSON too deeply to read; write one flat JSON object per line") from None
     if not isinstance(record, dict):
         raise _Skip(f"is a JSON {type(record).__name__}, not an object with 'id' and 'text'")
     for field in ("id", "text"):
         if record.get(field) in (None, ""):
             raise _Skip(f"has no {field!r}; every line needs 'id' and 'text'")
+    article_id = record["id"]
+    if not isinstance(article_id, (str, int)) or isinstance(article_id, bool):
+        kind = _JSON_KINDS.get(type(article_id), type(article_id).__name__)
+        raise _Skip(f"has {kind} as 'id'; use a string or a whole number")
+    article_id = str(article_id)
+    if not article_id.strip():
+        raise _Skip("has a blank 'id'; every line needs 'id' and 'text'")
+    if has_controls(article_id):
+        raise _Skip("has control characters in its 'id'; use visible characters only")
     if not isinstance(record["text"], str):
         raise _Skip(f"has a {type(record['text']).__name__} as 'text', not a string")
     text = _normalise_newlines(record["text"]).strip()
     if not text:
         raise _Skip("has an empty 'text'")
     return Article(
-        id=str(record["id"]),
+        id=article_id,
         title=_field(record, "title") or _title_from_text(text),
         text=text,
         source=_field(record, "source"),

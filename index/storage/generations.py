@@ -114,11 +114,12 @@ def publish(index_dir: Path, staging: Path) -> Path:
 
 
 def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        if path.is_file():
-            with open(path, "rb") as handle:
+    """Flush every file and folder under ``folder`` (subfolders such as ``lexicon/`` included), deepest first."""
+    for root, _folders, files in os.walk(folder, topdown=False):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(folder)
+        _fsync_dir(Path(root))
 
 
 def _fsync_dir(folder: Path) -> None:

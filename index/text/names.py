@@ -18,7 +18,8 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 
-from index.text.normalise import is_arabic, is_latin, normalise, term
+from index.text.normalise import normalise, term
+from index.text.scripts import is_arabic, is_latin
 
 MIN_CONSONANTS = 2  # a name with fewer consonants is too ambiguous to look up
 MAX_VARIANTS = 32

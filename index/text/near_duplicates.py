@@ -1,7 +1,7 @@
 """Near-duplicate articles: the same wire story republished by several outlets.
 
 Each article gets a MinHash signature of its word 4-shingles (after light normalisation);
-articles whose estimated resemblance reaches ``THRESHOLD`` are one story. Candidate pairs
+articles whose estimated resemblance reaches ``RANKING.story_threshold`` are one story. Candidate pairs
 come from locality-sensitive hashing over bands of the signature, so finding the copies of
 a new article does not compare it with every stored one.
 """
@@ -16,10 +16,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from index.tuning import RANKING
+
 PERMUTATIONS = 128
 BANDS = 32  # 32 bands of 4 rows: pairs at resemblance 0.6 collide with probability ~0.99
 SHINGLE_WORDS = 4
-THRESHOLD = 0.6
 _PRIME = (1 << 31) - 1  # a*x+b stays below 2**63 for x, a, b < 2**31
 _rng = np.random.default_rng(20191114)
 _A = _rng.integers(1, _PRIME, size=PERMUTATIONS, dtype=np.uint64)
@@ -62,7 +63,7 @@ class DuplicateFinder:
         """Record an article; return the id of the story it belongs to (itself when new)."""
         rows = PERMUTATIONS // BANDS
         keys = [(band, sig[band * rows : (band + 1) * rows].tobytes()) for band in range(BANDS)]
-        best, best_score = article_id, THRESHOLD
+        best, best_score = article_id, RANKING.story_threshold
         for key in keys:
             for other in self._buckets.get(key, ()):
                 score = resemblance(sig, self._signatures[other])

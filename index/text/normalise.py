@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from index.text.scripts import is_arabic
+
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")  # harakat, Quranic marks, tatweel
 _FOLD = str.maketrans(
     {
@@ -44,8 +46,6 @@ _FOLD = str.maketrans(
     }
 )
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3]")
-_LATIN_LETTER = re.compile("[a-z]")
 
 # Light prefixes, longest first: conjunction, preposition, article. A prefix is taken off
 # only when at least MIN_STEM letters remain, so short words keep their first letter.
@@ -296,14 +296,6 @@ def normalise(text: str) -> str:
     if any("\u00c0" <= ch <= "\u024f" for ch in text):  # accented Latin: é -> e
         text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
     return " ".join(text.split())
-
-
-def is_arabic(word: str) -> bool:
-    return bool(_ARABIC_LETTER.search(word))
-
-
-def is_latin(word: str) -> bool:
-    return bool(_LATIN_LETTER.search(word))
 
 
 def strip_prefix(word: str) -> str:

@@ -21,37 +21,6 @@ from index.encoders.base import HashingEmbedder
 from index.engine import Engine
 from index.settings import IndexSettings
 
-# Every variable the bot (and through it the index) reads from the environment.
-BOT_VARIABLES = (
-    "TELEGRAM_BOT_TOKEN",
-    "ADMIN_IDS",
-    "INDEX_DIR",
-    "EMBEDDING_MODEL",
-    "MODEL_CACHE_DIR",
-    "ARTICLES",
-    "TELEGRAM_API_BASE_URL",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-    "PORT",
-    "LOG_LEVEL",
-    "OPERATOR_CHAT_ID",
-    "RATE_LIMIT_PER_USER",
-    "RATE_LIMIT_PER_CHAT",
-    "MAX_QUESTION_CHARS",
-    "CHUNK_TOKENS",
-    "CHUNK_OVERLAP_TOKENS",
-    "FAISS_FACTORY",
-    "EMBED_BATCH_SIZE",
-    "REFRESH_MINUTES",
-    "ADD_ALLOWED",
-    "FETCH_ALLOW_PRIVATE",
-    "FETCH_TIMEOUT_SECONDS",
-    "FETCH_MAX_BYTES",
-    "FETCH_CONCURRENCY",
-    "FETCH_RETRIES",
-    "FETCH_USER_AGENT",
-    "ANSWER_THRESHOLD",
-)
 ADMIN_ID = 4242
 READER_ID = 1001
 NOT_IN_ARTICLES = "quantum chromodynamics lattice"
@@ -182,7 +151,7 @@ def built_engine(
     index_dir: Path, articles_dir: Path, embedder: HashingEmbedder | None = None, **overrides: Any
 ) -> Engine:
     engine = Engine(index_settings(index_dir, **overrides), embedder=embedder or hashing_embedder())
-    engine.build([str(articles_dir)])
+    engine.update([str(articles_dir)], replace_all=True)
     return engine
 
 

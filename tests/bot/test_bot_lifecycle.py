@@ -88,7 +88,7 @@ def test_python_m_bot_builds_a_missing_index_polls_answers_and_stops_on_sigterm(
 
 def test_python_m_bot_serves_a_webhook_and_stops_on_sigterm(fake, tmp_path):
     articles = write_articles(tmp_path / "articles")
-    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder()).build([str(articles)])  # as test:hashing
+    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder()).update([str(articles)], replace_all=True)  # as test:hashing
     port = free_port()
     process, log = start_process(
         tmp_path,

@@ -168,7 +168,8 @@ def live_index(tmp_path: Path, server: LocalServer, embedder=None):
     sources = tmp_path / "conf" / "news.sources"
     sources.write_text(f"articles   # the archive\n{feed}\n", encoding="utf-8")
     engine = built_engine(tmp_path / "index", tmp_path / "conf" / "articles", embedder)
-    Collector(engine.index_dir, ALLOW_LOOPBACK).update(engine, [str(sources)], full=True)
+    engine.collector = Collector(engine.index_dir, ALLOW_LOOPBACK)  # the bot's engine fetches with these settings
+    engine.update([str(sources)], replace_all=True)
     assert engine.stats().articles == 5
     return engine, sources
 

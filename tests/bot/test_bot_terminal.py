@@ -38,7 +38,7 @@ def test_the_terminal_chat_builds_the_index_then_answers_each_line(tmp_path):
 def test_at_a_terminal_it_prompts_for_each_question(tmp_path):
     articles = write_articles(tmp_path / "articles")
     engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
-    engine.build([str(articles)])
+    engine.update([str(articles)], replace_all=True)
     stdout, stderr = io.StringIO(), io.StringIO()
     assert run_terminal_chat(engine, [str(articles)], Terminal("من التقى حفتر؟\n"), stdout, stderr) == 0
     assert stderr.getvalue().count("Question: ") == 2 and "Ctrl-D" in stderr.getvalue()
@@ -51,7 +51,7 @@ def test_an_index_built_with_another_model_is_rebuilt_before_answering(tmp_path)
     from index.encoders.base import HashingEmbedder
 
     articles = write_articles(tmp_path / "articles")
-    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder(model_id="test:other")).build([str(articles)])
+    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder(model_id="test:other")).update([str(articles)], replace_all=True)
     engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
     stdout, stderr = io.StringIO(), io.StringIO()
     assert run_terminal_chat(engine, [str(articles)], io.StringIO("Who met Haftar?\n"), stdout, stderr) == 0
