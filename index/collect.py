@@ -31,7 +31,7 @@ import httpx
 from index.records import Article, BuildReport, Changes, LoadProblem, UniqueIds
 from index.sources.fetching import Fetcher, FetchSettings
 from index.sources.loaders import LoadLimits
-from index.sources.sources_file import classify, read_sources_file
+from index.sources.sources_file import classify, file_url_refusal, read_sources_file
 from index.storage import catalog
 
 Progress = Callable[[str, int, int], None]
@@ -68,6 +68,8 @@ def expand_sources(sources: Sequence[str], sources_files: Sequence[str | Path] =
             return
         if classify(source) == "url":
             urls.append(source)
+        elif refusal := file_url_refusal(source):
+            problems.append(LoadProblem(source, refusal))
         elif not is_sources_file(source):
             paths.append(source)
         elif listed_in:

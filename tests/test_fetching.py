@@ -530,3 +530,16 @@ def test_tls_names_the_host_while_connecting_to_the_vetted_address(
         assert lookups == ["news.example"]  # resolved once; the connection used that answer
         with pytest.raises(DownloadError, match="CERTIFICATE_VERIFY_FAILED"):
             downloader.get(f"https://other.example:{port}/en", {})  # same address, wrong name: refused
+
+
+def test_feed_entry_link_with_spaces_is_not_used(server: LocalServer) -> None:
+    """A URL with whitespace or control characters would break every message citing it (issue 13, point 4);
+    such a feed entry link is not fetched and not kept. (trafilatura already percent-encodes canonical URLs.)"""
+    items = [
+        {"title": "Spaced", "link": "https://wire.example/a b", "description": "Dock workers. " * 9},
+        {"title": "Fine", "link": server.route("/en", ENGLISH), "description": "Dock workers. " * 9},
+    ]
+    feed = server.route("/feed.xml", rss("Wire", items), content_type="application/rss+xml")
+    report = Fetcher(settings()).fetch([feed])
+    assert [a.title for a in report.articles] == ["Port strike halts grain exports"]
+    assert reasons(report) == ["the feed's entry 'Spaced' has no web link."]

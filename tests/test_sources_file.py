@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from index.errors import SettingsError
 from index.sources.sources_file import classify, read_sources_file
+from tests.conftest import PROJECT
 
 
 def test_sources_file_lines(tmp_path: Path) -> None:
@@ -35,7 +39,7 @@ def test_sources_file_lines(tmp_path: Path) -> None:
         str(tmp_path.resolve() / "archive" / "2024.jsonl"),
         "/srv/news/extra.json",
         "https://example.com/story#section-2",
-        "/srv/news/my notes.txt",
+        "file:///srv/news/my%20notes.txt",  # kept as written: expand_sources refuses it in one sentence
     ]
 
 
@@ -81,3 +85,32 @@ def test_sources_file_that_is_not_utf8(tmp_path: Path) -> None:
 )
 def test_classify(source: str, kind: str) -> None:
     assert classify(source) == kind
+
+
+def test_file_urls_are_refused_in_one_sentence(tmp_path: Path) -> None:
+    """``python -m index add file:///etc/passwd`` said "file:/etc/passwd: does not exist" (issue 13, point 11)."""
+    listed = tmp_path / "news.sources"
+    listed.write_text("file:///srv/news/a.txt\n", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text("Port strike\nDock workers walked out on Monday.\n", encoding="utf-8")
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "EMBEDDING_MODEL": "test:hashing",
+        "PYTHONPATH": str(PROJECT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "index", "add", str(good), "file:///etc/passwd", "--sources", str(listed)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT,
+        timeout=120,
+    )
+    problems = [line for line in done.stderr.splitlines() if line.startswith("skipped ")]
+    assert problems == [
+        "skipped file:///srv/news/a.txt: file:// URLs are not read; give the path itself (/srv/news/a.txt)",
+        "skipped file:///etc/passwd: file:// URLs are not read; give the path itself (/etc/passwd)",
+    ], done.stderr
+    assert done.returncode == 0 and "1 added" in done.stdout

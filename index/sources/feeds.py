@@ -16,6 +16,7 @@ from typing import Any
 import feedparser
 
 from index.records import LoadProblem
+from index.sources.article_checks import is_web_url
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> Feed:
 
 def _entry(position: int, raw: Any) -> FeedEntry:
     link = str(raw.get("link", "")).strip()
-    if not link.lower().startswith(("http://", "https://")):
+    if not is_web_url(link):  # not http(s), or with spaces or control characters that break a link
         link = ""
     contents = [c.get("value", "") for c in raw.get("content", [])]
     html = max(contents, key=len) if contents else raw.get("summary", "")

@@ -25,6 +25,7 @@ import trafilatura
 
 from index.records import Article, LoadProblem
 from index.settings import flag, number, whole_number
+from index.sources.article_checks import is_web_url
 from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
 from index.sources.fetch_state import FetchState, conditional_headers, download_validators
 from index.sources.netguard import AddressGuard, Download, Downloader, DownloadError, PinnedTransport
@@ -101,12 +102,11 @@ def _is_page(content_type: str) -> bool:
 
 
 def _canonical(candidate: str | None, final_url: str) -> str:
-    """The page's canonical URL, unless it is missing, not http(s), or just the site's home page."""
-    if not candidate:
+    """The page's canonical URL, unless it is missing, not a web address that can be linked to
+    (http(s), no spaces or control characters), or just the site's home page."""
+    if not candidate or not is_web_url(candidate):
         return final_url
     parts = urlsplit(candidate)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return final_url
     if parts.path.strip("/") == "" and urlsplit(final_url).path.strip("/") != "":
         return final_url
     return candidate

@@ -9,21 +9,18 @@ and what is not a regular file (a FIFO, a device, a socket) is skipped without b
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import re
 import stat
-import unicodedata
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from index.records import Article, LoadProblem, UniqueIds
 from index.sources.article_checks import clean_text, has_controls, has_letters, is_web_url
+from index.sources.formats import PARSERS, NotAnArticle, decode, jsonl_article, normalise_newlines, title_from_text
 from index.sources.local_files import (
     LineCapReached,
     Unreadable,
@@ -45,7 +42,6 @@ _KINDS = {
     ".jsonl.gz": "jsonl",
 }
 _SUPPORTED = ".txt, .md, .markdown, .html, .htm, .jsonl or .jsonl.gz"
-_TITLE_CHARS = 120
 _LISTED_PER_FILE = 50  # problems of one file listed one by one; the rest are counted
 _BARREN_RUN = 10_000  # lines in a row that give no article, after which a file is given up
 
@@ -70,10 +66,6 @@ class LoadResult:
 
     articles: list[Article]
     problems: list[LoadProblem]
-
-
-class _Skip(Exception):
-    """A file or line that cannot be used; the message is the reason."""
 
 
 class _FileEnd(Exception):
@@ -223,30 +215,30 @@ def _load_file(path: Path, default_id: str, origin: str, limits: LoadLimits) -> 
     kind = _KINDS[_extension(path)]
     try:
         if kind != "jsonl" and has_controls(default_id):
-            raise _Skip("has control characters in its name, which would be its id; rename the file")
+            raise NotAnArticle("has control characters in its name, which would be its id; rename the file")
         with open_regular(path) as handle:
             if kind == "jsonl":
                 yield from _jsonl_file(handle, origin, limits, compressed=_extension(path) == ".jsonl.gz")
                 return
             data = read_at_most(handle, limits.max_file_bytes)
         if data is None:
-            raise _Skip(
+            raise NotAnArticle(
                 f"is larger than {limits.max_file_bytes:,} bytes, more than an article of "
                 f"{limits.max_article_chars:,} characters (LOAD_MAX_ARTICLE_CHARS) can take: "
                 "split the article or raise the limit"
             )
         if not data.strip():
-            raise _Skip("is empty")
-        text = _normalise_newlines(_decode(data))
+            raise NotAnArticle("is empty")
+        text = normalise_newlines(decode(data))
         if not text.strip():
-            raise _Skip("is empty")
+            raise NotAnArticle("is empty")
         if len(text) > limits.max_article_chars:
-            raise _Skip(_too_long("is longer than", limits))
-        article, note = _checked(_PARSERS[kind](text, safe_text(default_id), origin), limits)
+            raise NotAnArticle(_too_long("is longer than", limits))
+        article, note = _checked(PARSERS[kind](text, safe_text(default_id), origin), limits)
         yield article
         if note is not None:
             yield note
-    except (_Skip, Unreadable) as exc:
+    except (NotAnArticle, Unreadable) as exc:
         yield LoadProblem(origin, str(exc))
     except OSError as exc:
         yield LoadProblem(origin, f"could not be read ({exc.strerror or exc}); check that it is a readable file")
@@ -259,18 +251,18 @@ def _too_long(what: str, limits: LoadLimits) -> str:
 
 def _checked(article: Article, limits: LoadLimits) -> tuple[Article, LoadProblem | None]:
     """``article`` with its text made safe (valid Unicode, no control characters) and a bad URL
-    dropped (with a note saying so); _Skip when it has no letters or is too long."""
+    dropped (with a note saying so); NotAnArticle when it has no letters or is too long."""
     text = clean_text(article.text).strip()
     if not has_letters(text):
-        raise _Skip("has no text with letters in it (only symbols, markup or invisible characters)")
+        raise NotAnArticle("has no text with letters in it (only symbols, markup or invisible characters)")
     if len(text) > limits.max_article_chars:
-        raise _Skip(_too_long("has a text longer than", limits))
+        raise NotAnArticle(_too_long("has a text longer than", limits))
     url, note = article.url.strip(), None
     if url and not is_web_url(url):
         shown = repr(url if len(url) <= 80 else url[:80] + "…")
         reason = f"has a 'url' that is not a web address ({shown}); the article is kept without its link"
         url, note = "", LoadProblem(article.origin, reason, skipped=False)
-    title = " ".join(clean_text(article.title).split()) or _title_from_text(text)
+    title = " ".join(clean_text(article.title).split()) or title_from_text(text)
     cleaned = replace(
         article,
         id=clean_text(article.id),
@@ -281,158 +273,6 @@ def _checked(article: Article, limits: LoadLimits) -> tuple[Article, LoadProblem
         url=url,
     )
     return cleaned, note
-
-
-def _decode(data: bytes, offset: int = 0) -> str:
-    """UTF-8 text (a leading byte order mark is dropped); other encodings are refused, not guessed."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data, offset = data[3:], offset + 3
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Skip(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {offset + exc.start}); save it as UTF-8"
-        ) from None
-
-
-def _normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _strip_blank_lines(text: str) -> str:
-    """``text`` without leading and trailing blank lines; the lines in between are untouched."""
-    text = re.sub(r"\A(?:[^\S\n]*\n)+", "", text)
-    return re.sub(r"(?:\n[^\S\n]*)+\Z", "", text)
-
-
-def _title_from_text(text: str) -> str:
-    """The first line of ``text``, cut at a word boundary when it is long."""
-    line = text.strip().split("\n", 1)[0].strip()
-    if len(line) <= _TITLE_CHARS:
-        return line
-    cut = line.rfind(" ", 0, _TITLE_CHARS)
-    return line[: cut if cut > _TITLE_CHARS // 2 else _TITLE_CHARS].rstrip() + "…"
-
-
-# Plain text ---------------------------------------------------------------------------
-
-_SOURCE_LINE = re.compile(r"^\s*(?:المصدر|source)\s*[:：]\s*(\S.{0,79}?)\s*$", re.IGNORECASE)
-
-
-def _txt_article(text: str, article_id: str, origin: str) -> Article:
-    """Title on the first non-empty line; an optional last line ``المصدر : X`` / ``Source: X``."""
-    lines = text.split("\n")
-    title_at = next(i for i, line in enumerate(lines) if line.strip())
-    last_at = max(i for i, line in enumerate(lines) if line.strip())
-    source_line = _SOURCE_LINE.match(lines[last_at]) if last_at > title_at else None
-    body_end = last_at if source_line else len(lines)
-    body = _strip_blank_lines("\n".join(lines[title_at + 1 : body_end]))
-    if not body.strip():
-        raise _Skip("has a title line but no article text after it")
-    return Article(
-        id=article_id,
-        title=lines[title_at].strip(),
-        text=body,
-        source=source_line.group(1) if source_line else "",
-        origin=origin,
-    )
-
-
-# Markdown -----------------------------------------------------------------------------
-
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(?:```|~~~)")
-
-
-def _front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Simple ``key: value`` front matter, and the text after it."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return {}, text
-    fields = {}
-    for line in (match.group(1) or "").split("\n"):
-        key, colon, value = line.partition(":")
-        if colon and key.strip() and not line[0].isspace():
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            fields[key.strip().lower()] = value
-    return fields, text[match.end() :]
-
-
-def _first_heading(lines: list[str], first_only: bool) -> int | None:
-    """Index of the first ``# `` heading outside code fences (or only the first non-blank line)."""
-    in_fence = False
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and _HEADING.match(line):
-            return i
-        if first_only and line.strip():
-            return None
-    return None
-
-
-def _md_article(text: str, article_id: str, origin: str) -> Article:
-    """Title from front matter ``title:`` or the first ``# `` heading, which leaves the text."""
-    fields, body = _front_matter(text)
-    lines = body.split("\n")
-    title = fields.get("title", "")
-    heading_at = _first_heading(lines, first_only=bool(title))
-    if heading_at is not None:
-        title = title or _HEADING.match(lines[heading_at]).group(1).strip()
-        del lines[heading_at]
-    body = _strip_blank_lines("\n".join(lines))
-    if not body.strip():
-        raise _Skip("has no article text besides its title")
-    return Article(
-        id=article_id,
-        title=title or _title_from_text(body),
-        text=body,
-        source=fields.get("source", ""),
-        url=fields.get("url", ""),
-        published=_iso_date(fields.get("published") or fields.get("date", "")),
-        author=fields.get("author", ""),
-        origin=origin,
-    )
-
-
-# HTML ---------------------------------------------------------------------------------
-
-
-def _html_article(text: str, article_id: str, origin: str) -> Article:
-    """Main text and metadata as trafilatura extracts them (offline, from the file alone)."""
-    import trafilatura  # imported on first use: it is slow to import
-
-    try:
-        document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    except Exception as exc:  # a third-party parser failing on odd markup is a bad file, not a crash
-        raise _Skip(f"could not be parsed as HTML ({type(exc).__name__}: {exc})") from None
-    fields = document.as_dict() if document is not None else {}
-    body = (fields.get("text") or "").strip()
-    title = (fields.get("title") or "").strip()
-    if title and body.split("\n", 1)[0].strip() == title:
-        body = body[len(body.split("\n", 1)[0]) :].strip()
-    if not body:
-        raise _Skip("has no article text that could be extracted")
-    return Article(
-        id=article_id,
-        title=title or _title_from_text(body),
-        text=body,
-        source=fields.get("sitename") or fields.get("hostname") or "",
-        url=fields.get("url") or "",
-        published=_iso_date(fields.get("date") or ""),
-        author=fields.get("author") or "",
-        origin=origin,
-    )
-
-
-_PARSERS: dict[str, Callable[[str, str, str], Article]] = {
-    "txt": _txt_article,
-    "md": _md_article,
-    "html": _html_article,
-}
 
 
 # JSON Lines ---------------------------------------------------------------------------
@@ -461,8 +301,8 @@ def _jsonl_file(
                 continue
             anything = True
             try:
-                article, note = _checked(_jsonl_article(_decode(raw, offset), line_origin), limits)
-            except _Skip as exc:
+                article, note = _checked(jsonl_article(decode(raw, offset), line_origin), limits)
+            except NotAnArticle as exc:
                 yield LoadProblem(line_origin, str(exc))
                 continue
             yield article
@@ -479,102 +319,3 @@ def _jsonl_file(
         raise _FileEnd(f"is not a readable gzip file ({exc}); compress it again with gzip", discard=True) from None
     if not anything:
         yield LoadProblem(origin, "is empty")
-
-
-_JSON_KINDS = {dict: "an object", list: "a list", bool: "true or false", float: "a decimal number"}
-
-
-def _jsonl_article(line: str, origin: str) -> Article:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise _Skip(f"is not valid JSON ({exc.msg} at column {exc.colno}); write one JSON object per line") from None
-    except RecursionError:
-        raise _Skip("nests JSON too deeply to read; write one flat JSON object per line") from None
-    if not isinstance(record, dict):
-        raise _Skip(f"is a JSON {type(record).__name__}, not an object with 'id' and 'text'")
-    for field in ("id", "text"):
-        if record.get(field) in (None, ""):
-            raise _Skip(f"has no {field!r}; every line needs 'id' and 'text'")
-    article_id = record["id"]
-    if not isinstance(article_id, (str, int)) or isinstance(article_id, bool):
-        kind = _JSON_KINDS.get(type(article_id), type(article_id).__name__)
-        raise _Skip(f"has {kind} as 'id'; use a string or a whole number")
-    article_id = str(article_id)
-    if not article_id.strip():
-        raise _Skip("has a blank 'id'; every line needs 'id' and 'text'")
-    if has_controls(article_id):
-        raise _Skip("has control characters in its 'id'; use visible characters only")
-    if not isinstance(record["text"], str):
-        raise _Skip(f"has a {type(record['text']).__name__} as 'text', not a string")
-    text = _normalise_newlines(record["text"]).strip()
-    if not text:
-        raise _Skip("has an empty 'text'")
-    return Article(
-        id=article_id,
-        title=_field(record, "title") or _title_from_text(text),
-        text=text,
-        source=_field(record, "source"),
-        url=_field(record, "url"),
-        published=_iso_date(_field(record, "published")),
-        author=_field(record, "author"),
-        origin=origin,
-    )
-
-
-def _field(record: dict, name: str) -> str:
-    value = record.get(name)
-    return str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-
-
-# Dates --------------------------------------------------------------------------------
-
-_DATE_FORMATS = ("%Y/%m/%d", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y")
-_ARABIC_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("يناير", "كانون الثاني"),
-            ("فبراير", "شباط"),
-            ("مارس", "آذار"),
-            ("أبريل", "ابريل", "إبريل", "نيسان"),
-            ("مايو", "أيار"),
-            ("يونيو", "حزيران"),
-            ("يوليو", "تموز"),
-            ("أغسطس", "اغسطس", "آب"),
-            ("سبتمبر", "أيلول"),
-            ("أكتوبر", "اكتوبر", "تشرين الأول"),
-            ("نوفمبر", "تشرين الثاني"),
-            ("ديسمبر", "كانون الأول"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_ARABIC_DATE = re.compile(r"^(\d{1,2})\s+(.+?)\s+(\d{4})$")
-
-
-def _iso_date(value: str) -> str:
-    """``value`` as ISO 8601 (a date, or a datetime when a time is given); "" when unknown."""
-    value = unicodedata.normalize("NFKC", value).strip()
-    value = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in value)  # ٢٠١٩ -> 2019
-    if not value:
-        return ""
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.date().isoformat() if len(value) <= 10 else parsed.isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).isoformat()  # e-mail and RSS dates: "Mon, 08 Oct 2018 13:40:35 GMT"
-    except (TypeError, ValueError, IndexError):
-        pass
-    arabic = _ARABIC_DATE.match(value)
-    if arabic and arabic.group(2) in _ARABIC_MONTHS:
-        value = f"{arabic.group(3)}/{_ARABIC_MONTHS[arabic.group(2)]}/{arabic.group(1)}"
-    for form in _DATE_FORMATS:
-        try:
-            return datetime.strptime(value, form).date().isoformat()
-        except ValueError:
-            continue
-    return ""

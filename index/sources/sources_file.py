@@ -14,10 +14,24 @@ _INLINE_COMMENT = re.compile(r"\s+#.*$")
 
 
 def classify(source: str) -> Literal["url", "path"]:
-    """ "url" for anything with a network scheme (``https://…``), "path" for local paths and ``file://``."""
-    if _URL.match(source) and not source.lower().startswith("file://"):
+    """ "url" for anything with a network scheme (``https://…``), "path" for local paths and ``file://``
+    (which ``file_url_refusal`` refuses)."""
+    if _URL.match(source) and not is_file_url(source):
         return "url"
     return "path"
+
+
+def is_file_url(source: str) -> bool:
+    """Whether ``source`` is a ``file:`` URL."""
+    return source[:5].lower() == "file:"
+
+
+def file_url_refusal(source: str) -> str | None:
+    """Why a ``file:`` URL is refused, as one sentence; None for any other source."""
+    if not is_file_url(source):
+        return None
+    path = unquote(urlsplit(source).path) or "/"
+    return f"file:// URLs are not read; give the path itself ({path})"
 
 
 def read_sources_file(path: str | Path) -> list[str]:
@@ -38,7 +52,7 @@ def read_sources_file(path: str | Path) -> list[str]:
         source = _INLINE_COMMENT.sub("", line).strip()
         if not source or source.startswith("#"):
             continue
-        if classify(source) == "path":
+        if classify(source) == "path" and not is_file_url(source):  # file: URLs are refused where they are used
             source = str(_local_path(source, folder))
         if source not in sources:
             sources.append(source)
@@ -46,7 +60,5 @@ def read_sources_file(path: str | Path) -> list[str]:
 
 
 def _local_path(source: str, folder: Path) -> Path:
-    if source.lower().startswith("file://"):
-        source = unquote(urlsplit(source).path)
     local = Path(source).expanduser()
     return local if local.is_absolute() else (folder / local).resolve()
