@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
-from index import ArticleIndexError, Engine
+from index import ArticleIndexError, Engine, ProgressBars
 
 from .errors import BotError, BotSettingsError
 from .settings import BotSettings, read_environment
@@ -60,14 +60,14 @@ async def _check_telegram(settings: BotSettings) -> None:
 
 def _run_bot(settings: BotSettings, engine: Engine) -> int:
     from .app import build_application
-    from .terminal import ProgressPrinter
 
     asyncio.run(_check_telegram(settings))
     problem = engine.index_problem() if settings.mode == "polling" and engine.has_index() else None
     if settings.mode == "polling" and (not engine.has_index() or problem):
         why = f"{problem} Rebuilding it" if problem else f"No index in {settings.index.index_dir} yet; building it"
         _LOG.info("%s from %s first.", why, ", ".join(settings.articles))
-        report = engine.update(settings.articles, replace_all=True, progress=ProgressPrinter(sys.stderr))
+        with ProgressBars(sys.stderr) as progress:
+            report = engine.update(settings.articles, replace_all=True, progress=progress)
         _LOG.info("Built the index: %s", report.summary())
     # In webhook mode the index is built (if missing) and the model loaded after the port is bound.
     serve(build_application(settings, engine), settings)

@@ -8,31 +8,12 @@ error, answers to standard output.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from index import Engine, QuestionError
+from index import Engine, ProgressBars, QuestionError
 
 from .formatting import answer_as_text
-
-
-class ProgressPrinter:
-    """Prints build progress to a stream: a line per stage, and at most one a second within it."""
-
-    def __init__(self, stream: TextIO, every: float = 1.0) -> None:
-        self.stream = stream
-        self.every = every
-        self._stage = ""
-        self._printed_at = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if stage == self._stage and now - self._printed_at < self.every and done < total:
-            return
-        self._stage, self._printed_at = stage, now
-        share = f" ({100 * done // total}%)" if total else ""
-        print(f"  {stage}: {done} of {total}{share}", file=self.stream, flush=True)
 
 
 def _questions(stdin: TextIO, stderr: TextIO, interactive: bool) -> Iterator[str]:
@@ -61,7 +42,8 @@ def run_terminal_chat(
     if not engine.has_index() or problem:
         why = f"{problem} Rebuilding it" if problem else "No index yet; building one"
         print(f"{why} from {', '.join(sources)}…", file=stderr, flush=True)
-        report = engine.update(sources, replace_all=True, progress=ProgressPrinter(stderr))
+        with ProgressBars(stderr) as progress:
+            report = engine.update(sources, replace_all=True, progress=progress)
         for problem in report.problems:
             print(str(problem), file=stderr, flush=True)
         print(report.summary(), file=stderr, flush=True)

@@ -20,6 +20,7 @@ from index.errors import (
     QuestionError,
     SettingsError,
 )
+from index.progress import ProgressBars
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
 from index.settings import IndexSettings, whole_number
 from index.sources.fetching import FetchSettings
@@ -46,6 +47,7 @@ __all__ = [
     "IndexStats",
     "LoadProblem",
     "ModelError",
+    "ProgressBars",
     "QuestionError",
     "SearchHit",
     "SettingsError",

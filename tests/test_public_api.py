@@ -13,8 +13,8 @@ EXPORTED = {
     "NOT_FOUND", "Added", "Answer", "Article", "ArticleError", "ArticleIndexError", "BuildError", "BuildReport",
     "Citation", "Embedder", "Engine", "FetchSettings", "HashingEmbedder", "IndexCorruptError", "IndexMismatchError",
     "IndexNotFoundError", "IndexSettings", "IndexStats", "LoadProblem", "ModelError", "QuestionError", "SearchHit",
-    "SettingsError", "answer_as_text", "answer_notes", "is_sources_file", "newest_articles", "source_details",
-    "whole_number",
+    "ProgressBars", "SettingsError", "answer_as_text", "answer_notes", "is_sources_file", "newest_articles",
+    "source_details", "whole_number",
 }  # fmt: skip
 
 
