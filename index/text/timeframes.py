@@ -16,9 +16,9 @@ Why hand-written rather than dateparser (``bench/timeframes_bench.py`` on the 76
   2009", "فر ٢٠٠٠ شخص") and any month or weekday name for a date ("what may happen", "the march on Tripoli",
   "Friday prayers", "صلاة الجمعة"): 10 of the 18 questions naming no time got one. Filtering its finds by the
   words before them would be this module again, with dateparser only reading month names it lacks.
-- cost, once per question: 18 µs here against about 2,000 µs (median; 2 shared cores under load); in a process
-  that has imported ``index``, importing dateparser takes 100–240 ms and 8.5 MB, its first English and Arabic
-  search 170–280 ms, 14 MB in all. Affordable on a 512 MB host; the accuracy decides.
+- cost, once per question (medians; 2 cores shared with other work, load 5 to 9): 18 µs here against 1,900 to
+  3,800 µs; in a process that has imported ``index``, importing dateparser takes 100–240 ms and 8.5 MB, its first
+  English and Arabic search 170–420 ms, 14 MB in all. Affordable on a 512 MB host: the accuracy decides.
 """
 
 from __future__ import annotations
