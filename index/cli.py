@@ -17,9 +17,18 @@ from index.progress import ProgressBars
 from index.settings import IndexSettings
 
 
+def _add_global_options(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """Options of every command, accepted before the command and after it (``--index-dir X build`` and
+    ``build --index-dir X``); a command's parser adds them with ``argparse.SUPPRESS`` as the default, so
+    an option given before the command is not reset by the command's parser."""
+    parser.add_argument(
+        "--index-dir", type=Path, default=default, help="the index directory (default: INDEX_DIR or var/index)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m index", description="Build, update and query an article index.")
-    parser.add_argument("--index-dir", type=Path, help="the index directory (default: INDEX_DIR or var/index)")
+    _add_global_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the index from scratch from article files and folders")
@@ -51,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
             command.add_argument("--json", action="store_true", help="one JSON object per question")
     _add_eval_parser(commands)
+    for command in commands.choices.values():
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
 
 
@@ -154,9 +165,8 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
         return
     print(f"? {question}")
     for rank, hit in enumerate(hits, start=1):
-        print(
-            f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  [{hit.article_id} {hit.start}:{hit.end}]"
-        )
+        where = f"[{hit.article_id} {hit.start}:{hit.end}]"
+        print(f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  {where}")
         print(f"   {' '.join(hit.text.split())[:300]}")
 
 
