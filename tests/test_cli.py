@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from index.cli import main
 from tests.conftest import PROJECT
 
 
@@ -108,8 +109,25 @@ def test_empty_question_from_stdin_is_skipped_and_bad_one_reported(tmp_path, new
     assert "Farm News" in result.stdout and result.returncode == 1
 
 
+@pytest.mark.model  # the refusal comes after loading the bundled model
 def test_index_built_with_another_model_is_refused_in_one_line(tmp_path, news_folder, model_cache_dir):
     run(["build", news_folder], tmp_path)
     result = run(["ask", "olive oil"], tmp_path, EMBEDDING_MODEL="", MODEL_CACHE_DIR=str(model_cache_dir))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "was built with the model test:hashing" in result.stderr
+
+
+@pytest.mark.parametrize("option_first", [True, False], ids=["before the command", "after the command"])
+def test_index_dir_is_accepted_before_and_after_the_command(tmp_path, news_folder, capsys, option_first):
+    chosen = tmp_path / "chosen"
+    option = ["--index-dir", str(chosen)]
+    build, stats = (
+        ([*option, "build", str(news_folder)], [*option, "stats"])
+        if option_first
+        else (["build", *option, str(news_folder)], ["stats", *option])
+    )
+    environment = {"INDEX_DIR": str(tmp_path / "default"), "EMBEDDING_MODEL": "test:hashing"}
+    assert main(build, environment) == 0
+    assert main(stats, environment) == 0
+    assert "3 articles" in capsys.readouterr().out
+    assert chosen.is_dir() and not (tmp_path / "default").exists()

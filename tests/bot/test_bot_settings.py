@@ -102,12 +102,12 @@ def test_a_dotenv_file_fills_in_but_never_overrides_the_real_environment(tmp_pat
 
 
 def test_env_example_documents_every_setting_with_valid_values():
-    from bot_harness import BOT_VARIABLES
+    from tests.conftest import SETTINGS_VARIABLES
 
     root = Path(__file__).resolve().parents[2]
     lines = (root / ".env.example").read_text(encoding="utf-8").splitlines()
     names = [line.split("=", 1)[0] for line in lines if line and not line.startswith("#")]
-    assert sorted(names) == sorted(BOT_VARIABLES)
+    assert sorted(names) == sorted(SETTINGS_VARIABLES)
     for index, line in enumerate(lines):
         if line and not line.startswith("#"):
             previous = next(
