@@ -107,7 +107,7 @@ def passages_html(answer: Answer) -> str:
     if not answer.citations:
         return f"There are no passages behind the answer to: {_html(answer.question)}"
     passages = "\n\n".join(
-        f"{_source_line_html(citation)}\n<blockquote expandable>{_html(citation.passage or citation.quote)}</blockquote>"
-        for citation in answer.citations
+        f"{_source_line_html(c)}\n<blockquote expandable>{_html(c.passage or c.quote)}</blockquote>"
+        for c in answer.citations
     )
     return f"<b>Passages for:</b> {_html(answer.question)}\n\n{passages}"

@@ -104,7 +104,8 @@ def stats_html(stats: IndexStats, size_bytes: int) -> str:
 
 def slow_down(scope: str, retry_after: float, per_minute: int) -> str:
     who = "you" if scope == "user" else "this chat"
-    return f"Slow down, please: {who} can ask {per_minute} questions a minute; try again in {max(1, round(retry_after))} seconds."
+    seconds = max(1, round(retry_after))
+    return f"Slow down, please: {who} can ask {per_minute} questions a minute; try again in {seconds} seconds."
 
 
 def rebuild_started(sources: tuple[str, ...]) -> str:
@@ -116,7 +117,10 @@ def rebuild_progress(sources: tuple[str, ...], progress: tuple[str, int, int] | 
         return rebuild_started(sources)
     stage, done, total = progress
     share = f" ({100 * done // total}%)" if total else ""
-    return f"Rebuilding the index… {_h(stage)}: {done} of {total}{share}. I keep answering from the current index meanwhile."
+    return (
+        f"Rebuilding the index… {_h(stage)}: {done} of {total}{share}. "
+        "I keep answering from the current index meanwhile."
+    )
 
 
 def rebuild_done(report: BuildReport) -> str:

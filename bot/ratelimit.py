@@ -90,7 +90,7 @@ class QuestionLimiter:
                 notify = (scope, key) not in self._warned_until
                 self._warned_until[(scope, key)] = now + wait
                 return Verdict(False, wait, scope, notify)
-        for scope, windows, key in keys:
+        for _scope, windows, key in keys:
             if key is not None:
                 windows.record(key)
         return Verdict(True)

@@ -164,7 +164,7 @@ class LocalServer:
         return f"http://127.0.0.1:{self.httpd.server_port}{path}"
 
     def route(self, path: str, body: bytes = b"", **options: object) -> str:
-        self.routes[path] = Route(body=body, **options)  # type: ignore[arg-type]
+        self.routes[path] = Route(body=body, **options)
         return self.url(path)
 
     def hits_for(self, path: str) -> list[dict[str, str]]:

@@ -166,7 +166,7 @@ def test_the_result_is_a_small_frozen_value() -> None:
     found = expected_answer("Who met Haftar?")
     assert found == ExpectedAnswer(P, None, ("who",))
     with pytest.raises(AttributeError):
-        found.type = D  # type: ignore[misc]
+        found.type = D
     assert expected_answer("").type is OP
     assert expected_answer("؟").type is OP
     assert str(AnswerType.PERSON) == "person"

@@ -108,7 +108,7 @@ def test_sentence_spans_of_the_example_article() -> None:
     text = example_text()
     spans = split_sentences(text)
     assert len(spans) > 20
-    for (start, end), (next_start, _) in zip(spans, spans[1:]):
+    for (_, end), (next_start, _) in zip(spans, spans[1:]):
         assert end <= next_start
     for start, end in spans:
         assert text[start:end] == text[start:end].strip() != ""

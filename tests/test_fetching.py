@@ -30,7 +30,7 @@ def settings(**overrides: object) -> FetchSettings:
     """Fast settings for local servers; every test but the refusal ones allows 127.0.0.1 explicitly."""
     values: dict[str, object] = {"allow_private": True, "timeout_seconds": 5.0, "retry_delay_seconds": 0.01}
     values.update(overrides)
-    return FetchSettings(**values)  # type: ignore[arg-type]
+    return FetchSettings(**values)
 
 
 def reasons(report) -> list[str]:
@@ -318,7 +318,7 @@ def test_redirect_from_public_host_to_loopback_is_refused(server: LocalServer, m
     def fake_getaddrinfo(host: str, port: object, *args: object, **kwargs: object) -> list:
         if host == "news.example":
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("93.184.216.34", 80))]
-        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
     seen: list[str] = []
@@ -456,7 +456,7 @@ def test_dns_rebinding_cannot_switch_the_vetted_address(server: LocalServer, mon
         if host == "rebind.example":
             address = next(answers, "127.0.0.1")
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, int(port or 0)))]
-        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        return real_getaddrinfo(host, port, *args, **kwargs)
 
     def outside_is_unreachable(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
         """create_connection as the socket module does it (resolving names), but only to 127.0.0.1."""
@@ -465,7 +465,7 @@ def test_dns_rebinding_cannot_switch_the_vetted_address(server: LocalServer, mon
         connected.append((target, port))
         if target != "127.0.0.1":
             raise ConnectionRefusedError("no connections outside 127.0.0.1 in tests")
-        return real_create_connection((target, port), *args, **kwargs)  # type: ignore[arg-type]
+        return real_create_connection((target, port), *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
     monkeypatch.setattr(socket, "create_connection", outside_is_unreachable)
@@ -513,7 +513,7 @@ def test_tls_names_the_host_while_connecting_to_the_vetted_address(
         if host in ("news.example", "other.example"):
             lookups.append(str(host))
             return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", int(port or 0)))]
-        return real_getaddrinfo(host, port, *args, **kwargs)  # type: ignore[arg-type]
+        return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     local.route("/en", ENGLISH)

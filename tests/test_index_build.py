@@ -154,7 +154,8 @@ def test_a_reader_keeps_answering_from_the_generation_it_opened(hashing_engine, 
     engine.update([news_folder], replace_all=True)
     reader = hashing_engine(index_dir=engine.index_dir)
     assert reader.search("olive oil", k=1)[0].article_id == "olive-harvest"
-    engine.update([write_articles(tmp_path / "other", {"camels": "Camels\n\nCamels cross the desert."})], replace_all=True)
+    other = write_articles(tmp_path / "other", {"camels": "Camels\n\nCamels cross the desert."})
+    engine.update([other], replace_all=True)
     assert reader.search("camels desert", k=1)[0].article_id == "camels"  # picks up the new generation
 
 
@@ -223,7 +224,7 @@ def test_approximate_index_recall_against_exact(hashing_engine, tmp_path, factor
         == factory
     )
     recalls = []
-    for i in range(40):
+    for _ in range(40):
         question = " ".join(rng.choice(words, size=6))
         truth = {hit.chunk_id for hit in exact.search(question, k=10)}
         found = {hit.chunk_id for hit in approximate.search(question, k=10)}

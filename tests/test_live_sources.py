@@ -43,7 +43,7 @@ def server() -> Iterator[LocalServer]:
 def fetch_settings(**overrides: object) -> FetchSettings:
     """Fast settings; 127.0.0.1 is allowed explicitly (the refusal test leaves it out)."""
     values: dict[str, object] = {"allow_private": True, "timeout_seconds": 5.0, "retry_delay_seconds": 0.01}
-    return FetchSettings(**{**values, **overrides})  # type: ignore[arg-type]
+    return FetchSettings(**{**values, **overrides})
 
 
 @pytest.fixture

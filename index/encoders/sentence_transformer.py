@@ -104,8 +104,9 @@ def _load(name_or_path: str):
     try:
         return SentenceTransformer(name_or_path, device="cpu")
     except Exception as exc:  # the library raises many kinds: OSError, ValueError, HTTP errors
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         raise ModelError(
-            f"Could not load the embedding model {name_or_path!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            f"Could not load the embedding model {name_or_path!r} ({reason}); "
             "check EMBEDDING_MODEL, or leave it unset to use the bundled model."
         ) from exc
 

@@ -80,7 +80,8 @@ class ArticleStore:
     ) -> None:
         """Store an article, its story and its chunks, each chunk with its vector row id."""
         self._db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash, story_id, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash, story_id, signature)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id,
                 article.title,

@@ -102,7 +102,8 @@ def parse_html(text: str) -> str:
                     raise refuse(f'Unexpected end tag "{name}" at byte offset {_byte_offset(text, i)}')
                 if stack[-1] != name:
                     raise refuse(
-                        f'Unmatched end tag at byte offset {_byte_offset(text, i)}, expected "</{stack[-1]}>", found "</{name}>"'
+                        f"Unmatched end tag at byte offset {_byte_offset(text, i)}, "
+                        f'expected "</{stack[-1]}>", found "</{name}>"'
                     )
                 stack.pop()
             else:
@@ -414,7 +415,8 @@ class FakeTelegram:
             if self.webhook:
                 raise ApiError(
                     409,
-                    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
                 )
             if offset:
                 self._updates = [update for update in self._updates if update["update_id"] >= offset]

@@ -53,7 +53,8 @@ def test_an_answer_has_markers_then_linked_sources_with_quotes():
     html_text = answer_html(answer())
     assert html_text == (
         "A senior US delegation met Haftar. [1]\n\n<b>Sources</b>\n"
-        '[1] <a href="https://news.example.com/a?b=1&amp;c=2">US delegation meets Haftar</a> — Example Wire, 2019-11-25\n'
+        '[1] <a href="https://news.example.com/a?b=1&amp;c=2">US delegation meets Haftar</a>'
+        " — Example Wire, 2019-11-25\n"
         "<blockquote>A senior US delegation met Haftar.</blockquote>"
     )
     parse_html(html_text)

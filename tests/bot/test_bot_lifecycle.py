@@ -88,7 +88,8 @@ def test_python_m_bot_builds_a_missing_index_polls_answers_and_stops_on_sigterm(
 
 def test_python_m_bot_serves_a_webhook_and_stops_on_sigterm(fake, tmp_path):
     articles = write_articles(tmp_path / "articles")
-    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder()).update([str(articles)], replace_all=True)  # as test:hashing
+    engine = Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder())  # as test:hashing
+    engine.update([str(articles)], replace_all=True)
     port = free_port()
     process, log = start_process(
         tmp_path,

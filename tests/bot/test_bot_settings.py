@@ -67,7 +67,8 @@ def test_a_token_without_webhook_means_long_polling():
         ({"TELEGRAM_BOT_TOKEN": "123456"}, "TELEGRAM_BOT_TOKEN does not look like a bot token"),
         (
             {"ADMIN_IDS": "12,bob"},
-            "ADMIN_IDS must list Telegram user ids as whole numbers separated by commas (e.g. ADMIN_IDS=12345,67890), but 'bob' is not one.",
+            "ADMIN_IDS must list Telegram user ids as whole numbers separated by commas (e.g. ADMIN_IDS=12345,67890), "
+            "but 'bob' is not one.",
         ),
         ({"ADMIN_IDS": "-5"}, "ADMIN_IDS must list Telegram user ids"),
         ({"TELEGRAM_API_BASE_URL": "api.telegram.org"}, "TELEGRAM_API_BASE_URL must be an http:// or https:// address"),

@@ -51,7 +51,8 @@ def test_an_index_built_with_another_model_is_rebuilt_before_answering(tmp_path)
     from index.encoders.base import HashingEmbedder
 
     articles = write_articles(tmp_path / "articles")
-    Engine(index_settings(tmp_path / "index"), embedder=HashingEmbedder(model_id="test:other")).update([str(articles)], replace_all=True)
+    other_model = HashingEmbedder(model_id="test:other")
+    Engine(index_settings(tmp_path / "index"), embedder=other_model).update([str(articles)], replace_all=True)
     engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
     stdout, stderr = io.StringIO(), io.StringIO()
     assert run_terminal_chat(engine, [str(articles)], io.StringIO("Who met Haftar?\n"), stdout, stderr) == 0
