@@ -77,6 +77,12 @@ def _add_eval_parser(commands) -> None:
         help="index each distractor paragraph as its own document, as the SQuAD paragraphs are",
     )
     evaluate.add_argument(
+        "--unanswerable-paragraph",
+        action="store_true",
+        help="ask each question as if its own paragraph were not indexed: the rest of its article is, "
+        "so the question is on topic but unanswered (the SQuAD 2.0 idea; measures 'no answer')",
+    )
+    evaluate.add_argument(
         "--unanswerable",
         action="store_true",
         help="index only the distractors: every question is unanswerable (measures 'no answer')",
@@ -183,6 +189,7 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
             distractor_limit=args.distractor_limit,
             distractor_paragraphs=args.distractor_paragraphs,
             unanswerable=args.unanswerable,
+            unanswerable_paragraph=args.unanswerable_paragraph,
             question_limit=args.limit,
             progress=progress,
         )

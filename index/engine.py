@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from index.answer.compose import SentenceVectors, compose_answer
+from index.answer.compose import Reading, SentenceVectors, compose_answer, read_sentences
+from index.answer.reader import ReaderModel
 from index.answer.reranking import correct_language_gap, rerank_by_sentences
 from index.answer.stories import annotate, collapse_copies, restrict_to
 from index.builder import apply_changes, check_chunking, check_model
@@ -33,7 +34,9 @@ from index.settings import IndexSettings
 from index.sources.fetching import FetchSettings
 from index.sources.sources_file import classify
 from index.storage import catalog, generations
+from index.text.places import load_places
 from index.text.timeframes import Timeframe, question_timeframe
+from index.text.typed_spans import SpanFinder
 from index.tuning import RANKING
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
@@ -51,6 +54,11 @@ class _Ranking:
     copies: dict[str, list[Article]]  # story id -> the articles republishing it
     timeframe: Timeframe | None
     timeframe_matched: bool
+
+    @property
+    def question_words(self) -> list[tuple[frozenset[str], float]]:
+        """The question's words as (index terms standing for the word, its weight)."""
+        return [(slot.terms, slot.reference) for slot in self.slots]
 
 
 class Engine:
@@ -73,6 +81,7 @@ class Engine:
         self._open: OpenIndex | None = None
         self._open_lock = threading.Lock()
         self.collector = Collector(self.index_dir, fetch_settings or FetchSettings(), transport, settings.load_limits)
+        self._finder: SpanFinder | None = None  # typed spans (names, places, figures) of answer sentences
         self._sentence_vectors: SentenceVectors | None = None  # remembered sentence and word vectors, across questions
 
     @property
@@ -138,23 +147,46 @@ class Engine:
         was built with another model."""
         return self.ask_and_search(question, RANKING.search_depth)[0]
 
-    def ask_and_search(self, question: str, k: int = RANKING.search_depth) -> tuple[Answer, list[SearchHit]]:
-        """The answer and the k best chunks it was chosen from, in one retrieval (for evaluations)."""
-        ranked = self._rank(question, k)
-        question_words = [(slot.terms, slot.reference) for slot in ranked.slots]
+    def ask_and_search(
+        self, question: str, k: int = RANKING.search_depth, exclude: frozenset[str] = frozenset()
+    ) -> tuple[Answer, list[SearchHit]]:
+        """The answer and the k best chunks it was chosen from, in one retrieval (for evaluations);
+        ``exclude``: article ids searched as if they were not in the index (an eval's removed paragraph)."""
+        ranked = self._rank(question, k, exclude)
         answer = compose_answer(
             ranked.question,
             ranked.query_vector,
             ranked.hits,
             self.embedder,
             self.settings.answer_threshold,
-            question_words,
+            ranked.question_words,
             self._sentences(),
             ranked.hybrid_scores,
+            self._span_finder(),
         )
         return annotate(answer, ranked.copies, ranked.timeframe, ranked.timeframe_matched), ranked.hits[:k]
 
-    def _rank(self, question: str, k: int) -> _Ranking:
+    def read(self, question: str, exclude: frozenset[str] = frozenset(), model: ReaderModel | None = None) -> Reading:
+        """Every candidate sentence for the question with the reader's signals (for fitting the reader)."""
+        ranked = self._rank(question, RANKING.search_depth, exclude)
+        return read_sentences(
+            ranked.question,
+            ranked.query_vector,
+            ranked.hits,
+            self.embedder,
+            ranked.question_words,
+            self._sentences(),
+            ranked.hybrid_scores,
+            self._span_finder(),
+            model,
+        )
+
+    def _span_finder(self) -> SpanFinder:
+        if self._finder is None:
+            self._finder = SpanFinder(places=load_places())
+        return self._finder
+
+    def _rank(self, question: str, k: int, exclude: frozenset[str] = frozenset()) -> _Ranking:
         """The one ranking pipeline of ``search`` and ``ask``: hybrid search, one hit per story, the
         question's time frame, the language-gap correction, then re-ranking by best sentence."""
         question = self.check_question(question)
@@ -163,7 +195,9 @@ class Engine:
         slots = index.slots(question, self._sentences().passages)
         timeframe = question_timeframe(question, self.today())
         depth = max(k, RANKING.search_depth) * (RANKING.timeframe_depth_factor if timeframe else 1)
-        hits = index.hits(index.search(question, query_vector, depth, slots))
+        hits = index.hits(index.search(question, query_vector, depth + len(exclude), slots))
+        if exclude:
+            hits = [hit for hit in hits if hit.article_id not in exclude]
         story_of, copies = index.stories([hit.article_id for hit in hits])
         hits = collapse_copies(hits, story_of)
         matched = True

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.encoders.base import Embedder
 from index.errors import ArticleIndexError
@@ -33,6 +34,9 @@ from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.text.normalise import normalise
 from index.tuning import RANKING
+
+if TYPE_CHECKING:
+    from index.engine import Engine
 
 Progress = Callable[[str, int, int], None]
 RANK_DEPTH = 20  # articles ranked per question (recall@20)
@@ -58,17 +62,21 @@ class QuestionResult:
     question: str
     rank: int | None  # 1-based rank of the gold paragraph among ranked articles, None past RANK_DEPTH
     found: bool  # the answer was given (not "not in my articles")
-    hit: bool  # the answer text contains a gold answer
+    hit: bool  # the answer's first sentence contains a gold answer
     seconds: float
     answer: str
+    shown_hit: bool = False  # the answer's first RANKING.answer_chars characters contain a gold answer
+    type: str = "open"  # the answer type the question asks for (who, when, how many, …)
 
     def to_json(self) -> dict:
         return {
             "id": self.id,
             "question": self.question,
+            "type": self.type,
             "rank": self.rank,
             "found": self.found,
             "hit": self.hit,
+            "shown_hit": self.shown_hit,
             "seconds": round(self.seconds, 4),
             "answer": self.answer,
         }
@@ -86,13 +94,22 @@ class EvalReport:
             return {"questions": 0}
         ranks = [r.rank for r in self.results]
         latencies = sorted(r.seconds for r in self.results)
-        metrics = {"questions": n}
-        if not self.config.get("unanswerable"):
+        metrics: dict = {"questions": n}
+        answerable = not (self.config.get("unanswerable") or self.config.get("unanswerable_paragraph"))
+        if answerable:
             for k in (1, 5, 20):
                 metrics[f"recall@{k}"] = _mean(rank is not None and rank <= k for rank in ranks)
             metrics["mrr@10"] = _mean(1 / rank if rank is not None and rank <= 10 else 0.0 for rank in ranks)
             metrics["answer_hit@1"] = _mean(r.hit for r in self.results)
+            metrics["answer_hit_shown"] = _mean(r.shown_hit for r in self.results)
         metrics["no_answer_rate"] = _mean(not r.found for r in self.results)
+        by_type = {}
+        for kind in sorted({r.type for r in self.results}):
+            of_kind = [r for r in self.results if r.type == kind]
+            by_type[kind] = {"questions": len(of_kind), "no_answer_rate": _mean(not r.found for r in of_kind)}
+            if answerable:
+                by_type[kind]["answer_hit@1"] = _mean(r.hit for r in of_kind)
+        metrics["by_type"] = by_type
         metrics["latency_mean_s"] = round(sum(latencies) / n, 4)
         metrics["latency_median_s"] = round(latencies[n // 2], 4)
         metrics["latency_p95_s"] = round(latencies[min(n - 1, int(0.95 * n))], 4)
@@ -112,8 +129,11 @@ class EvalReport:
             f"{m['questions']} questions from {self.config['questions_file']} over "
             f"{self.config['articles']} articles ({self.config['distractors']} distractors)"
         ]
-        names = ("recall@1", "recall@5", "recall@20", "mrr@10", "answer_hit@1", "no_answer_rate")
+        names = ("recall@1", "recall@5", "recall@20", "mrr@10", "answer_hit@1", "answer_hit_shown", "no_answer_rate")
         lines += [f"{name:>16}: {m[name]:.3f}" for name in names if name in m]
+        for kind, figures in m["by_type"].items():
+            shown = ", ".join(f"{name} {value:.3f}" for name, value in figures.items() if name != "questions")
+            lines.append(f"{kind:>16}: {figures['questions']} questions, {shown}")
         lines.append(
             f"{'latency':>16}: mean {m['latency_mean_s'] * 1000:.0f} ms, median "
             f"{m['latency_median_s'] * 1000:.0f} ms, p95 {m['latency_p95_s'] * 1000:.0f} ms"
@@ -124,6 +144,12 @@ class EvalReport:
 def _mean(values) -> float:
     values = [float(v) for v in values]
     return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def sentence_contains(sentence: str, gold: Sequence[str]) -> bool:
+    """Whether a sentence contains a gold answer, both normalised."""
+    shown = normalise(sentence)
+    return any(normalise(g) and normalise(g) in shown for g in gold)
 
 
 def answer_contains(answer_text: str, gold: Sequence[str]) -> bool:
@@ -237,7 +263,17 @@ def _index_is_current(index_dir: Path, articles: Sequence[Article], current_form
         return store.content_hashes() == {a.id: a.content_hash for a in articles}
 
 
-def run_eval(
+@dataclass
+class EvalSetup:
+    """An evaluation's index, opened, and its questions."""
+
+    engine: Engine
+    questions: list[Question]
+    config: dict
+    build_seconds: float
+
+
+def open_eval(
     squad_path: Path,
     settings: IndexSettings,
     work_dir: Path,
@@ -249,8 +285,8 @@ def run_eval(
     question_limit: int | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
-) -> EvalReport:
-    """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question."""
+) -> EvalSetup:
+    """Build (or reuse) the index for these inputs in ``work_dir``; one directory per set of inputs."""
     from index.engine import Engine, index_format_is_current
 
     contexts = _read_squad(squad_path)
@@ -274,37 +310,79 @@ def run_eval(
         "index_dir": str(index_dir),
         "model": settings.embedding_model,
     }
-    report = EvalReport(config)
     started = time.monotonic()
     if not _index_is_current(index_dir, articles, index_format_is_current):
         engine.apply(Changes(articles, replace_all=True), progress)
-    report.build_seconds = time.monotonic() - started
     config["model_id"] = engine.embedder.model_id
+    return EvalSetup(engine, questions, config, time.monotonic() - started)
+
+
+def run_eval(
+    squad_path: Path,
+    settings: IndexSettings,
+    work_dir: Path,
+    questions_path: Path | None = None,
+    distractors: Sequence[str | Path] = (),
+    distractor_limit: int | None = None,
+    distractor_paragraphs: bool = False,
+    unanswerable: bool = False,
+    question_limit: int | None = None,
+    unanswerable_paragraph: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> EvalReport:
+    """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question."""
+    setup = open_eval(
+        squad_path,
+        settings,
+        work_dir,
+        questions_path,
+        distractors,
+        distractor_limit,
+        distractor_paragraphs,
+        unanswerable,
+        question_limit,
+        embedder,
+        progress,
+    )
+    engine, questions, config = setup.engine, setup.questions, setup.config
+    config["unanswerable_paragraph"] = unanswerable_paragraph
+    report = EvalReport(config, build_seconds=setup.build_seconds)
     engine.ask("warm up")  # load the model and open the index before timing
     for number, question in enumerate(questions):
         if progress:
             progress("questions", number, len(questions))
         began = time.perf_counter()
-        answer, hits = engine.ask_and_search(question.text, SEARCH_CHUNKS)
+        exclude = frozenset({question.article_id}) if unanswerable_paragraph else frozenset()
+        answer, hits = engine.ask_and_search(question.text, SEARCH_CHUNKS, exclude)
         seconds = time.perf_counter() - began
         ranked = _article_ranking(hits)
         rank = ranked.index(question.article_id) + 1 if question.article_id in ranked[:RANK_DEPTH] else None
         text = answer.text if answer.found else ""
+        first = answer.sentences[0][0] if answer.found and answer.sentences else ""
         report.results.append(
             QuestionResult(
                 question.id,
                 question.text,
                 rank,
                 answer.found,
-                answer.found and answer_contains(text, question.answers),
+                answer.found and sentence_contains(first, question.answers),
                 seconds,
                 text[: RANKING.answer_chars],
+                answer.found and answer_contains(text, question.answers),
+                _question_type(question.text),
             )
         )
     if progress:
         progress("questions", len(questions), len(questions))
     engine.close()
     return report
+
+
+def _question_type(question: str) -> str:
+    from index.text.answer_types import expected_answer
+
+    return expected_answer(question).type.value
 
 
 def _article_ranking(hits) -> list[str]:

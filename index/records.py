@@ -113,6 +113,7 @@ class Answer:
     as_of: str = ""  # the newest date among cited sources, when they are not all of one date
     timeframe: str = ""  # the dates the question named, e.g. "2019-11-11 – 2019-11-17"
     timeframe_matched: bool = True  # False: no article of that time was found; the answer is from all
+    marks: tuple[tuple[int, int, int], ...] = ()  # (sentence index, start, end): the span answering a typed question
 
     @property
     def text(self) -> str:

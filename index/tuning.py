@@ -93,6 +93,13 @@ class RankingConfig:
     """Added to a sentence holding every question word the index knows."""
     second_margin: float = 0.08
     """A second sentence must score this close to the best."""
+    second_probability_margin: float = 0.1
+    """With a fitted reader: a second sentence must be this close to the best in probability."""
+    whole_answer_chars: int = 600
+    """A best sentence carried on by the sentences continuing its list may grow to this many characters
+    ("who met Haftar?": four names over two sentences)."""
+    continuation_sentences: int = 2
+    """At most this many following sentences carry on the best one."""
     closest_passages: int = 3
     """Offered when the answer is "not in my articles"."""
 

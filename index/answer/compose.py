@@ -42,16 +42,21 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index.answer.reader import DEFAULT_MODEL, ReaderModel, SentenceSignals, reader_model, sentence_signals
 from index.encoders.base import Embedder
 from index.encoders.calibration import Calibration, calibration_for
 from index.records import Answer, Citation, SearchHit
+from index.text.answer_types import expected_answer
 from index.text.chunking import split_sentences
+from index.text.continuation import continues
+from index.text.junk import junk_spans
 from index.text.normalise import keyword_terms
 from index.text.scripts import script_of
+from index.text.typed_spans import SpanFinder
 from index.tuning import RANKING
 
 
@@ -61,7 +66,9 @@ class Candidate:
     start: int  # in the article's text
     end: int
     text: str
-    score: float = 0.0
+    score: float = 0.0  # what ranks the candidates: the reader's probability, or the mix with the default reader
+    mix: float = 0.0  # the cosine mix, which the calibrated "not in my articles" threshold reads
+    marks: tuple[tuple[int, int], ...] = ()  # spans of the type the question asks for, in ``text``
 
 
 class _RememberedVectors:
@@ -131,6 +138,8 @@ def compose_answer(
     question_words: Sequence[tuple[frozenset[str], float]] = (),
     sentence_vectors: SentenceVectors | None = None,
     chunk_scores: dict[int, float] | None = None,
+    finder: SpanFinder | None = None,
+    model: ReaderModel | None = None,
 ) -> Answer:
     """Pick the sentence (or two) that best answers the question and cite them.
 
@@ -139,15 +148,60 @@ def compose_answer(
     sentence naming the one known word of a long question gains little); ``min_score``
     overrides the model's calibrated threshold; ``chunk_scores`` (chunk id -> score) replace
     the hits' scores as the sentences' context, e.g. the hybrid scores before a re-ranking
-    that already counted the sentences themselves. When even the
-    best sentence scores under the threshold the articles do not answer the question: the
-    answer says so and offers the closest passages as its citations.
+    that already counted the sentences themselves; ``model`` (default: the encoder's fitted
+    reader, see ``reader.py``) scores the sentences. When the passages are off topic (the best
+    cosine mix under the calibrated threshold) or no sentence is likely enough to answer, the
+    articles do not answer the question: the answer says so and offers the closest passages.
     """
+    reading = read_sentences(
+        question, query_vector, hits, embedder, question_words, sentence_vectors, chunk_scores, finder, model
+    )
     calibration = calibration_for(embedder)
     threshold = calibration.threshold if min_score is None else min_score
-    candidates = _candidates(hits[: RANKING.answer_passages])
-    if not candidates:
+    if not reading.candidates:
         return Answer(question, found=False)
+    best_mix = max(reading.candidates, key=lambda c: c.mix)
+    scored = sorted(reading.candidates, key=lambda c: -c.score)
+    off_topic = mix_confidence(best_mix, question, calibration) < threshold
+    if off_topic or scored[0].score < reading.model.min_probability:
+        closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[: RANKING.closest_passages]]
+        return Answer(question, found=False, citations=_citations(closest))
+    if reading.model is DEFAULT_MODEL:
+        chosen = _choose(scored, reading.candidates, RANKING.second_margin)
+    else:
+        chosen = _choose_read(scored, reading.candidates, reading.model.min_probability)
+    citations = _citations(chosen)
+    sentences = [(c.text, citation.number) for c, citation in zip(chosen, citations)]
+    marks = tuple((i, a, b) for i, c in enumerate(chosen) for a, b in c.marks[:1])
+    return Answer(question, found=True, sentences=sentences, citations=citations, marks=marks)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The candidate sentences of one question, scored by ``model``, with their signals."""
+
+    model: ReaderModel
+    candidates: list[Candidate]  # in the order of the passages and the text
+    signals: SentenceSignals | None  # None with the default model (it reads the mix alone)
+
+
+def read_sentences(
+    question: str,
+    query_vector: np.ndarray,
+    hits: list[SearchHit],
+    embedder: Embedder,
+    question_words: Sequence[tuple[frozenset[str], float]] = (),
+    sentence_vectors: SentenceVectors | None = None,
+    chunk_scores: dict[int, float] | None = None,
+    finder: SpanFinder | None = None,
+    model: ReaderModel | None = None,
+) -> Reading:
+    """Every candidate sentence of the best passages with its cosine mix and its reader score."""
+    calibration = calibration_for(embedder)
+    model = model or reader_model(embedder.model_id)
+    candidates = _candidates(hits[: RANKING.answer_passages], skip_junk=model is not DEFAULT_MODEL)
+    if not candidates:
+        return Reading(model, [], None)
     similarity = question_similarity(
         question,
         query_vector,
@@ -155,34 +209,55 @@ def compose_answer(
         sentence_vectors or SentenceVectors(embedder),
         calibration.sentence_language_gap,
     )
-    scored = []
-    for candidate, cosine in zip(candidates, similarity):
-        context = (
-            candidate.hit.score
-            if chunk_scores is None
-            else chunk_scores.get(candidate.hit.chunk_id, candidate.hit.score)
-        )
-        score = RANKING.sentence_weight * float(cosine) + (1 - RANKING.sentence_weight) * context
-        score += RANKING.keyword_bonus * _word_share(candidate.text, question_words)
-        scored.append(Candidate(candidate.hit, candidate.start, candidate.end, candidate.text, score))
-    scored.sort(key=lambda c: -c.score)
-    if _confidence(scored[0], question, calibration) < threshold:
-        closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[: RANKING.closest_passages]]
-        return Answer(question, found=False, citations=_citations(closest))
-    chosen = _choose(scored, candidates)
-    citations = _citations(chosen)
-    sentences = [(c.text, citation.number) for c, citation in zip(chosen, citations)]
-    return Answer(question, found=True, sentences=sentences, citations=citations)
+    contexts = [
+        c.hit.score if chunk_scores is None else chunk_scores.get(c.hit.chunk_id, c.hit.score) for c in candidates
+    ]
+    shares = [_word_share(c.text, question_words) for c in candidates]
+    mixes = [
+        RANKING.sentence_weight * float(cosine)
+        + (1 - RANKING.sentence_weight) * context
+        + RANKING.keyword_bonus * share
+        for cosine, context, share in zip(similarity, contexts, shares)
+    ]
+    if model is DEFAULT_MODEL:
+        scored = [replace(c, score=mix, mix=mix) for c, mix in zip(candidates, mixes)]
+        return Reading(model, scored, None)
+    script = script_of(question)
+    rank_of = {hit.chunk_id: rank for rank, hit in enumerate(hits, start=1)}
+    signals = sentence_signals(
+        question,
+        expected_answer(question),
+        [c.text for c in candidates],
+        similarity,
+        contexts,
+        [rank_of[c.hit.chunk_id] for c in candidates],
+        shares,
+        frozenset(term for terms, _ in question_words for term in terms),
+        [script_of(c.text) != script for c in candidates],
+        [c.start == _first_sentence_start(c.hit) for c in candidates],
+        finder or SpanFinder(),
+    )
+    probabilities = model.probabilities(signals.matrix)
+    scored = [
+        replace(c, score=float(p), mix=mix, marks=tuple((s.start, s.end) for s in spans))
+        for c, p, mix, spans in zip(candidates, probabilities, mixes, signals.spans)
+    ]
+    return Reading(model, scored, signals)
 
 
-def _confidence(best: Candidate, question: str, calibration: Calibration) -> float:
+def _first_sentence_start(hit: SearchHit) -> int:
+    """Where the article's first sentence starts, when the chunk is the article's first (else -1)."""
+    if hit.start > 0:
+        return -1
+    return next((start for start, _ in split_sentences(hit.text)), 0)
+
+
+def mix_confidence(best: Candidate, question: str, calibration: Calibration) -> float:
     """The best sentence's score on the threshold's scale: a sentence in another script than the
     question was ranked with the sentence language gap, and is judged with the question one."""
     if script_of(best.text) == script_of(question):
-        return best.score
-    return best.score - RANKING.sentence_weight * (
-        calibration.sentence_language_gap - calibration.question_language_gap
-    )
+        return best.mix
+    return best.mix - RANKING.sentence_weight * (calibration.sentence_language_gap - calibration.question_language_gap)
 
 
 def is_sentence(text: str) -> bool:
@@ -199,22 +274,35 @@ def _word_share(text: str, question_words: Sequence[tuple[frozenset[str], float]
     return sum(weight for forms, weight in question_words if forms & terms) / total
 
 
-def _candidates(hits: list[SearchHit]) -> list[Candidate]:
+def answer_spans(text: str, skip_junk: bool = True) -> list[tuple[int, int]]:
+    """The sentences of a passage that may answer: long enough, with a letter, not a question, and
+    (with ``skip_junk``) not in a caption, byline, dateline, related-link headline, subheading or fragment."""
+    junk = junk_spans(text) if skip_junk else []
+    spans = []
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        if not is_sentence(sentence) or sentence.rstrip("\"'»”’) ").endswith(("?", "؟")):
+            continue  # a question in an article is not an answer
+        if any(start < junk_end and junk_start < end for junk_start, junk_end, _ in junk):
+            continue
+        spans.append((start, end))
+    return spans
+
+
+def _candidates(hits: list[SearchHit], skip_junk: bool) -> list[Candidate]:
     seen: set[tuple[str, int]] = set()
     candidates = []
     for hit in hits:
-        for start, end in split_sentences(hit.text):
+        for start, end in answer_spans(hit.text, skip_junk):
             key = (hit.article_id, hit.start + start)
-            if key in seen or not is_sentence(hit.text[start:end]):  # overlapping chunks repeat sentences
+            if key in seen:  # overlapping chunks repeat sentences
                 continue
-            if hit.text[start:end].rstrip("\"'»”’) ").endswith(("?", "؟")):
-                continue  # a question in an article is not an answer
             seen.add(key)
             candidates.append(Candidate(hit, hit.start + start, hit.start + end, hit.text[start:end], hit.score))
     return candidates
 
 
-def _choose(scored: list[Candidate], in_order: list[Candidate]) -> list[Candidate]:
+def _choose(scored: list[Candidate], in_order: list[Candidate], margin: float) -> list[Candidate]:
     """The best sentence, joined with the article's next sentence when that one scores near the
     best too; or else a second sentence scoring near the best; within RANKING.answer_chars."""
     best = scored[0]
@@ -222,7 +310,7 @@ def _choose(scored: list[Candidate], in_order: list[Candidate]) -> list[Candidat
     position = {(c.hit.article_id, c.start): i for i, c in enumerate(in_order)}
     following = position.get((best.hit.article_id, best.start), -1) + 1
     for candidate in scored[1:]:
-        if candidate.score < best.score - RANKING.second_margin:
+        if candidate.score < best.score - margin:
             break
         if len(candidate.text) + 1 > budget:
             continue
@@ -232,10 +320,39 @@ def _choose(scored: list[Candidate], in_order: list[Candidate]) -> list[Candidat
             and candidate.hit.chunk_id == best.hit.chunk_id
         ):
             text = best.hit.text[best.start - best.hit.start : candidate.end - best.hit.start]
-            return [Candidate(best.hit, best.start, candidate.end, text, best.score)]
+            return [Candidate(best.hit, best.start, candidate.end, text, best.score, best.mix, best.marks)]
         if not _same_sentence(candidate, best):  # the same sentence, read from an overlapping chunk
             return [best, candidate]
     return [best]
+
+
+def _choose_read(scored: list[Candidate], in_order: list[Candidate], floor: float) -> list[Candidate]:
+    """The most probable sentence, carried on by the sentences that continue its list or answer ("كما ضم
+    أيضا …", "In addition, …"); then, from another article, a second sentence nearly as probable."""
+    best = scored[0]
+    position = {(c.hit.article_id, c.start): i for i, c in enumerate(in_order)}
+    at = position[(best.hit.article_id, best.start)]
+    end, last = best.end, best
+    for following in in_order[at + 1 : at + 1 + RANKING.continuation_sentences]:
+        if following.hit.chunk_id != best.hit.chunk_id or following.end - best.start > RANKING.whole_answer_chars:
+            break
+        if not continues(last.text, following.text):
+            break
+        end, last = following.end, following
+    if end != best.end:
+        text = best.hit.text[best.start - best.hit.start : end - best.hit.start]
+        best = replace(best, end=end, text=text)
+    chosen = [best]
+    for candidate in scored[1:]:
+        if candidate.score < max(floor, best.score - RANKING.second_probability_margin):
+            break
+        if (
+            candidate.hit.article_id != best.hit.article_id
+            and len(best.text) + len(candidate.text) < RANKING.answer_chars
+        ):
+            chosen.append(candidate)
+            break
+    return chosen
 
 
 def _same_sentence(a: Candidate, b: Candidate) -> bool:

@@ -24,6 +24,7 @@ from index.encoders.base import Embedder
 from index.encoders.calibration import calibration_for
 from index.records import SearchHit
 from index.text.chunking import split_sentences
+from index.text.junk import junk_spans
 from index.text.scripts import foreign_share, script_of
 from index.tuning import RANKING
 
@@ -54,9 +55,12 @@ def rerank_by_sentences(
         return hits
     gap = calibration_for(embedder).sentence_language_gap
     question_script = script_of(question)
+    # a chunk is judged by its prose: a caption, byline or related-link headline never leads the search
     spans = [
-        [(a, b) for a, b in split_sentences(hit.text) if is_sentence(hit.text[a:b])] or [(0, len(hit.text))]
+        [(a, b) for a, b in split_sentences(hit.text) if is_sentence(hit.text[a:b]) and not _in_junk(a, b, junk)]
+        or [(0, len(hit.text))]
         for hit in head
+        for junk in [junk_spans(hit.text)]
     ]
     texts = [hit.text[a:b] for hit, chunk_spans in zip(head, spans) for a, b in chunk_spans]
     similarity = question_similarity(question, query_vector, texts, sentence_vectors, gap)
@@ -73,3 +77,7 @@ def rerank_by_sentences(
     rescored.sort(key=lambda hit: -hit.score)
     floor = rescored[-1].score
     return rescored + [replace(hit, score=min(hit.score, floor)) for hit in tail]
+
+
+def _in_junk(start: int, end: int, junk: list[tuple[int, int, str]]) -> bool:
+    return any(start < junk_end and junk_start < end for junk_start, junk_end, _ in junk)

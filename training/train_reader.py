@@ -1,0 +1,237 @@
+"""Fit the reader (which sentence answers, and whether any does) on reading-comprehension sets.
+
+    python training/train_reader.py                 # read the sets, fit, write the weights, report
+    python training/train_reader.py --report-only   # report the shipped weights on every set
+
+For every question of every set below the engine reads the best passages of its index
+(``Engine.read``) twice: as indexed, and as if the question's own paragraph were not there (an
+on-topic question the articles do not answer). Each candidate sentence gives a row of the
+reader's signals and a label: does it contain a gold answer. The rows are kept in
+``WORK/signals-<set>.npz`` so that refitting is instant.
+
+Fitted on ``FIT`` (ARCD train and the XQuAD dev articles at even positions, English and Arabic
+questions); reported on every set, the held-out ones (XQuAD dev at odd positions, MLQA Arabic
+dev, TyDi QA GoldP Arabic dev) apart. The model is scikit-learn's logistic regression on
+standardised signals (folded back into plain weights), deterministic (lbfgs, fixed data order).
+Its "not in my articles" probability is the highest that keeps false refusals of answerable
+fitted questions at ``MAX_FALSE_REFUSALS``. The weights go to
+``index/encoders/reader-<model>.json``, read by ``index.answer.reader.reader_model``.
+
+Needs ``../shared/eval`` (not shipped) and scikit-learn (``pip install scikit-learn``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
+
+from index import IndexSettings
+from index.answer.compose import mix_confidence
+from index.answer.reader import SIGNALS, ReaderModel, reader_model
+from index.encoders.calibration import calibration_for
+from index.evaluation import open_eval, sentence_contains
+
+PROJECT = Path(__file__).resolve().parent.parent
+EVAL = PROJECT.parent / "shared" / "eval"
+NEWS = PROJECT.parent / "shared" / "bench" / "news-ar-5000.jsonl.gz"
+MAX_FALSE_REFUSALS = 0.10
+FIT = ("arcd", "xquad-en-even", "xquad-ar-even")
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    contexts: str
+    questions: str | None = None
+    distractors: int = 0  # news articles added to the index
+    half: str = ""  # "even" / "odd": only the articles at those positions of the file
+
+
+SETS = (
+    QuestionSet("arcd", "arcd-train.ar.json"),
+    QuestionSet("xquad-en-even", "xquad-dev.ar.json", "xquad-dev.en.json", 2000, "even"),
+    QuestionSet("xquad-ar-even", "xquad-dev.ar.json", None, 2000, "even"),
+    QuestionSet("xquad-en-odd", "xquad-dev.ar.json", "xquad-dev.en.json", 2000, "odd"),
+    QuestionSet("xquad-ar-odd", "xquad-dev.ar.json", None, 2000, "odd"),
+    QuestionSet("mlqa", "mlqa-dev.ar.json"),
+    QuestionSet("tydi", "tydiqa-goldp-dev.ar.json"),
+)
+
+
+def read_set(spec: QuestionSet, settings: IndexSettings, work: Path, news_work: Path) -> dict[str, np.ndarray]:
+    """Signals, labels and per-question facts of one set, read through the engine (cached)."""
+    cache = work / f"signals-{spec.name}.npz"
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as data:
+            return dict(data)
+    setup = open_eval(
+        EVAL / spec.contexts,
+        settings,
+        news_work if spec.distractors else work,
+        EVAL / spec.questions if spec.questions else None,
+        [NEWS] if spec.distractors else (),
+        spec.distractors or None,
+    )
+    engine = setup.engine
+    questions = setup.questions
+    if spec.half:
+        titles = list(dict.fromkeys(q.article_id.rsplit(":", 1)[0] for q in questions))
+        keep = {title for i, title in enumerate(titles) if (i % 2 == 0) == (spec.half == "even")}
+        questions = [q for q in questions if q.article_id.rsplit(":", 1)[0] in keep]
+    calibration = calibration_for(engine.embedder)
+    probe = ReaderModel(tuple(0.0 for _ in SIGNALS), 0.0, 0.0, "probe")  # any non-default model: signals are read
+    rows, labels, groups, mixes, confidences, unanswerable, types = [], [], [], [], [], [], []
+    started = time.monotonic()
+    for number, question in enumerate(questions):
+        for excluded in (False, True):
+            exclude = frozenset({question.article_id}) if excluded else frozenset()
+            reading = engine.read(question.text, exclude, probe)
+            if not reading.candidates or reading.signals is None:
+                continue
+            group = 2 * number + int(excluded)
+            best_mix = max(reading.candidates, key=lambda c: c.mix)
+            confidence = mix_confidence(best_mix, question.text, calibration)
+            for candidate, row in zip(reading.candidates, reading.signals.matrix):
+                rows.append(row)
+                labels.append(not excluded and sentence_contains(candidate.text, question.answers))
+                groups.append(group)
+                mixes.append(candidate.mix)
+                confidences.append(confidence)
+                unanswerable.append(excluded)
+                types.append(reading.signals.expected.type.value)
+        if number % 50 == 0:
+            print(f"  {spec.name}: {number}/{len(questions)} questions, {time.monotonic() - started:.0f} s", flush=True)
+    engine.close()
+    data = {
+        "signals": np.asarray(rows, dtype=np.float64).reshape(-1, len(SIGNALS)),
+        "labels": np.asarray(labels, dtype=bool),
+        "groups": np.asarray(groups, dtype=np.int64),
+        "mixes": np.asarray(mixes, dtype=np.float64),
+        "confidences": np.asarray(confidences, dtype=np.float64),
+        "unanswerable": np.asarray(unanswerable, dtype=bool),
+        "types": np.asarray(types, dtype="U8"),
+        "threshold": np.asarray(calibration.threshold),
+    }
+    np.savez(cache, **data)
+    return data
+
+
+def fit(sets: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, float]:
+    """Logistic regression on the answerable reads of the fitted sets; weights on the raw signals."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([d["signals"][~d["unanswerable"]] for d in sets.values()])
+    y = np.concatenate([d["labels"][~d["unanswerable"]] for d in sets.values()])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000, solver="lbfgs")
+    model.fit((x - mean) / scale, y)
+    weights = model.coef_[0] / scale
+    bias = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
+    return weights, bias
+
+
+def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.ndarray]:
+    """Per read: is it unanswerable, the best sentence's score and label, the best mix confidence."""
+    scores = data["mixes"] if model.source == "default" else model.probabilities(data["signals"])
+    groups = data["groups"]
+    order = np.lexsort((-scores, groups))
+    firsts = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    return {
+        "unanswerable": data["unanswerable"][firsts],
+        "best_score": scores[firsts],
+        "best_hit": data["labels"][firsts],
+        "any_hit": np.array([data["labels"][groups == g].any() for g in groups[firsts]]),
+        "on_topic": data["confidences"][firsts] >= float(data["threshold"]),
+        "types": data["types"][firsts],
+    }
+
+
+def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: ReaderModel) -> float:
+    """The highest probability floor that refuses at most MAX_FALSE_REFUSALS of the answerable fitted reads
+    (reads the calibrated threshold does not already refuse)."""
+    best = []
+    for data in sets.values():
+        o = outcomes(data, model)
+        answered = ~o["unanswerable"] & o["on_topic"]
+        best.append(o["best_score"][answered])
+    scores = np.sort(np.concatenate(best))
+    return float(scores[int(MAX_FALSE_REFUSALS * len(scores))]) if len(scores) else 0.0
+
+
+def report(name: str, data: dict[str, np.ndarray], model: ReaderModel) -> dict:
+    o = outcomes(data, model)
+    answerable, unanswerable = ~o["unanswerable"], o["unanswerable"]
+    answers = o["on_topic"] & (o["best_score"] >= model.min_probability)
+    hits = answers & o["best_hit"]
+    figures = {
+        "set": name,
+        "questions": int(answerable.sum()),
+        "first_sentence_hit": round(float(hits[answerable].mean()), 3),
+        "hit_if_answering": round(float(o["best_hit"][answerable].mean()), 3),
+        "gold_among_candidates": round(float(o["any_hit"][answerable].mean()), 3),
+        "false_refusals": round(float((~answers)[answerable].mean()), 3),
+        "refused_on_topic_unanswerable": round(float((~answers)[unanswerable].mean()), 3),
+    }
+    for kind in sorted(set(o["types"][answerable])):
+        of_kind = answerable & (o["types"] == kind)
+        figures[f"hit_{kind}"] = round(float(hits[of_kind].mean()), 3)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-dir", type=Path, default=PROJECT / "var" / "reader")
+    parser.add_argument(
+        "--eval-work-dir",
+        type=Path,
+        default=PROJECT / "var" / "eval",
+        help="where `python -m index eval` keeps its indexes: the XQuAD index with 2,000 news articles is reused",
+    )
+    parser.add_argument("--report-only", action="store_true", help="report the shipped weights, fit nothing")
+    parser.add_argument("--sets", default=",".join(s.name for s in SETS), help="comma-separated set names")
+    args = parser.parse_args()
+    if not EVAL.exists():
+        print(f"The evaluation sets are not at {EVAL}; this script needs ../shared/eval.", file=sys.stderr)
+        return 1
+    settings = IndexSettings.from_env()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    wanted = args.sets.split(",")
+    sets = {}
+    for spec in SETS:
+        if spec.name in wanted or (not args.report_only and spec.name in FIT):
+            print(f"reading {spec.name} …", flush=True)
+            sets[spec.name] = read_set(spec, settings, args.work_dir, args.eval_work_dir)
+    from index.encoders.sentence_transformer import BUNDLED_MODEL_ID
+
+    model_id = BUNDLED_MODEL_ID if settings.embedding_model.startswith("bundled:") else settings.embedding_model
+    if args.report_only:
+        model = reader_model(model_id)
+    else:
+        weights, bias = fit({name: sets[name] for name in FIT})
+        model = ReaderModel(tuple(float(w) for w in weights), bias, 0.0, "fitted on " + ", ".join(FIT))
+        model = replace(model, min_probability=choose_min_probability({name: sets[name] for name in FIT}, model))
+        target = PROJECT / "index" / "encoders" / f"reader-{model_id.replace('/', '_').replace('@', '_')}.json"
+        target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {target.relative_to(PROJECT)}")
+        for signal, weight in zip(SIGNALS, model.weights):
+            print(f"  {signal:>22} {weight:+.3f}")
+        print(f"  {'bias':>22} {model.bias:+.3f}; not in my articles under p = {model.min_probability:.3f}")
+    default = reader_model("no fitted reader")
+    for name, data in sets.items():
+        kind = "fitted" if name in FIT else "held out"
+        print(json.dumps({"model": "fitted", "kind": kind, **report(name, data, model)}, ensure_ascii=False))
+        print(json.dumps({"model": "default", "kind": kind, **report(name, data, default)}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
