@@ -285,6 +285,7 @@ def _jsonl_file(
     stream: BinaryIO = gzip.GzipFile(fileobj=handle, mode="rb") if compressed else handle  # type: ignore[assignment]
     cap = limits.max_decompressed_bytes if compressed else None
     anything = False
+    repeated: tuple[bytes, Article, LoadProblem | None] | None = None  # the last line that gave an article
     try:
         for number, offset, raw in bounded_lines(stream, limits.max_line_bytes, cap):
             line_origin = f"{origin}:{number}"
@@ -300,11 +301,16 @@ def _jsonl_file(
                 yield None
                 continue
             anything = True
-            try:
-                article, note = _checked(jsonl_article(decode(raw, offset), line_origin), limits)
-            except NotAnArticle as exc:
-                yield LoadProblem(line_origin, str(exc))
-                continue
+            if repeated is not None and raw == repeated[0]:  # the same line again (a flood of copies): not parsed again
+                article = Article(**{**vars(repeated[1]), "origin": line_origin})  # dataclasses.replace is slower
+                note = repeated[2] and replace(repeated[2], origin=line_origin)
+            else:
+                try:
+                    article, note = _checked(jsonl_article(decode(raw, offset), line_origin), limits)
+                except NotAnArticle as exc:
+                    yield LoadProblem(line_origin, str(exc))
+                    continue
+                repeated = (raw, article, note)
             yield article
             if note is not None:
                 yield note
