@@ -22,7 +22,7 @@ from index import ArticleIndexError, Engine
 
 from . import handlers, messages
 from .building import IndexBuilder
-from .errors import BuildBusyError, BuildCancelledError
+from .errors import BotSettingsError, BuildBusyError, BuildCancelledError
 from .questions import AddressedToBot
 from .ratelimit import QuestionLimiter
 from .refresh import scheduled_refresh
@@ -96,6 +96,11 @@ def build_application(
     )
     application.add_error_handler(handlers.on_error)
     if settings.refresh_interval > 0:
+        if application.job_queue is None:
+            raise BotSettingsError(
+                "REFRESH_MINUTES needs the job queue of python-telegram-bot; "
+                "install it with `pip install 'python-telegram-bot[job-queue]'`, or unset REFRESH_MINUTES."
+            )
         interval = settings.refresh_interval
         application.job_queue.run_repeating(scheduled_refresh, interval=interval, first=interval, name=REFRESH_JOB)
     return application

@@ -43,7 +43,10 @@ class IndexBuilder:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._running_task() is not None
+
+    def _running_task(self) -> asyncio.Task | None:
+        return self._task if self._task is not None and not self._task.done() else None
 
     @property
     def sources_files(self) -> tuple[str, ...]:
@@ -69,8 +72,8 @@ class IndexBuilder:
 
     async def add(self, url: str) -> Added:
         """Fetch and index one URL, after the running job (if any) has ended."""
-        while self.running:
-            await asyncio.wait({self._task})
+        while (task := self._running_task()) is not None:
+            await asyncio.wait({task})
         return await self._launch("add", lambda: self.engine.add_url(url, progress=self._on_progress))
 
     def _launch(self, kind: str, work: Callable[[], T]) -> asyncio.Task[T]:
@@ -109,8 +112,8 @@ class IndexBuilder:
         """Ask a running job to stop at its next progress report (and refuse new ones), and wait up to
         ``timeout`` seconds."""
         self._cancel.set()
-        if self.running:
-            await asyncio.wait({self._task}, timeout=timeout)
+        if (task := self._running_task()) is not None:
+            await asyncio.wait({task}, timeout=timeout)
 
 
 def _settle(

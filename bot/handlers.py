@@ -50,6 +50,20 @@ def _in_group(message: Message) -> bool:
     return message.chat.type != ChatType.PRIVATE
 
 
+def _message(update: Update) -> Message:
+    """The message of an update; every handler here is registered for updates that carry one."""
+    if update.effective_message is None:
+        raise ValueError(f"update {update.update_id} carries no message")
+    return update.effective_message
+
+
+def _chat_data(context: ContextTypes.DEFAULT_TYPE) -> dict:
+    """What the bot keeps for this chat; every update these handlers get comes from a chat."""
+    if context.chat_data is None:
+        raise ValueError("this update comes from no chat")
+    return context.chat_data
+
+
 async def _stats_or_none(context: ContextTypes.DEFAULT_TYPE) -> IndexStats | None:
     try:
         return await asyncio.to_thread(bot_state(context).engine.stats)
@@ -75,7 +89,7 @@ async def _ask(context: ContextTypes.DEFAULT_TYPE, message: Message, question: s
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Rate-limit, answer with citations, and keep the answer for /sources and its button."""
-    state, message = bot_state(context), update.effective_message
+    state, message = bot_state(context), _message(update)
     user_id = update.effective_user.id if update.effective_user else None
     verdict = state.limiter.check(user_id, message.chat_id)
     if not verdict.allowed:
@@ -90,7 +104,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     answer = await _ask(context, message, question)
     if answer is None:
         return
-    key = remember_answer(context.chat_data, answer)
+    key = remember_answer(_chat_data(context), answer)
     button = InlineKeyboardButton(messages.SOURCES_BUTTON, callback_data=f"{_SOURCES_DATA}{key}")
     markup = InlineKeyboardMarkup([[button]]) if answer.citations else None
     await _reply_parts(message, answer_html(answer), quote=_in_group(message), markup=markup)
@@ -98,17 +112,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any text in a private chat is a question."""
-    await answer_question(update, context, update.effective_message.text or "")
+    await answer_question(update, context, _message(update).text or "")
 
 
 async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group message that mentions the bot or replies to it is a question."""
-    await answer_question(update, context, question_in(update.effective_message))
+    await answer_question(update, context, question_in(_message(update)))
 
 
 async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask QUESTION, anywhere; a bare /ask in reply to a message asks that message's text."""
-    message = update.effective_message
+    message = _message(update)
     question = command_argument(message)
     if not question and message.reply_to_message and message.reply_to_message.text:
         question = message.reply_to_message.text
@@ -118,19 +132,19 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: greet, say what the index holds and how to ask."""
     stats = await _stats_or_none(context)
-    await _reply(update.effective_message, messages.greeting(stats, context.bot.username))
+    await _reply(_message(update), messages.greeting(stats, context.bot.username))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask, and the commands."""
     settings = bot_state(context).settings
-    await _reply(update.effective_message, messages.help_text(context.bot.username, settings.add_allowed == "everyone"))
+    await _reply(_message(update), messages.help_text(context.bot.username, settings.add_allowed == "everyone"))
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: the full passages behind the chat's last answer."""
-    answer = recall_answer(context.chat_data)
-    message = update.effective_message
+    answer = recall_answer(_chat_data(context))
+    message = _message(update)
     if answer is None:
         await _reply(message, messages.NO_ANSWER_YET)
         return
@@ -140,8 +154,10 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def sources_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The button under an answer: the full passages behind that answer."""
     query = update.callback_query
-    key = query.data.removeprefix(_SOURCES_DATA)
-    answer = recall_answer(context.chat_data, int(key)) if key.isdigit() else None
+    if query is None:
+        raise ValueError(f"update {update.update_id} carries no button press")
+    key = (query.data or "").removeprefix(_SOURCES_DATA)
+    answer = recall_answer(_chat_data(context), int(key)) if key.isdigit() else None
     if answer is None or not isinstance(query.message, Message):  # forgotten, or a message too old to reply to
         await query.answer(messages.ANSWER_FORGOTTEN)
         return
@@ -163,15 +179,15 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats: index size and build time."""
     found = await _stats_or_none(context)
     if found is None:
-        await _reply(update.effective_message, messages.NO_INDEX)
+        await _reply(_message(update), messages.NO_INDEX)
         return
     size = await asyncio.to_thread(_size_on_disk, Path(bot_state(context).settings.index.index_dir))
-    await _reply(update.effective_message, messages.stats_html(found, size))
+    await _reply(_message(update), messages.stats_html(found, size))
 
 
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reindex (admins): rebuild from ARTICLES in the background, reporting progress and the result."""
-    state, message = bot_state(context), update.effective_message
+    state, message = bot_state(context), _message(update)
     if update.effective_user is None or update.effective_user.id not in state.settings.admin_ids:
         await _reply(message, messages.NOT_ADMIN)
         return
@@ -194,12 +210,12 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/latest: the newest articles in the index, with outlet, date and link."""
     index_dir = Path(bot_state(context).settings.index.index_dir)
     found = await asyncio.to_thread(newest_articles, index_dir, messages.LATEST_SHOWN)
-    await _reply_parts(update.effective_message, messages.latest_html(found), quote=False)
+    await _reply_parts(_message(update), messages.latest_html(found), quote=False)
 
 
 async def add_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/add URL (admins, or everyone if ADD_ALLOWED=everyone): fetch and index one article, then say what it was."""
-    state, message = bot_state(context), update.effective_message
+    state, message = bot_state(context), _message(update)
     if not state.settings.may_add(update.effective_user.id if update.effective_user else None):
         await _reply(message, messages.NOT_ADMIN_ADD)
         return
@@ -216,7 +232,7 @@ async def add_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A sticker, photo or other non-text message in a private chat: say what works."""
-    await _reply(update.effective_message, messages.TEXT_ONLY)
+    await _reply(_message(update), messages.TEXT_ONLY)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -80,10 +80,11 @@ def help_text(username: str, everyone_may_add: bool = False) -> str:
 
 
 def _size(size_bytes: int) -> str:
+    size = float(size_bytes)
     for unit in ("bytes", "KB", "MB", "GB"):
-        if size_bytes < 1024 or unit == "GB":
-            return f"{size_bytes:.0f} {unit}" if unit == "bytes" else f"{size_bytes:.1f} {unit}"
-        size_bytes /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
     raise AssertionError("unreachable")
 
 

@@ -213,7 +213,8 @@ def split_message(html_text: str, limit: int = TELEGRAM_MAX_LENGTH) -> list[str]
         return [html_text.strip()] if plain.translate(_INVISIBLE).strip() else []
     atoms = _atoms(html_text)
     parts: list[str] = []
-    start, carried = 0, []
+    start = 0
+    carried: list[_Atom] = []  # the tags still open where the next part starts
     while start < len(atoms):
         scan = _Scan(atoms, start, carried, limit)
         if scan.end == len(atoms):

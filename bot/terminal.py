@@ -44,8 +44,8 @@ def run_terminal_chat(
         print(f"{why} from {', '.join(sources)}…", file=stderr, flush=True)
         with ProgressBars(stderr) as progress:
             report = engine.update(sources, replace_all=True, progress=progress)
-        for problem in report.problems:
-            print(str(problem), file=stderr, flush=True)
+        for skipped in report.problems:
+            print(str(skipped), file=stderr, flush=True)
         print(report.summary(), file=stderr, flush=True)
     interactive = stdin.isatty()
     if interactive:
