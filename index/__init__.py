@@ -5,7 +5,16 @@ else is inside the layers (``text``, ``sources``, ``encoders``, ``storage``, ``s
 ``answer``). ``tests/test_public_api.py`` pins the list.
 """
 
-from index.answer.render import NOT_FOUND, answer_as_text, answer_notes, source_details
+from index.answer.render import (
+    NOT_FOUND,
+    CitedArticle,
+    answer_as_text,
+    answer_notes,
+    answer_sentences,
+    cited_articles,
+    markers,
+    source_details,
+)
 from index.collect import Added, is_sources_file
 from index.encoders.base import Embedder, HashingEmbedder
 from index.engine import Engine
@@ -23,6 +32,7 @@ from index.errors import (
 from index.progress import ProgressBars
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
 from index.settings import IndexSettings, whole_number
+from index.sources.article_checks import is_web_url
 from index.sources.fetching import FetchSettings
 from index.storage.catalog import newest_articles
 
@@ -36,6 +46,7 @@ __all__ = [
     "BuildError",
     "BuildReport",
     "Citation",
+    "CitedArticle",
     "Embedder",
     "Engine",
     "FetchSettings",
@@ -53,7 +64,11 @@ __all__ = [
     "SettingsError",
     "answer_as_text",
     "answer_notes",
+    "answer_sentences",
+    "cited_articles",
     "is_sources_file",
+    "is_web_url",
+    "markers",
     "newest_articles",
     "source_details",
     "whole_number",

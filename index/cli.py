@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("question", nargs="*", help="the question (several words are joined)")
         if name == "search":
             command.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
-            command.add_argument("--json", action="store_true", help="one JSON object per question")
+        command.add_argument("--json", action="store_true", help="one JSON object per question, one a line")
     _add_eval_parser(commands)
     for command in commands.choices.values():
         _add_global_options(command, default=argparse.SUPPRESS)
@@ -138,6 +138,8 @@ def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.command == "search":
         return _each(questions, lambda q: _search(engine, q, args.k, args.json))
+    if args.json:
+        return _each(questions, lambda q: _ask_json(engine, q))
     from index.answer.render import answer_as_text
 
     return _each(questions, lambda q: print(answer_as_text(engine.ask(q)) + ("\n" if not args.question else "")))
@@ -174,6 +176,17 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
         where = f"[{hit.article_id} {hit.start}:{hit.end}]"
         print(f"{rank}. {hit.score:.3f}  {hit.title} — {hit.source} {hit.published[:10]}  {where}")
         print(f"   {' '.join(hit.text.split())[:300]}")
+
+
+def _ask_json(engine, question: str) -> None:
+    """One JSON line: the answer (``index.answer.render.answer_as_json``) and the seconds it took."""
+    import time
+
+    from index.answer.render import answer_as_json
+
+    started = time.perf_counter()
+    answer = engine.ask(question)
+    print(json.dumps(answer_as_json(answer, time.perf_counter() - started), ensure_ascii=False))
 
 
 def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:

@@ -28,7 +28,9 @@ def test_a_question_is_answered_with_cited_sources(fake, engine, start_bot):
     assert "[1]" in html and "\n\n<b>Sources</b>\n[1] " in html
     assert '<a href="https://news.example.com/2019/11/us-haftar-meeting">US delegation meets Haftar' in html
     assert "— Example Wire, 2019-11-25" in html
-    assert "<blockquote>A senior US delegation met General Khalifa Haftar" in html
+    # the context around the quoted sentence (in italics), not a bare second copy of the answer
+    assert "<blockquote expandable><i>A senior US delegation met General Khalifa Haftar" in html
+    assert "</i> The delegation included" in html
     assert answer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "sources:1"
     assert answer.params["link_preview_options"] == {"is_disabled": True}
     typing = fake.calls_of("sendChatAction", chat_id=READER_ID, action="typing")
@@ -43,7 +45,7 @@ def test_an_arabic_question_cites_the_arabic_article_in_bidi_isolates(fake, engi
     assert html.startswith(f"{RLI}التقى وفد أميركي رفيع الجنرال خليفة حفتر")
     assert f"{PDI} [1]" in html
     assert f">{RLI}روسيا كلمة السر في ليبيا{PDI}</a> — {RLI}الجزيرة{PDI}, 2019-11-20" in html
-    assert f"<blockquote>{RLI}التقى وفد أميركي" in html
+    assert f"<blockquote expandable>{RLI}<i>التقى وفد أميركي" in html
 
 
 def test_a_question_the_articles_do_not_answer_says_so_and_offers_the_closest_passages(fake, engine, start_bot):
