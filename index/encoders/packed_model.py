@@ -139,8 +139,7 @@ def _parse(path: Path, data) -> PackedLayout:
     normalisation = {}
     for _ in range(n_norm):
         codepoint, n_out = norm.take("IB")
-        outs = norm.array("<u4", n_out) if n_out else []
-        normalisation[codepoint] = "".join(chr(c) for c in outs)
+        normalisation[codepoint] = "".join(chr(c) for c in norm.array("<u4", n_out)) if n_out else ""
     tensors = {}
     for _ in range(reader.take("i")):
         name = reader.bytes(reader.take("H")).decode()

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from index.search.lexicon import Translation
 from index.text.normalise import is_stopword, keyword_terms, light_stem, term, words
 from index.text.scripts import is_arabic, is_latin
 from index.tuning import RANKING
+
+if TYPE_CHECKING:
+    from index.text.names import NameMatcher  # imported on first use: most questions never need it
 
 FORMAT = 1
 FOLDER = "keywords"
@@ -99,12 +103,12 @@ class KeywordIndex:
         frequency = np.diff(self._starts)
         self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
         self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
-        self._names = None
+        self._names: NameMatcher | None = None
         self._names_by_id: dict[int, str] | None = None
         self._stems: dict[str, list[str]] | None = None
 
     @property
-    def names(self):
+    def names(self) -> NameMatcher:
         """The cross-script name matcher over this index's vocabulary (built on first use)."""
         if self._names is None:
             from index.text.names import NameMatcher

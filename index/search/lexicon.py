@@ -39,6 +39,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,15 +77,15 @@ def build_lexicon(
     the ``previous`` lexicon folder (same encoder) are reused. Returns the manifest record."""
     kept = _read_vectors(previous) if previous is not None else {}
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"format": FORMAT, "min_documents": RANKING.lexicon_min_documents, "terms": {}}
+    record: dict[str, Any] = {"format": FORMAT, "min_documents": RANKING.lexicon_min_documents, "terms": {}}
     by_script: dict[str, list[str]] = {script: [] for script in SCRIPTS}
     kept_terms = 0
     for term, documents in sorted(terms.items(), key=lambda item: (-item[1], item[0])):
-        script = script_of_term(term)
+        term_script = script_of_term(term)
         if kept_terms >= limit or documents < RANKING.lexicon_min_documents:
             break
-        if script and not is_stopword(term) and len(by_script[script]) < RANKING.lexicon_max_terms:
-            by_script[script].append(term)
+        if term_script and not is_stopword(term) and len(by_script[term_script]) < RANKING.lexicon_max_terms:
+            by_script[term_script].append(term)
             kept_terms += 1
     missing = [term for script in SCRIPTS for term in by_script[script] if term not in kept]
     fresh = embed_in_steps(embedder, missing, progress, "lexicon")
@@ -143,7 +144,8 @@ class Lexicon:
                 rows = np.unique(
                     np.linspace(0, index.ntotal - 1, min(RANKING.lexicon_sample_terms, index.ntotal)).astype(np.int64)
                 )
-                self._samples[script] = np.stack([index.reconstruct(int(row)) for row in rows]) if len(rows) else None
+                if len(rows):  # an empty lexicon has no terms, so nothing is compared with its samples
+                    self._samples[script] = np.stack([index.reconstruct(int(row)) for row in rows])
 
     def terms(self, script: str) -> int:
         return len(self._words.get(script, ()))

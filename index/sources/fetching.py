@@ -125,7 +125,9 @@ def extract_article(download: Download, origin: str, min_text_chars: int) -> Art
     except Exception:  # trafilatura's parsers can fail on odd markup; the page is then reported as textless
         logger.warning("text extraction failed for %s", download.url, exc_info=True)
         return None
-    text = (doc.text or "").strip() if doc is not None else ""
+    if doc is None or isinstance(doc, dict):  # a dict only when asked for with as_dict=True
+        return None
+    text = (doc.text or "").strip()
     if len(" ".join(text.split())) < min_text_chars:
         return None
     url = _canonical(doc.url, download.url)
@@ -272,10 +274,13 @@ def _entry_jobs(sources: list[str], outcomes: list[_Outcome]) -> list[tuple[str,
     seen = set(sources)
     jobs = []
     for url, outcome in zip(sources, outcomes):
-        for entry in outcome.feed.entries if outcome.feed else ():
+        feed = outcome.feed
+        if feed is None:
+            continue
+        for entry in feed.entries:
             if entry.link not in seen:
                 seen.add(entry.link)
-                jobs.append((url, outcome.feed, entry))
+                jobs.append((url, feed, entry))
     return jobs
 
 

@@ -145,6 +145,8 @@ class ArticleStore:
     def chunks_of(self, article_id: str) -> list[tuple[int, Chunk]]:
         """(vector row, chunk) pairs of one article, in order."""
         article = self.article(article_id)
+        if article is None:
+            return []
         rows = self._db.execute(
             "SELECT id, ordinal, start, end FROM chunks WHERE article_id = ? ORDER BY ordinal", (article_id,)
         )
