@@ -56,7 +56,8 @@ def check_model(manifest: dict, embedder: Embedder, index_dir: Path) -> None:
     if built.get("fingerprint") != embedder.fingerprint or built.get("dimension") != embedder.dimension:
         raise IndexMismatchError(
             f"The index in {index_dir} was built with the model {built.get('id', '?')} "
-            f"(fingerprint {built.get('fingerprint', '?')}), not {embedder.model_id} (fingerprint {embedder.fingerprint}); "
+            f"(fingerprint {built.get('fingerprint', '?')}), "
+            f"not {embedder.model_id} (fingerprint {embedder.fingerprint}); "
             "rebuild it with `python -m index build ARTICLES...` or set EMBEDDING_MODEL back."
         )
 
@@ -132,7 +133,7 @@ def _write_generation(
 
         stories, signatures = _stories(final, fresh_chunks, old_store)
         store = ArticleStore.create(staging / generations.STORE)
-        kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if a.id not in fresh_chunks}
+        kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if old_store and a.id not in fresh_chunks}
         rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
         keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
@@ -146,6 +147,7 @@ def _write_generation(
             else:
                 pairs = kept_chunks[article.id]
                 chunks = [chunk for _, chunk in pairs]
+                assert old_vectors is not None  # a kept article comes from the previous generation
                 vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
             store.add_article(
                 article,
@@ -228,7 +230,9 @@ def _plan(
         old_hash = old_hashes.get(article.id)
         if old_hash == article.content_hash:
             report.unchanged += 1
-            final.append(old_store.article(article.id))  # keep the stored copy: its spans match its vectors
+            kept = old_store.article(article.id) if old_store else None
+            assert kept is not None, article.id  # old_hashes were read from old_store
+            final.append(kept)  # keep the stored copy: its spans match its vectors
             continue
         if old_hash is None:
             report.added += 1

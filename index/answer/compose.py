@@ -84,7 +84,7 @@ class _RememberedVectors:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        fresh = self._embed(missing) if missing else []
+        fresh: np.ndarray | list[np.ndarray] = self._embed(missing) if missing else []
         with self._lock:
             for text, vector in zip(missing, fresh):
                 self._vectors[text] = vector

@@ -84,7 +84,7 @@ class OpenIndex:
         """(row, score) of the k best chunks by the hybrid search, best first."""
         dense = self.nearest(query_vector, max(k, RANKING.dense_candidates))
         slots = self.slots(question) if slots is None else slots
-        keyword_scores = self.keywords.scores(slots) if slots else None
+        keyword_scores = self.keywords.scores(slots) if slots and self.keywords is not None else None
         return fuse(dense, keyword_scores, lambda rows: self.cosines(query_vector, rows), weight, k)
 
     def chunks(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
