@@ -120,8 +120,9 @@ def _md_article(text: str, article_id: str, origin: str) -> Article:
     lines = body.split("\n")
     title = fields.get("title", "")
     heading_at = _first_heading(lines, first_only=bool(title))
-    if heading_at is not None:
-        title = title or _HEADING.match(lines[heading_at]).group(1).strip()
+    heading = _HEADING.match(lines[heading_at]) if heading_at is not None else None
+    if heading_at is not None and heading is not None:
+        title = title or heading.group(1).strip()
         del lines[heading_at]
     body = _strip_blank_lines("\n".join(lines))
     if not body.strip():
@@ -149,7 +150,7 @@ def _html_article(text: str, article_id: str, origin: str) -> Article:
         document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
     except Exception as exc:  # a third-party parser failing on odd markup is a bad file, not a crash
         raise NotAnArticle(f"could not be parsed as HTML ({type(exc).__name__}: {exc})") from None
-    fields = document.as_dict() if document is not None else {}
+    fields = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
     body = (fields.get("text") or "").strip()
     title = (fields.get("title") or "").strip()
     if title and body.split("\n", 1)[0].strip() == title:

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -209,7 +209,10 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | LoadProblem]:
         yield path, relative
 
 
-def _load_file(path: Path, default_id: str, origin: str, limits: LoadLimits) -> Iterator[Article | LoadProblem | None]:
+_Items = Generator[Article | LoadProblem | None, None, None]  # what reading one file gives, None for a blank line
+
+
+def _load_file(path: Path, default_id: str, origin: str, limits: LoadLimits) -> _Items:
     """The articles of one file and its problems; None for each blank line of a JSON Lines file.
     Raises _FileEnd when a JSON Lines file stops being read early."""
     kind = _KINDS[_extension(path)]
@@ -278,9 +281,7 @@ def _checked(article: Article, limits: LoadLimits) -> tuple[Article, LoadProblem
 # JSON Lines ---------------------------------------------------------------------------
 
 
-def _jsonl_file(
-    handle: BinaryIO, origin: str, limits: LoadLimits, compressed: bool
-) -> Iterator[Article | LoadProblem | None]:
+def _jsonl_file(handle: BinaryIO, origin: str, limits: LoadLimits, compressed: bool) -> _Items:
     """One article per line, read a line at a time; a bad line is a problem and the other lines still load."""
     stream: BinaryIO = gzip.GzipFile(fileobj=handle, mode="rb") if compressed else handle  # type: ignore[assignment]
     cap = limits.max_decompressed_bytes if compressed else None
