@@ -7,7 +7,9 @@ PYTHON ?= python3
 
 setup: $(VENV)/.installed
 
-# torch is pinned to the CPU build first; an unpinned torch would pull a multi-GB CUDA build.
+# The test extra brings torch and sentence-transformers for the parity tests (the bot itself needs neither:
+# a dyno installs with `pip install .`). torch is pinned to the CPU build first; an unpinned torch would pull a
+# multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -26,8 +28,8 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not model"
 
 lint: setup
-	$(VENV)/bin/ruff check index bot tests bench
-	$(VENV)/bin/ruff format --check index bot tests bench
+	$(VENV)/bin/ruff check index bot tests bench training
+	$(VENV)/bin/ruff format --check index bot tests bench training
 	$(VENV)/bin/mypy
 
 # Build throughput, query latency and memory on a JSONL(.gz) news sample: make bench-index ARTICLES=FILE [LIMIT=N]
