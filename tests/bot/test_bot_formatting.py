@@ -203,3 +203,13 @@ def test_passages_show_the_whole_chunk_in_an_expandable_quote_each_article_once(
         "<blockquote expandable><i>A senior US delegation met Haftar.</i>\n<i>The talks were frank.</i></blockquote>"
     ) in html_text
     parse_html(html_text)
+
+
+def test_a_long_passage_splits_into_valid_messages_each_quote_still_expandable():
+    passage = " ".join(f"Sentence number {n} of a long passage about Haftar." for n in range(60))
+    html_text = passages_html(answer(citations=[citation(passage=passage, quote="Sentence number 30 of a long")]))
+    parts = split_message(html_text, limit=500)
+    assert len(parts) > 3
+    for part in parts[1:]:
+        parse_html(part)
+        assert part.startswith("<blockquote expandable>") and part.endswith("</blockquote>")
