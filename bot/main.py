@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 
-from index import ArticleIndexError, Engine, ProgressBars
+from index import ArticleIndexError, Engine, ProgressBars, hold_malloc_mmap_threshold
 
 from .errors import BotError, BotSettingsError
 from .settings import BotSettings, read_environment
@@ -84,6 +84,7 @@ def _run(settings: BotSettings, engine: Engine) -> int:
 
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Read the settings, then run the bot or the terminal chat; returns the exit status."""
+    hold_malloc_mmap_threshold()  # before the model and the index take memory
     try:
         settings = BotSettings.from_env(read_environment(environ))
     except BotSettingsError as exc:

@@ -29,6 +29,7 @@ from index.errors import (
     QuestionError,
     SettingsError,
 )
+from index.memory import hold_malloc_mmap_threshold
 from index.progress import ProgressBars
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
 from index.settings import IndexSettings, whole_number
@@ -66,6 +67,7 @@ __all__ = [
     "answer_notes",
     "answer_sentences",
     "cited_articles",
+    "hold_malloc_mmap_threshold",
     "is_sources_file",
     "is_web_url",
     "markers",

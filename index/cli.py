@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from index.errors import ArticleIndexError
+from index.memory import hold_malloc_mmap_threshold
 from index.progress import ProgressBars
 from index.settings import IndexSettings
 
@@ -98,6 +99,7 @@ def _add_eval_parser(commands) -> None:
 
 
 def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
+    hold_malloc_mmap_threshold()  # before the model and the index take memory
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command in ("build", "add") and not args.sources and not args.sources_files:

@@ -83,7 +83,7 @@ class IndexSettings:
     chunk_tokens: int = 200  # encoder tokens of article text per chunk
     chunk_overlap_tokens: int = 30
     faiss_factory: str = "Flat"  # FAISS index factory string, e.g. "HNSW32" or "IVF256,Flat"
-    batch_size: int = 32
+    batch_size: int = 8  # texts encoded at once: 8 chunks of 200 tokens take ~35 MB more (bench/footprint_bench.py)
     max_question_chars: int = 500
     answer_threshold: float | None = None  # None: the model's calibrated "not in my articles" threshold
     load_limits: LoadLimits = LoadLimits()  # how large an article file, a line, a .jsonl.gz may be

@@ -15,7 +15,7 @@ EXPORTED = {
     "IndexNotFoundError", "IndexSettings", "IndexStats", "LoadProblem", "ModelError", "QuestionError", "SearchHit",
     "ProgressBars", "SettingsError", "answer_as_text", "answer_notes", "is_sources_file", "newest_articles",
     "source_details", "whole_number",
-    "CitedArticle", "answer_sentences", "cited_articles", "is_web_url", "markers",
+    "CitedArticle", "answer_sentences", "cited_articles", "is_web_url", "markers", "hold_malloc_mmap_threshold",
 }  # fmt: skip
 
 

@@ -121,4 +121,7 @@ def test_env_example_documents_every_setting_with_valid_values():
 
 def test_the_procfile_runs_the_worker_and_the_web_process():
     root = Path(__file__).resolve().parents[2]
-    assert (root / "Procfile").read_text().splitlines() == ["worker: python -m bot", "web: python -m bot"]
+    assert (root / "Procfile").read_text().splitlines() == [
+        "worker: MALLOC_MMAP_THRESHOLD_=131072 python -m bot",
+        "web: MALLOC_MMAP_THRESHOLD_=131072 python -m bot",
+    ]
