@@ -89,9 +89,6 @@ class OnnxE5Embedder(Embedder):
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text))
 
-    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
-        return [self.count_tokens(text) for text in texts]
-
     def token_ids(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
         """``<s> prompt+text </s>`` ids of each text, cut to the model's input limit."""
         return self._tokenizer.encode_batch([prompt + text for text in texts], self.max_tokens)
