@@ -140,3 +140,22 @@ def test_weights_fitted_on_other_signals_are_refused() -> None:
     data["signals"] = data["signals"][:-1]
     with pytest.raises(ValueError, match="train_reader.py"):
         ReaderModel.from_json(data)
+
+
+def test_a_list_continued_in_the_next_passage_is_joined_across_the_two() -> None:
+    embedder = HashingEmbedder()
+    article = (
+        "The delegation included Victoria Coates, Richard Norland and Matthew Zais. "
+        "In addition, Brigadier General Steven deMiliano joined them. "
+        "The weather in Benghazi was mild."
+    )
+    cut = article.index("In addition")
+    first = hit(article[:cut], "a", 0, score=0.9, start=0)
+    second = hit(article[cut:], "a", 1, score=0.5, start=cut)
+    question = "Who was in the delegation?"
+    answer = compose_answer(question, embedder.embed_queries([question])[0], [first, second], embedder,
+                            min_score=-1.0, model=model_preferring(first_sentence=5.0))  # fmt: skip
+    sentence, number = answer.sentences[0]
+    assert sentence == article[: article.index(" The weather")]
+    citation = answer.citations[number - 1]
+    assert citation.quote == sentence and sentence in citation.passage

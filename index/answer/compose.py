@@ -329,19 +329,7 @@ def _choose(scored: list[Candidate], in_order: list[Candidate], margin: float) -
 def _choose_read(scored: list[Candidate], in_order: list[Candidate], floor: float) -> list[Candidate]:
     """The most probable sentence, carried on by the sentences that continue its list or answer ("كما ضم
     أيضا …", "In addition, …"); then, from another article, a second sentence nearly as probable."""
-    best = scored[0]
-    position = {(c.hit.article_id, c.start): i for i, c in enumerate(in_order)}
-    at = position[(best.hit.article_id, best.start)]
-    end, last = best.end, best
-    for following in in_order[at + 1 : at + 1 + RANKING.continuation_sentences]:
-        if following.hit.chunk_id != best.hit.chunk_id or following.end - best.start > RANKING.whole_answer_chars:
-            break
-        if not continues(last.text, following.text):
-            break
-        end, last = following.end, following
-    if end != best.end:
-        text = best.hit.text[best.start - best.hit.start : end - best.hit.start]
-        best = replace(best, end=end, text=text)
+    best = _carried_on(scored[0], in_order)
     chosen = [best]
     for candidate in scored[1:]:
         if candidate.score < max(floor, best.score - RANKING.second_probability_margin):
@@ -353,6 +341,39 @@ def _choose_read(scored: list[Candidate], in_order: list[Candidate], floor: floa
             chosen.append(candidate)
             break
     return chosen
+
+
+def _carried_on(best: Candidate, in_order: list[Candidate]) -> Candidate:
+    """``best`` extended over the article's next sentences while they continue it (read from any of the
+    passages, two overlapping passages joined when the answer runs from one into the next)."""
+    same_article = sorted((c for c in in_order if c.hit.article_id == best.hit.article_id), key=lambda c: c.start)
+    hits = list({c.hit.chunk_id: c.hit for c in same_article}.values())
+    end, last = best.end, best
+    for following in [c for c in same_article if c.start >= best.end][: RANKING.continuation_sentences]:
+        if following.end - best.start > RANKING.whole_answer_chars or not continues(last.text, following.text):
+            break
+        hit = _covering(hits, best.start, following.end)
+        if hit is None or hit.text[last.end - hit.start : following.start - hit.start].strip():
+            break  # not the very next sentence (a caption or a question between), or not in the passages
+        end, last = following.end, following
+    if end == best.end:
+        return best
+    hit = _covering(hits, best.start, end)
+    assert hit is not None
+    return replace(best, hit=hit, end=end, text=hit.text[best.start - hit.start : end - hit.start])
+
+
+def _covering(hits: list[SearchHit], start: int, end: int) -> SearchHit | None:
+    """A passage holding ``[start, end)`` of the article: one of ``hits``, or two overlapping ones joined."""
+    for hit in hits:
+        if hit.start <= start and end <= hit.end:
+            return hit
+    for first in hits:
+        for second in hits:
+            if first.start <= start < first.end and second.start <= first.end < second.end and end <= second.end:
+                text = first.text + second.text[first.end - second.start :]
+                return replace(first, end=second.end, text=text)
+    return None
 
 
 def _same_sentence(a: Candidate, b: Candidate) -> bool:
