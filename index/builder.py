@@ -70,7 +70,7 @@ def apply_changes(
     report = BuildReport(problems=list(changes.problems))
     index_dir = Path(index_dir)
     with generations.build_lock(index_dir):
-        previous = generations.current_generation(index_dir)
+        previous = generations.previous_for_build(index_dir, changes.replace_all)
         reuse = _reusable(previous, embedder, settings, changes, index_dir)
         staging = generations.new_staging(index_dir)
         try:

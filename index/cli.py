@@ -118,6 +118,10 @@ def main(argv: Sequence[str] | None = None, env: dict | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file or folder the command needed and could not use, not foreseen above
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; check the path and its permissions.", file=sys.stderr)
+        return 1
 
 
 def _with_index_dir(settings: IndexSettings, index_dir: Path) -> IndexSettings:

@@ -13,6 +13,8 @@ Every message is one sentence a person can act on: what was wrong and how to fix
     └── QuestionError        a question is empty or too long
 """
 
+from __future__ import annotations
+
 
 class ArticleIndexError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -40,6 +42,13 @@ class IndexMismatchError(ArticleIndexError):
 
 class IndexCorruptError(ArticleIndexError):
     """The index directory is damaged or half-written."""
+
+    @classmethod
+    def damaged(cls, index_dir: object, problem: str) -> IndexCorruptError:
+        """The error for a damaged part of the index in ``index_dir``: ``problem`` says which and how."""
+        return cls(
+            f"The index in {index_dir} is damaged ({problem}); rebuild it with `python -m index build ARTICLES...`."
+        )
 
 
 class BuildError(ArticleIndexError):

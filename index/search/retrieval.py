@@ -12,10 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexCorruptError
 from index.records import Article, Chunk, SearchHit
 from index.search.fusion import fuse
+from index.search.hubness import FILE as HUBNESS_FILE
 from index.search.hubness import load_penalty
+from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.keywords import KeywordIndex, Slot, load_keyword_index
+from index.search.lexicon import FOLDER as LEXICON_FOLDER
 from index.search.lexicon import Lexicon, load_lexicon
 from index.storage import generations
 from index.storage.article_store import ArticleStore
@@ -25,7 +29,11 @@ from index.tuning import RANKING
 
 
 class OpenIndex:
-    """One generation, read-only; safe to search from several threads."""
+    """One generation, read-only; safe to search from several threads.
+
+    Opening checks that every part the manifest names is there and that the parts agree on the number
+    of chunks: a damaged generation raises IndexCorruptError (one line), not a traceback, and never
+    answers without, say, its keyword index."""
 
     def __init__(self, generation: Path) -> None:
         self.generation = generation
@@ -34,10 +42,33 @@ class OpenIndex:
         tune_for_recall(self.faiss)
         self._store = ArticleStore(generation / generations.STORE)
         self._lock = threading.Lock()
-        self.keywords: KeywordIndex | None = load_keyword_index(generation)
-        self.lexicon: Lexicon | None = load_lexicon(generation)
-        self._vectors = np.load(generation / generations.EMBEDDINGS, mmap_mode="r", allow_pickle=False)
-        self._penalty = load_penalty(generation)
+        try:
+            self._vectors = generations.open_embeddings(generation, self.faiss.ntotal)
+            self.keywords, self.lexicon, self._penalty = self._optional_parts(generation)
+        except BaseException:
+            self._store.close()
+            raise
+
+    def _optional_parts(self, generation: Path) -> tuple[KeywordIndex | None, Lexicon | None, np.ndarray | None]:
+        """The keyword index, lexicon and hubness penalties: None only for a generation built without them."""
+        parts = {"keywords": KEYWORDS_FOLDER, "lexicon": LEXICON_FOLDER, "hubness": HUBNESS_FILE}
+        try:
+            keywords = load_keyword_index(generation)
+            lexicon = load_lexicon(generation)
+            penalty = load_penalty(generation)
+        except (OSError, ValueError, KeyError, EOFError, RuntimeError) as exc:
+            raise IndexCorruptError.damaged(generation.parent, f"{generation.name}: {exc}") from exc
+        for record, loaded in (("keywords", keywords), ("lexicon", lexicon), ("hubness", penalty)):
+            if loaded is None and record in self.manifest:
+                raise IndexCorruptError.damaged(
+                    generation.parent, f"{generation.name}/{parts[record]} is missing or incomplete"
+                )
+        if penalty is not None and len(penalty) != self.faiss.ntotal:
+            raise IndexCorruptError.damaged(
+                generation.parent,
+                f"{generation.name}/{HUBNESS_FILE} holds {len(penalty)} rows, not {self.faiss.ntotal}",
+            )
+        return keywords, lexicon, penalty
 
     def close(self) -> None:
         self._store.close()

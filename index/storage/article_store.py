@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from index.errors import IndexCorruptError
 from index.records import Article, Chunk
 
 SCHEMA = """
@@ -50,14 +51,42 @@ def _placeholders(values: list) -> str:
 
 
 class ArticleStore:
-    """Read and write one generation's ``store.sqlite``."""
+    """Read and write one generation's ``store.sqlite``.
+
+    A store opened for reading that cannot be read (not a database, cut short, tables missing) raises
+    IndexCorruptError, on opening or on the read that meets the damage."""
 
     def __init__(self, path: Path, readonly: bool = True) -> None:
+        self.path = Path(path)
         if readonly:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            try:
+                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise self._damaged(exc) from exc
+            tables = {name for (name,) in self._query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"articles", "chunks"} <= tables:
+                self._db.close()
+                raise self._damaged("its tables are missing")
         else:
             self._db = sqlite3.connect(path, check_same_thread=False)
             self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+
+    def _damaged(self, problem: object) -> IndexCorruptError:
+        generation = self.path.parent
+        return IndexCorruptError.damaged(generation.parent, f"{generation.name}/{self.path.name}: {problem}")
+
+    def _query(self, sql: str, parameters: Iterable = ()) -> Iterator[tuple]:
+        """The rows of a read; a damaged file raises IndexCorruptError."""
+        try:
+            yield from self._db.execute(sql, tuple(parameters))
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
+
+    def check(self) -> None:
+        """Read every page (SQLite's quick_check): IndexCorruptError unless the store is whole."""
+        problems = [row[0] for row in self._query("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise self._damaged(problems[0] if problems else "quick_check found nothing")
 
     @classmethod
     def create(cls, path: Path) -> ArticleStore:
@@ -106,21 +135,21 @@ class ArticleStore:
 
     # reading
     def content_hashes(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT id, content_hash FROM articles"))
+        return dict(self._query("SELECT id, content_hash FROM articles"))
 
     def has_signatures(self) -> bool:
         """Whether this store records stories (index format 2 and later)."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(articles)")}
+        columns = {row[1] for row in self._query("PRAGMA table_info(articles)")}
         return "signature" in columns
 
     def signatures(self) -> dict[str, bytes]:
         """Each article's MinHash signature, by article id."""
-        return dict(self._db.execute("SELECT id, signature FROM articles"))
+        return dict(self._query("SELECT id, signature FROM articles"))
 
     def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
         """For each given article, the other articles of its story (republished copies), oldest first."""
         ids = list(dict.fromkeys(article_ids))
-        rows = self._db.execute(
+        rows = self._query(
             f"SELECT a.id, {_columns('b')} FROM articles a JOIN articles b ON b.story_id = a.story_id AND b.id != a.id "
             f"WHERE a.id IN ({_placeholders(ids)}) ORDER BY b.rowid",
             ids,
@@ -132,14 +161,14 @@ class ArticleStore:
 
     def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         ids = list(dict.fromkeys(article_ids))
-        return dict(self._db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({_placeholders(ids)})", ids))
+        return dict(self._query(f"SELECT id, story_id FROM articles WHERE id IN ({_placeholders(ids)})", ids))
 
     def article(self, article_id: str) -> Article | None:
-        row = self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        row = next(self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,)), None)
         return _article(row) if row else None
 
     def articles(self) -> Iterator[Article]:
-        for row in self._db.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY rowid"):
+        for row in self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY rowid"):
             yield _article(row)
 
     def chunks_of(self, article_id: str) -> list[tuple[int, Chunk]]:
@@ -147,7 +176,7 @@ class ArticleStore:
         article = self.article(article_id)
         if article is None:
             return []
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT id, ordinal, start, end FROM chunks WHERE article_id = ? ORDER BY ordinal", (article_id,)
         )
         return [
@@ -156,7 +185,7 @@ class ArticleStore:
 
     def chunks_by_rows(self, rows: list[int]) -> dict[int, tuple[Article, Chunk]]:
         """The chunks at the given vector rows, with their articles."""
-        found = self._db.execute(
+        found = self._query(
             f"SELECT c.id, c.ordinal, c.start, c.end, {_columns('a')} "
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({_placeholders(rows)})",
             [int(r) for r in rows],
@@ -169,14 +198,14 @@ class ArticleStore:
         return result
 
     def counts(self) -> tuple[int, int]:
-        articles = self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        articles = next(self._query("SELECT COUNT(*) FROM articles"))[0]
+        chunks = next(self._query("SELECT COUNT(*) FROM chunks"))[0]
         return articles, chunks
 
     def sources(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")
+        rows = self._query("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")
         return {source or "unknown outlet": count for source, count in rows}
 
     def newest_published(self) -> str:
-        row = self._db.execute("SELECT MAX(published) FROM articles WHERE published != ''").fetchone()
+        row = next(self._query("SELECT MAX(published) FROM articles WHERE published != ''"))
         return row[0] or ""

@@ -2,18 +2,20 @@
 
 They open the generation's store directly, so they work without an Engine and never load
 the encoder. A build may publish a new generation (and prune an old one) at any moment; a
-read that loses that race is retried once on the new current generation.
+read that loses that race is retried once on the new current generation. A damaged store raises
+IndexCorruptError, except where a build asks what is indexed: there it counts as empty, so that a
+rebuild can replace it (any other change refuses it: ``generations.previous_for_build``).
 """
 
 from __future__ import annotations
 
 import heapq
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.errors import IndexCorruptError
 from index.records import Article
 from index.storage import generations
 from index.storage.article_store import ArticleStore
@@ -29,10 +31,10 @@ def _current_store(index_dir: Path) -> Iterator[ArticleStore | None]:
             return
         try:
             store = ArticleStore(generation / generations.STORE)
-        except sqlite3.OperationalError:  # pruned between reading CURRENT and opening it
-            if attempt == 2:
-                raise
-            continue
+        except IndexCorruptError:
+            if attempt == 1 and generations.current_generation(Path(index_dir)) != generation:
+                continue  # pruned by a build between reading CURRENT and opening it
+            raise
         try:
             yield store
         finally:
@@ -41,9 +43,12 @@ def _current_store(index_dir: Path) -> Iterator[ArticleStore | None]:
 
 
 def indexed_hashes(index_dir: Path) -> dict[str, str]:
-    """Article id -> content hash of every article in the index; empty when there is none."""
-    with _current_store(index_dir) as store:
-        return store.content_hashes() if store is not None else {}
+    """Article id -> content hash of every article in the index; empty when there is none or it is damaged."""
+    try:
+        with _current_store(index_dir) as store:
+            return store.content_hashes() if store is not None else {}
+    except IndexCorruptError:
+        return {}
 
 
 def indexed_counts(index_dir: Path) -> tuple[int, int]:
@@ -53,9 +58,12 @@ def indexed_counts(index_dir: Path) -> tuple[int, int]:
 
 
 def indexed_articles(index_dir: Path, wanted: Callable[[Article], bool]) -> list[Article]:
-    """The stored articles for which ``wanted`` is true, in index order."""
-    with _current_store(index_dir) as store:
-        return [article for article in store.articles() if wanted(article)] if store is not None else []
+    """The stored articles for which ``wanted`` is true, in index order; none when the index is damaged."""
+    try:
+        with _current_store(index_dir) as store:
+            return [article for article in store.articles() if wanted(article)] if store is not None else []
+    except IndexCorruptError:
+        return []
 
 
 def newest_articles(index_dir: Path, limit: int = 10) -> list[Article]:

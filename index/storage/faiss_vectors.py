@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +41,14 @@ def _training_points_needed(index) -> int:
 
 
 def save_faiss_index(index, path: Path) -> None:
+    """Write the index; a failed write (a full disk) is an OSError, as other files' writes are."""
     import faiss
 
-    faiss.write_index(index, str(path))
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "write failed"
+        raise OSError(errno.EIO, f"FAISS could not write the file ({reason})", str(path)) from exc
 
 
 def load_faiss_index(path: Path):
@@ -51,9 +57,7 @@ def load_faiss_index(path: Path):
     try:
         return faiss.read_index(str(path))
     except RuntimeError as exc:
-        raise IndexCorruptError(
-            f"The vector index {path} cannot be read; rebuild it with `python -m index build`."
-        ) from exc
+        raise IndexCorruptError.damaged(path.parent.parent, f"{path.parent.name}/{path.name} cannot be read") from exc
 
 
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,21 +12,28 @@
 
 A build writes a new ``.staging-…`` folder, renames it to a generation when complete,
 and only then points CURRENT at it; readers that opened the old generation keep it.
+When CURRENT is missing or points at a generation that is gone, the newest complete generation
+(one with a manifest) is used instead, and no generation is pruned until CURRENT is whole again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import numpy as np
+
 from index.errors import BuildError, IndexCorruptError, IndexNotFoundError
+from index.storage.article_store import ArticleStore
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -41,12 +48,32 @@ def utc_now() -> str:
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """The generation CURRENT points at, or None when no index was built."""
-    link = Path(index_dir) / CURRENT
-    if not link.is_symlink():
+    """The generation CURRENT points at; when CURRENT is missing or points at no complete generation,
+    the newest complete one; None when no index was built."""
+    index_dir = Path(index_dir)
+    pointed = _pointed_generation(index_dir)
+    if pointed is not None:
+        return pointed
+    complete = complete_generations(index_dir)
+    return complete[-1] if complete else None
+
+
+def _pointed_generation(index_dir: Path) -> Path | None:
+    """The complete generation CURRENT points at, or None."""
+    link = index_dir / CURRENT
+    try:
+        target = link.parent / os.readlink(link)
+        return target if (target / MANIFEST).is_file() else None
+    except OSError:  # no link, or a folder that cannot be read
         return None
-    target = link.parent / os.readlink(link)
-    return target if (target / MANIFEST).is_file() else None
+
+
+def complete_generations(index_dir: Path) -> list[Path]:
+    """The generations with a manifest, oldest first (their names begin with the time of their build)."""
+    try:
+        return sorted(folder for folder in Path(index_dir).glob("gen-*") if (folder / MANIFEST).is_file())
+    except OSError:
+        return []
 
 
 def require_generation(index_dir: Path) -> Path:
@@ -58,34 +85,118 @@ def require_generation(index_dir: Path) -> Path:
     return generation
 
 
+def previous_for_build(index_dir: Path, replace_all: bool) -> Path | None:
+    """The generation a build starts from (the current one), checked whole first.
+
+    A damaged one is left out of a rebuild (``replace_all``), which replaces it; any other change
+    stops with IndexCorruptError, as it does when CURRENT points at a generation that is gone and no
+    complete one is left (building on nothing would drop every article)."""
+    index_dir = Path(index_dir)
+    generation = current_generation(index_dir)
+    if generation is None:
+        link = index_dir / CURRENT
+        if link.is_symlink() and not replace_all:
+            raise IndexCorruptError.damaged(
+                index_dir,
+                f"CURRENT points at {os.readlink(link)}, which is missing, and no complete generation is left",
+            )
+        return None
+    try:
+        check_generation(generation)
+    except IndexCorruptError:
+        if replace_all:
+            return None
+        raise
+    return generation
+
+
+def check_generation(generation: Path) -> None:
+    """Raise IndexCorruptError unless the parts a build reuses (manifest, store, vectors) read whole."""
+    manifest = read_manifest(generation)
+    with ArticleStore(generation / STORE) as store:
+        store.check()
+    open_embeddings(generation, manifest.get("counts", {}).get("chunks"))
+
+
+def open_embeddings(generation: Path, rows: int | None = None) -> np.ndarray:
+    """The chunk vectors of a generation, memory-mapped; IndexCorruptError when the file is cut short
+    or holds another number of ``rows`` than expected."""
+    path = generation / EMBEDDINGS
+    try:
+        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{EMBEDDINGS}: {exc}") from exc
+    if vectors.ndim != 2 or (rows is not None and len(vectors) != rows):
+        raise IndexCorruptError.damaged(
+            generation.parent, f"{generation.name}/{EMBEDDINGS} holds {vectors.shape} vectors, not {rows} rows"
+        )
+    return vectors
+
+
 def read_manifest(generation: Path) -> dict:
     try:
-        return json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(
-            f"The index manifest in {generation} cannot be read; rebuild with `python -m index build`."
-        ) from exc
+        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{MANIFEST} cannot be read") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{MANIFEST} is not a JSON object")
+    return manifest
 
 
 @contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's build lock; a second concurrent build fails at once."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as lock:
+    """Hold the index's build lock; a second concurrent build fails at once. A file that cannot be
+    written inside (a full disk, a read-only folder) ends the build with one BuildError."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(index_dir / ".build.lock", "w")  # noqa: SIM115 (closed by the with below)
+    except OSError as exc:
+        raise BuildError(
+            f"Cannot use {index_dir} as the index directory ({exc.strerror or exc}); "
+            "set --index-dir or INDEX_DIR to a folder you can write."
+        ) from exc
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BuildError(f"Another build of {index_dir} is running; wait for it to finish.") from None
         try:
             yield
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise _write_failed(index_dir, exc) from exc
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _write_failed(index_dir: Path, exc: OSError | sqlite3.OperationalError) -> BuildError:
+    unchanged = "the index was left as it was"
+    if isinstance(exc, sqlite3.OperationalError):
+        if "full" in str(exc):
+            return BuildError(
+                f"The disk holding {index_dir} is full ({exc}); free some space and try again: {unchanged}."
+            )
+        return BuildError(f"The build could not write its article store in {index_dir} ({exc}): {unchanged}.")
+    where = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc.strerror or exc)
+    if exc.errno in _DISK_FULL:
+        return BuildError(
+            f"The disk holding {index_dir} is full ({where}); free some space and try again: {unchanged}."
+        )
+    return BuildError(
+        f"The build of {index_dir} failed ({where}); check the free space and the permissions: {unchanged}."
+    )
+
+
 def new_staging(index_dir: Path) -> Path:
-    """A fresh folder to write a generation into (removes leftovers of interrupted builds)."""
+    """A fresh folder to write a generation into (removes leftovers of interrupted builds: staging
+    folders, and CURRENT links made but never put in place)."""
     for leftover in index_dir.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    for link in index_dir.glob(f".{CURRENT}.*"):
+        with suppress(FileNotFoundError):
+            link.unlink()
     staging = index_dir / f".staging-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     return staging
@@ -95,21 +206,21 @@ def publish(index_dir: Path, staging: Path) -> Path:
     """Make a complete staging folder the current generation, atomically; prune old ones.
 
     The generation that was current stays on disk until the next publish, so a reader
-    that opened it keeps working.
+    that opened it keeps working. When CURRENT was missing or dangling, nothing is pruned.
     """
     _fsync_tree(staging)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     generation = index_dir / f"gen-{stamp}-{uuid.uuid4().hex[:4]}"
     os.rename(staging, generation)
-    previous = current_generation(index_dir)
+    previous = _pointed_generation(index_dir)  # only a whole CURRENT lets older generations go
     link_tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     os.symlink(generation.name, link_tmp)
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    keep = {generation.name, previous.name if previous else ""}
-    for old in index_dir.glob("gen-*"):
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
+    if previous is not None:
+        for old in index_dir.glob("gen-*"):
+            if old.name not in (generation.name, previous.name):
+                shutil.rmtree(old, ignore_errors=True)
     return generation
 
 
