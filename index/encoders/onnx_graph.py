@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from index.encoders import onnx_proto
 from index.encoders.packed_model import Q4_BLOCK, PackedLayout
-from index.errors import ModelError
 
 GRAPH_VERSION = "2"  # bump when the graph changes: cached graphs are then built again
 OPSET = 17  # LayerNormalization
+IR_VERSION = 8
 
 
 def q4_0_to_matmul_nbits(raw: bytes, rows: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -34,11 +35,11 @@ def q4_0_to_matmul_nbits(raw: bytes, rows: int, columns: int) -> tuple[np.ndarra
 
 
 class _GraphWriter:
-    """Collects nodes and initialisers with unique names."""
+    """Collects nodes and initialisers (serialised protobuf messages) with unique names."""
 
     def __init__(self) -> None:
-        self.nodes: list = []
-        self.initialisers: list = []
+        self.nodes: list[bytes] = []
+        self.initialisers: list[bytes] = []
         self._count = 0
 
     def name(self, hint: str) -> str:
@@ -46,17 +47,13 @@ class _GraphWriter:
         return f"{hint}_{self._count}"
 
     def constant(self, hint: str, value: np.ndarray) -> str:
-        from onnx import numpy_helper
-
         name = self.name(hint)
-        self.initialisers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.initialisers.append(onnx_proto.tensor(name, value))
         return name
 
     def op(self, op_type: str, inputs: list[str], hint: str = "", domain: str = "", **attributes) -> str:
-        from onnx import helper
-
         output = self.name(hint or op_type.lower())
-        self.nodes.append(helper.make_node(op_type, inputs, [output], name=output, domain=domain, **attributes))
+        self.nodes.append(onnx_proto.node(op_type, inputs, [output], output, domain, **attributes))
         return output
 
 
@@ -99,11 +96,9 @@ def _attention(graph: _GraphWriter, layout: PackedLayout, x: str, key_mask: str,
     )
 
 
-def build_model(layout: PackedLayout):
-    """The encoder as an ``onnx.ModelProto``: inputs ``word_embeddings`` (batch, tokens, hidden) float
+def build_model(layout: PackedLayout) -> bytes:
+    """The encoder as a serialised ONNX model: inputs ``word_embeddings`` (batch, tokens, hidden) float
     and ``attention_mask`` (batch, tokens) int64; output ``embeddings`` (batch, hidden), unit length."""
-    from onnx import TensorProto, helper
-
     graph = _GraphWriter()
     hidden = layout.hidden
     positions = layout.read_tensor("emb.pos").reshape(layout.max_positions, hidden)
@@ -115,8 +110,8 @@ def build_model(layout: PackedLayout):
     x = graph.op("Add", ["word_embeddings", graph.constant("emb.type", token_type)])
     x = _layer_norm(graph, layout, graph.op("Add", [x, position_rows]), "emb.ln")
     # padding tokens are left out of attention (MultiHeadAttention's key padding mask) and of the mean
-    key_mask = graph.op("Cast", ["attention_mask"], to=TensorProto.INT32)
-    mask = graph.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
+    key_mask = graph.op("Cast", ["attention_mask"], to=onnx_proto.INT32)
+    mask = graph.op("Cast", ["attention_mask"], to=onnx_proto.FLOAT)
     for layer in range(layout.layers):
         attended = _linear(graph, layout, _attention(graph, layout, x, key_mask, layer), f"l{layer}.ao")
         x = _layer_norm(graph, layout, graph.op("Add", [attended, x]), f"l{layer}.aln")
@@ -135,28 +130,22 @@ def build_model(layout: PackedLayout):
     pooled = graph.op("Div", [summed, counts])
     norm = graph.op("ReduceL2", [pooled], axes=[-1], keepdims=1)  # axes an attribute before opset 18
     norm = graph.op("Max", [norm, graph.constant("tiny", np.array(1e-12, np.float32))])
-    graph.nodes.append(helper.make_node("Div", [pooled, norm], ["embeddings"], name="embeddings"))
-    inputs = [
-        helper.make_tensor_value_info("word_embeddings", TensorProto.FLOAT, ["batch", "tokens", hidden]),
-        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
-    ]
-    outputs = [helper.make_tensor_value_info("embeddings", TensorProto.FLOAT, ["batch", hidden])]
-    body = helper.make_graph(graph.nodes, "multilingual_e5_small_q4", inputs, outputs, graph.initialisers)
-    model = helper.make_model(
-        body,
-        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)],
-        producer_name="article-qa-bot",
+    graph.nodes.append(onnx_proto.node("Div", [pooled, norm], ["embeddings"], "embeddings"))
+    return onnx_proto.model(
+        "multilingual_e5_small_q4",
+        graph.nodes,
+        graph.initialisers,
+        [
+            onnx_proto.value_info("word_embeddings", onnx_proto.FLOAT, ["batch", "tokens", hidden]),
+            onnx_proto.value_info("attention_mask", onnx_proto.INT64, ["batch", "tokens"]),
+        ],
+        [onnx_proto.value_info("embeddings", onnx_proto.FLOAT, ["batch", hidden])],
+        {"": OPSET, "com.microsoft": 1},
+        ir_version=IR_VERSION,
+        producer="article-qa-bot",
     )
-    model.ir_version = 8
-    return model
 
 
 def write_graph(layout: PackedLayout, folder: Path) -> None:
     """Write ``model.onnx`` into ``folder``."""
-    try:
-        import onnx
-    except ImportError as exc:
-        raise ModelError("onnx is not installed; run the setup command from the README.") from exc
-
-    model = build_model(layout)
-    onnx.save_model(model, str(folder / "model.onnx"))
+    (folder / "model.onnx").write_bytes(build_model(layout))
