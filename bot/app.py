@@ -7,14 +7,17 @@ import logging
 import time
 from collections.abc import Callable
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
     BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -31,6 +34,7 @@ from .state import BotState, bot_state
 
 _LOG = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0  # how long a stopping bot waits for a running build to cancel itself
+ANSWER_GRACE_SECONDS = 2.0  # how long a stopping bot lets the answers under way finish before abandoning them
 REFRESH_JOB = "refresh-sources"
 
 
@@ -45,6 +49,29 @@ class MessageFloodLimiter(AIORateLimiter):
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
+class StoppingApplication(Application):
+    """PTB's Application, which stops promptly under load.
+
+    PTB's ``stop`` handles every update already received before it returns: with hundreds of questions
+    queued that is minutes of answering. Here the queued updates are dropped (``BotState.admit``),
+    and the answers under way get ANSWER_GRACE_SECONDS to finish before they are abandoned."""
+
+    async def stop(self) -> None:
+        state = bot_state(self)
+        state.stopping = True
+        abandoned = await state.abandon_updates(ANSWER_GRACE_SECONDS)
+        if abandoned:
+            _LOG.info("Stopping: %d updates under way were abandoned.", abandoned)
+        await super().stop()
+
+
+async def _admit_update(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The first handler of every update: drop it when the bot is stopping, else track its task."""
+    task = asyncio.current_task()
+    if task is None or not bot_state(context).admit(task):
+        raise ApplicationHandlerStop
+
+
 def build_application(
     settings: BotSettings,
     engine: Engine,
@@ -56,6 +83,7 @@ def build_application(
     The engine fetches URL sources with its own fetch settings (``Engine(..., fetch_settings=settings.fetch)``)."""
     application = (
         Application.builder()
+        .application_class(StoppingApplication)
         .token(settings.token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
@@ -71,6 +99,7 @@ def build_application(
         limiter=QuestionLimiter(settings.rate_limit_per_user, settings.rate_limit_per_chat, clock=clock),
         builder=IndexBuilder(engine, settings.articles),
     )
+    application.add_handler(TypeHandler(Update, _admit_update), group=-1)
     new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     commands = {

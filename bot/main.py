@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from index import ArticleIndexError, Engine, ProgressBars, hold_malloc_mmap_threshold
 
+from . import redaction
 from .errors import BotError, BotSettingsError
 from .settings import BotSettings, read_environment
 
@@ -27,12 +28,22 @@ _LOG = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def _configure_logging(settings: BotSettings) -> None:
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "sentence_transformers", "transformers", "faiss")
+
+
+def configure_logging(settings: BotSettings) -> None:
+    """Log at LOG_LEVEL to standard error, with the token and the webhook secret redacted from every record."""
     logging.basicConfig(level=settings.log_level_number, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # libraries that set their own loggers to DEBUG stay quiet too
+    root = logging.getLogger()
+    root.setLevel(settings.log_level_number)
+    for handler in root.handlers:  # libraries that set their own loggers to DEBUG stay quiet too
         handler.setLevel(settings.log_level_number)
-    # httpx would log every URL (URLs hold the token); the model libraries log their loading steps
-    for noisy in ("httpx", "httpcore", "apscheduler", "sentence_transformers", "transformers", "faiss"):
+    # python-telegram-bot logs the Bot API URL (it holds the token) at DEBUG; so would httpx every request
+    redaction.install(
+        redaction.SecretRedactor(redaction.token_secrets(settings.token, settings.webhook_secret)), root.handlers
+    )
+    # httpx would log every URL; the model libraries log their loading steps
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, settings.log_level_number))
 
 
@@ -90,7 +101,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     except BotSettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings)
+    configure_logging(settings)
     engine = Engine(settings.index, fetch_settings=settings.fetch)
     try:
         return _run(settings, engine)

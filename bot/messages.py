@@ -144,10 +144,27 @@ def latest_html(articles: list[Article]) -> str:
     return "<b>Newest articles</b>\n" + "\n".join(lines)
 
 
+URL_SHOWN = 200  # characters of a link an /add status shows: any link leaves every edit under Telegram's limit
+REASON_SHOWN = 600  # characters of a reason it shows
+
+
+def short_url(url: str, limit: int = URL_SHOWN) -> str:
+    """``url`` as a status shows it: whole up to ``limit`` characters, else its start and its end around "…"."""
+    if len(url) <= limit:
+        return url
+    head = (limit - 1) * 2 // 3
+    return f"{url[:head]}…{url[len(url) - (limit - 1 - head) :]}"
+
+
+def _reason(reason: str, url: str) -> str:
+    """A failure's reason, with the link in it shortened, and itself at most REASON_SHOWN characters."""
+    return _h(short_url(reason.replace(url, short_url(url)) if url else reason, REASON_SHOWN))
+
+
 def adding(url: str, waiting_for: str = "") -> str:
     """The /add status while it works; ``waiting_for`` names the index job it waits for, if any."""
     after = f" once the running {_h(waiting_for)} of the index has ended" if waiting_for else ""
-    return f"Fetching {_h(url)}{after} …"
+    return f"Fetching {_h(short_url(url))}{after} …"
 
 
 def added_html(url: str, added: Added) -> str:
@@ -155,8 +172,8 @@ def added_html(url: str, added: Added) -> str:
     new, unchanged = added.new, added.unchanged
     if not new and not unchanged:
         if not added.problems:
-            return f"I could not add {_h(url)}: I found no article there."
-        return f"I could not add {_h(url)}: {_h(added.problems[0].reason)}"
+            return f"I could not add {_h(short_url(url))}: I found no article there."
+        return f"I could not add {_h(short_url(url))}: {_reason(added.problems[0].reason, url)}"
     report = added.report
     if len(new) + len(unchanged) == 1:
         if unchanged:
@@ -172,9 +189,9 @@ def added_html(url: str, added: Added) -> str:
     if len(new) > 5:
         lines.append(f"• and {len(new) - 5} more")
     if added.problems:
-        lines.append(f"{len(added.problems)} could not be added, e.g. {_h(str(added.problems[0]))}")
+        lines.append(f"{len(added.problems)} could not be added, e.g. {_reason(str(added.problems[0]), url)}")
     return "\n".join(lines)
 
 
 def add_failed(url: str, reason: str) -> str:
-    return f"I could not add {_h(url)}: {_h(reason)}"
+    return f"I could not add {_h(short_url(url))}: {_reason(reason, url)}"

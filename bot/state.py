@@ -28,13 +28,34 @@ class BotState:
     limiter: QuestionLimiter
     builder: IndexBuilder
     background: set[asyncio.Task] = field(default_factory=set)  # tasks the bot owns beyond one update
-    stopping: bool = False  # set when the application has stopped serving
+    handling: set[asyncio.Task] = field(default_factory=set)  # the tasks of the updates being handled
+    stopping: bool = False  # set when the application begins to stop: updates not yet handled are dropped
 
     def keep(self, task: asyncio.Task) -> asyncio.Task:
         """Hold a reference to a background task until it ends."""
         self.background.add(task)
         task.add_done_callback(self.background.discard)
         return task
+
+    def admit(self, task: asyncio.Task) -> bool:
+        """Count an update's task as being handled until it ends; False once the bot is stopping."""
+        if self.stopping:
+            return False
+        self.handling.add(task)
+        task.add_done_callback(self.handling.discard)
+        return True
+
+    async def abandon_updates(self, grace: float) -> int:
+        """Let the updates being handled finish for ``grace`` seconds, then cancel the rest (an answer
+        still waiting for the engine or for its turn to be sent is abandoned); returns how many were."""
+        running = {task for task in self.handling if not task.done()} - {asyncio.current_task()}
+        if not running:
+            return 0
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        return len(late)
 
 
 def bot_state(holder: ContextTypes.DEFAULT_TYPE | Application) -> BotState:

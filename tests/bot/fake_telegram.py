@@ -585,6 +585,9 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/bot([^/]+)/([A-Za-z]+)", parts.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client gave up before sending the body (a cancelled request): never handled
+            self.close_connection = True
+            return
         if match is None:
             return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
         if match.group(1) != fake.token:

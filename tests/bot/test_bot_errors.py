@@ -24,7 +24,8 @@ def test_a_damaged_index_gets_an_apology_and_the_operator_gets_the_traceback(fak
     assert apology.result["text"] == messages.APOLOGY
     [report] = fake.wait_for("sendMessage", chat_id=OPERATOR_ID)
     assert report.result["text"].startswith("Bot error\nTraceback (most recent call last):")
-    assert "IndexCorruptError: The index manifest" in report.result["text"]
+    assert "IndexCorruptError: The index in" in report.result["text"]
+    assert "manifest.json cannot be read" in report.result["text"]
     assert report.params["text"].count("<pre>") == 1
     engine.close()
 
