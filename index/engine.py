@@ -8,6 +8,7 @@ another process (the command line) is picked up at the next question.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import numpy as np
@@ -26,7 +28,7 @@ from index.answer.stories import annotate, collapse_copies, restrict_to
 from index.builder import apply_changes, check_chunking, check_model
 from index.collect import Added, Collector
 from index.encoders.base import Embedder
-from index.errors import IndexMismatchError, IndexNotFoundError, QuestionError
+from index.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QuestionError
 from index.records import Answer, Article, BuildReport, Changes, IndexStats, LoadProblem, SearchHit
 from index.search.keywords import Slot
 from index.search.retrieval import OpenIndex
@@ -38,6 +40,9 @@ from index.text.places import load_places
 from index.text.timeframes import Timeframe, question_timeframe
 from index.text.typed_spans import SpanFinder
 from index.tuning import RANKING
+
+if TYPE_CHECKING:
+    from index.llm.answering import Draft, LlmAnswer, LlmAnswerer
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)
 
@@ -100,12 +105,11 @@ class Engine:
         return generations.current_generation(self.index_dir) is not None
 
     def index_problem(self) -> str | None:
-        """Why the index cannot answer (none built, another model, an older format), or None.
-
-        Loads the encoder, which the check needs."""
+        """Why the index cannot answer (none built, another model, an older format, damaged), or None:
+        the front ends rebuild it then. Loads the encoder, which the check needs."""
         try:
             self._index()
-        except (IndexNotFoundError, IndexMismatchError) as exc:
+        except (IndexNotFoundError, IndexMismatchError, IndexCorruptError) as exc:
             return str(exc)
         return None
 
@@ -165,6 +169,15 @@ class Engine:
             self._span_finder(),
         )
         return annotate(answer, ranked.copies, ranked.timeframe, ranked.timeframe_matched), ranked.hits[:k]
+
+    async def ask_with_llm(
+        self, question: str, llm: LlmAnswerer, on_draft: Draft | None = None
+    ) -> tuple[Answer, LlmAnswer]:
+        """The extractive answer (as ``ask`` gives it) and the LLM step over its passages: an answer in the
+        question's language, verified against them, or the reason to show the extractive one
+        (``LlmAnswer.shown``). Streams when ``on_draft`` is given; raises only what ``ask`` raises."""
+        answer, hits = await asyncio.to_thread(self.ask_and_search, question)
+        return answer, await llm.answer(answer, hits, on_draft)
 
     def read(self, question: str, exclude: frozenset[str] = frozenset(), model: ReaderModel | None = None) -> Reading:
         """Every candidate sentence for the question with the reader's signals (for fitting the reader)."""

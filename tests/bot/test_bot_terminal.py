@@ -59,3 +59,18 @@ def test_an_index_built_with_another_model_is_rebuilt_before_answering(tmp_path)
     assert "was built with the model test:other" in stderr.getvalue() and "Rebuilding it from" in stderr.getvalue()
     assert "\nSources:\n" in stdout.getvalue()
     engine.close()
+
+
+def test_a_damaged_index_is_rebuilt_before_answering(tmp_path):
+    from index.storage import generations
+
+    articles = write_articles(tmp_path / "articles")
+    Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder()).update([str(articles)], replace_all=True)
+    store = generations.current_generation(tmp_path / "index") / generations.STORE
+    store.write_bytes(b"this is not a SQLite database" * 100)
+    engine = Engine(index_settings(tmp_path / "index"), embedder=hashing_embedder())
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run_terminal_chat(engine, [str(articles)], io.StringIO("Who met Haftar?\n"), stdout, stderr) == 0
+    assert "is damaged" in stderr.getvalue() and "Rebuilding it from" in stderr.getvalue()
+    assert "\nSources:\n" in stdout.getvalue()
+    engine.close()
