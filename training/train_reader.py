@@ -66,7 +66,9 @@ SETS = (
 )
 
 
-def read_set(spec: QuestionSet, settings: IndexSettings, work: Path, news_work: Path) -> dict[str, np.ndarray]:
+def read_set(
+    spec: QuestionSet, settings: IndexSettings, work: Path, news_work: Path, max_questions: int = 0
+) -> dict[str, np.ndarray]:
     """Signals, labels and per-question facts of one set, read through the engine (cached)."""
     cache = work / f"signals-{spec.name}.npz"
     if cache.exists():
@@ -86,6 +88,8 @@ def read_set(spec: QuestionSet, settings: IndexSettings, work: Path, news_work: 
         titles = list(dict.fromkeys(q.article_id.rsplit(":", 1)[0] for q in questions))
         keep = {title for i, title in enumerate(titles) if (i % 2 == 0) == (spec.half == "even")}
         questions = [q for q in questions if q.article_id.rsplit(":", 1)[0] in keep]
+    if max_questions and len(questions) > max_questions:  # evenly spaced, so every article keeps a share
+        questions = [questions[i * len(questions) // max_questions] for i in range(max_questions)]
     calibration = calibration_for(engine.embedder)
     probe = ReaderModel(tuple(0.0 for _ in SIGNALS), 0.0, 0.0, "probe")  # any non-default model: signals are read
     rows, labels, groups, mixes, confidences, unanswerable, types = [], [], [], [], [], [], []
@@ -196,6 +200,9 @@ def main() -> int:
         default=PROJECT / "var" / "eval",
         help="where `python -m index eval` keeps its indexes: the XQuAD index with 2,000 news articles is reused",
     )
+    parser.add_argument(
+        "--max-questions", type=int, default=0, help="read at most N questions of a set, evenly spaced (0: all)"
+    )
     parser.add_argument("--report-only", action="store_true", help="report the shipped weights, fit nothing")
     parser.add_argument("--sets", default=",".join(s.name for s in SETS), help="comma-separated set names")
     args = parser.parse_args()
@@ -209,7 +216,7 @@ def main() -> int:
     for spec in SETS:
         if spec.name in wanted or (not args.report_only and spec.name in FIT):
             print(f"reading {spec.name} …", flush=True)
-            sets[spec.name] = read_set(spec, settings, args.work_dir, args.eval_work_dir)
+            sets[spec.name] = read_set(spec, settings, args.work_dir, args.eval_work_dir, args.max_questions)
     from index.encoders.sentence_transformer import BUNDLED_MODEL_ID
 
     model_id = BUNDLED_MODEL_ID if settings.embedding_model.startswith("bundled:") else settings.embedding_model
