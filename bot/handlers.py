@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from index import Answer, IndexMismatchError, IndexNotFoundError, IndexStats, QuestionError, newest_articles
 
-from . import messages
+from . import llm_answers, messages
 from .chat_action import typing
 from .errors import BuildBusyError
 from .formatting import answer_html, passages_html, split_message
@@ -71,11 +71,16 @@ async def _stats_or_none(context: ContextTypes.DEFAULT_TYPE) -> IndexStats | Non
         return None
 
 
-async def _ask(context: ContextTypes.DEFAULT_TYPE, message: Message, question: str) -> Answer | None:
-    """Ask the engine off the event loop, showing "typing"; explain in one line when it cannot answer."""
+async def _ask(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, question: str, live: llm_answers.LiveAnswer | None = None
+) -> Answer | None:
+    """Ask the engine off the event loop (then the LLM, with ``live``), showing "typing"; explain in one line
+    when it cannot answer."""
     state = bot_state(context)
     try:
         async with typing(context.bot, message.chat_id):
+            if live is not None:
+                return await live.ask(state.engine, question)
             return await asyncio.to_thread(state.engine.ask, question)
     except QuestionError as exc:
         await _reply(message, html.escape(str(exc), quote=False), quote=_in_group(message))
@@ -101,12 +106,16 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
                 message, messages.slow_down(verdict.scope, verdict.retry_after, per_minute), quote=_in_group(message)
             )
         return
-    answer = await _ask(context, message, question)
+    live = llm_answers.start(context, message, user_id, quote=_in_group(message))  # None without an LLM
+    answer = await _ask(context, message, question, live)
     if answer is None:
         return
     key = remember_answer(_chat_data(context), answer)
     button = InlineKeyboardButton(messages.SOURCES_BUTTON, callback_data=f"{_SOURCES_DATA}{key}")
     markup = InlineKeyboardMarkup([[button]]) if answer.citations else None
+    if live is not None:
+        await live.finish(answer, markup)
+        return
     await _reply_parts(message, answer_html(answer), quote=_in_group(message), markup=markup)
 
 
@@ -182,7 +191,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _reply(_message(update), messages.NO_INDEX)
         return
     size = await asyncio.to_thread(_size_on_disk, Path(bot_state(context).settings.index.index_dir))
-    await _reply(_message(update), messages.stats_html(found, size))
+    llm = llm_answers.stats_html(context)  # empty without an LLM
+    await _reply(_message(update), messages.stats_html(found, size) + (f"\n\n{llm}" if llm else ""))
 
 
 async def reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

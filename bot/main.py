@@ -87,9 +87,11 @@ def _run_bot(settings: BotSettings, engine: Engine) -> int:
 
 def _run(settings: BotSettings, engine: Engine) -> int:
     if settings.mode == "terminal":
+        from .llm_answers import answerer_for
         from .terminal import run_terminal_chat
 
-        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr)
+        llm = answerer_for(settings.llm)  # None unless LLM_BASE_URL is set
+        return run_terminal_chat(engine, settings.articles, sys.stdin, sys.stdout, sys.stderr, llm)
     return _run_bot(settings, engine)
 
 

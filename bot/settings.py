@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from index import FetchSettings, IndexSettings, SettingsError, is_sources_file, whole_number
+from index import FetchSettings, IndexSettings, LlmSettings, SettingsError, is_sources_file, whole_number
 
 from .errors import BotSettingsError
 
@@ -121,6 +121,7 @@ class BotSettings:
     fetch: FetchSettings = field(default_factory=FetchSettings)  # how article and feed URLs are fetched
     refresh_interval: float = 0.0  # seconds between scheduled refreshes of the sources, 0 for none
     add_allowed: str = "admins"  # who may /add a URL: "admins" or "everyone"
+    llm: LlmSettings = field(default_factory=LlmSettings)  # LLM answers (LLM_*); off without LLM_BASE_URL
 
     @property
     def mode(self) -> str:
@@ -173,6 +174,7 @@ class BotSettings:
         try:
             index = IndexSettings.from_env(env)
             fetch = FetchSettings.from_env(env)
+            llm = LlmSettings.from_env(env)
         except SettingsError as exc:
             raise BotSettingsError(str(exc)) from exc
         return cls(
@@ -191,4 +193,5 @@ class BotSettings:
             fetch=fetch,
             refresh_interval=60.0 * _whole_number(env, "REFRESH_MINUTES", 0, 0, 7 * 24 * 60),
             add_allowed=_add_allowed(env),
+            llm=llm,
         )

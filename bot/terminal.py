@@ -8,10 +8,11 @@ error, answers to standard output.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from index import Engine, ProgressBars, QuestionError
+from index import Engine, LlmAnswerer, ProgressBars, QuestionError
 
 from .formatting import answer_as_text
 
@@ -35,9 +36,11 @@ def run_terminal_chat(
     stdin: TextIO,
     stdout: TextIO,
     stderr: TextIO,
+    llm: LlmAnswerer | None = None,
 ) -> int:
     """Build the index from ``sources`` (files, folders, URLs, sources files; URLs fetched with the engine's settings)
-    if there is none, then answer questions until input ends."""
+    if there is none, then answer questions until input ends; with ``llm``, answers written by the LLM where
+    they pass verification, each with a line saying where it came from."""
     problem = None if not engine.has_index() else engine.index_problem()
     if not engine.has_index() or problem:
         why = f"{problem} Rebuilding it" if problem else "No index yet; building one"
@@ -52,7 +55,11 @@ def run_terminal_chat(
         print("Ask a question about the articles (Ctrl-D to quit).", file=stderr, flush=True)
     for question in _questions(stdin, stderr, interactive):
         try:
-            reply = answer_as_text(engine.ask(question))
+            if llm is None:
+                reply = answer_as_text(engine.ask(question))
+            else:
+                extractive, written = asyncio.run(engine.ask_with_llm(question, llm))
+                reply = f"{answer_as_text(written.shown(extractive))}\n\n{written.origin}"
         except QuestionError as exc:
             reply = str(exc)
         print(reply, end="\n\n", file=stdout, flush=True)

@@ -29,6 +29,7 @@ from index.errors import (
     QuestionError,
     SettingsError,
 )
+from index.llm import LlmAnswer, LlmAnswerer, LlmSettings
 from index.memory import hold_malloc_mmap_threshold
 from index.progress import ProgressBars
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
@@ -57,6 +58,9 @@ __all__ = [
     "IndexNotFoundError",
     "IndexSettings",
     "IndexStats",
+    "LlmAnswer",
+    "LlmAnswerer",
+    "LlmSettings",
     "LoadProblem",
     "ModelError",
     "ProgressBars",

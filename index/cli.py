@@ -89,6 +89,12 @@ def _add_eval_parser(commands) -> None:
         help="index only the distractors: every question is unanswerable (measures 'no answer')",
     )
     evaluate.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    evaluate.add_argument(
+        "--llm",
+        action="store_true",
+        help="answer through the LLM path (LLM_BASE_URL, LLM_MODEL, LLM_API_KEY): verified sentences, fallbacks, "
+        "answer-hit on the cited passages, latency and tokens",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON, with every question")
     evaluate.add_argument(
         "--work-dir",
@@ -140,15 +146,25 @@ def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str
     if args.command == "stats":
         return _stats(engine)
     if args.command == "eval":
-        return _eval(args, settings)
+        return _eval_llm(args, settings, environ) if args.llm else _eval(args, settings)
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.command == "search":
         return _each(questions, lambda q: _search(engine, q, args.k, args.json))
-    if args.json:
-        return _each(questions, lambda q: _ask_json(engine, q))
-    from index.answer.render import answer_as_text
+    from index.llm.render import answer_text, ask_blocking
 
-    return _each(questions, lambda q: print(answer_as_text(engine.ask(q)) + ("\n" if not args.question else "")))
+    llm = _llm_answerer(environ)  # None unless LLM_BASE_URL is set
+    if args.json:
+        return _each(questions, lambda q: _ask_json(engine, q, llm))
+    end = "\n" if not args.question else ""
+    return _each(questions, lambda q: print(answer_text(*ask_blocking(engine, q, llm)) + end))
+
+
+def _llm_answerer(environ: Mapping[str, str]):
+    """The LLM step when LLM_BASE_URL is set (``index.llm``), else None: answers stay extractive."""
+    from index.llm import LlmAnswerer, LlmSettings
+
+    llm_settings = LlmSettings.from_env(environ)
+    return LlmAnswerer(llm_settings) if llm_settings.enabled else None
 
 
 def _stdin_questions() -> Iterable[str]:
@@ -184,15 +200,16 @@ def _search(engine, question: str, k: int, as_json: bool) -> None:
         print(f"   {' '.join(hit.text.split())[:300]}")
 
 
-def _ask_json(engine, question: str) -> None:
-    """One JSON line: the answer (``index.answer.render.answer_as_json``) and the seconds it took."""
+def _ask_json(engine, question: str, llm=None) -> None:
+    """One JSON line: the answer (``index.answer.render.answer_as_json``), the seconds it took, and whether it
+    came from the LLM or the extractive path (``index.llm.render.answer_json``)."""
     import time
 
-    from index.answer.render import answer_as_json
+    from index.llm.render import answer_json, ask_blocking
 
     started = time.perf_counter()
-    answer = engine.ask(question)
-    print(json.dumps(answer_as_json(answer, time.perf_counter() - started), ensure_ascii=False))
+    extractive, llm_answer = ask_blocking(engine, question, llm)
+    print(json.dumps(answer_json(extractive, llm_answer, time.perf_counter() - started), ensure_ascii=False))
 
 
 def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
@@ -209,6 +226,33 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
             distractor_paragraphs=args.distractor_paragraphs,
             unanswerable=args.unanswerable,
             unanswerable_paragraph=args.unanswerable_paragraph,
+            question_limit=args.limit,
+            progress=progress,
+        )
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
+    return 0
+
+
+def _eval_llm(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str, str]) -> int:
+    from index.errors import SettingsError
+    from index.evaluation_llm import run_llm_eval
+
+    llm = _llm_answerer(environ)
+    if llm is None:
+        raise SettingsError("eval --llm needs an LLM endpoint: set LLM_BASE_URL and LLM_MODEL (and LLM_API_KEY).")
+    if args.unanswerable_paragraph:
+        raise SettingsError("eval --llm does not take --unanswerable-paragraph; use --unanswerable.")
+    with ProgressBars(sys.stderr) as progress:
+        report = run_llm_eval(
+            args.squad,
+            settings,
+            args.work_dir,
+            llm,
+            questions_path=args.questions,
+            distractors=args.distractors,
+            distractor_limit=args.distractor_limit,
+            distractor_paragraphs=args.distractor_paragraphs,
+            unanswerable=args.unanswerable,
             question_limit=args.limit,
             progress=progress,
         )

@@ -23,7 +23,8 @@ def test_ask_json_answers_each_line_of_standard_input(tmp_path, news_folder):
     lines = [json.loads(line) for line in asked.stdout.splitlines()]
     assert [line["question"] for line in lines] == ["Who met Haftar?", "quantum chromodynamics lattice", "نفط ليبيا"]
     for line in lines:
-        assert set(line) == {"question", "found", "sentences", "citations", "seconds"}
+        assert set(line) == {"question", "found", "sentences", "citations", "seconds", "answered_by", "llm"}
+        assert line["answered_by"] == "extractive" and line["llm"] is None  # no LLM_BASE_URL
         assert isinstance(line["seconds"], float) and 0 <= line["seconds"] < 60
         for citation in line["citations"]:
             assert set(citation) == CITATION_KEYS

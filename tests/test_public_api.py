@@ -16,6 +16,7 @@ EXPORTED = {
     "ProgressBars", "SettingsError", "answer_as_text", "answer_notes", "is_sources_file", "newest_articles",
     "source_details", "whole_number",
     "CitedArticle", "answer_sentences", "cited_articles", "is_web_url", "markers", "hold_malloc_mmap_threshold",
+    "LlmAnswer", "LlmAnswerer", "LlmSettings",
 }  # fmt: skip
 
 

@@ -63,6 +63,13 @@ class LlmAnswer:
             return ""
         return f"Written by {self.model} from the sources below; every name, number and date was checked against them."
 
+    @property
+    def origin(self) -> str:
+        """Where the shown answer comes from, in one line for the terminal and the command line."""
+        if self.answer is not None:
+            return f"Answered by {self.model}; every name, number and date was checked against the sources."
+        return f"Quoted from the articles: the answer of {self.model} was not used ({self.fallback})."
+
     def to_json(self) -> dict:
         return {
             "model": self.model,
