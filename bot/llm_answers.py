@@ -119,7 +119,8 @@ class LiveAnswer:
         self._shown = ""
         self._pending = ""
         self._last_edit = float("-inf")
-        self._flush: asyncio.Task | None = None
+        self._drafts: asyncio.Task | None = None  # shows the drafts
+        self._waiting = False  # the drafts' task sleeps until the next edit is allowed
 
     async def ask(self, engine: Engine, question: str) -> Answer:
         """The answer to show: the verified LLM answer, or the extractive one. Raises what ``Engine.ask`` raises."""
@@ -127,27 +128,42 @@ class LiveAnswer:
             _LOG.info("User %s had %d LLM answers today (LLM_DAILY_CAP_PER_USER).", self.user_id, self.llm.cap.per_user)
             self.capped_note = self.llm.cap.tell_once(self.user_id)
             return await asyncio.to_thread(engine.ask, question)
-        extractive, self.result = await engine.ask_with_llm(question, self.llm.answerer, self.draft)
+        try:
+            extractive, self.result = await engine.ask_with_llm(question, self.llm.answerer, self.draft)
+        except BaseException:
+            await self._stop_drafts()
+            raise
         return self.result.shown(extractive)
 
     async def draft(self, text: str) -> None:
-        """Show the verified sentences so far: now, or when EDIT_INTERVAL_SECONDS have passed since the last edit."""
+        """Show the verified sentences so far, in a task of its own so the stream never waits for Telegram: now,
+        or once EDIT_INTERVAL_SECONDS have passed since the last edit (only the latest text is shown)."""
         self._pending = text
-        wait = self._last_edit + EDIT_INTERVAL_SECONDS - self.clock()
-        if wait <= 0:
-            await self._show_pending()
-        elif self._flush is None or self._flush.done():
-            self._flush = asyncio.create_task(self._show_later(wait))
+        if self._drafts is None or self._drafts.done():
+            self._drafts = asyncio.create_task(self._show_drafts())
 
-    async def _show_later(self, wait: float) -> None:
-        await asyncio.sleep(wait)
-        await self._show_pending()
+    async def _show_drafts(self) -> None:
+        while self._pending != self._shown:
+            wait = self._last_edit + EDIT_INTERVAL_SECONDS - self.clock()
+            if wait > 0:
+                self._waiting = True
+                await asyncio.sleep(wait)
+                self._waiting = False
+            else:
+                await self._show_pending()
+
+    async def _stop_drafts(self) -> None:
+        """No more drafts: a waiting one is dropped, one being sent is let finish (so ``sent`` is known)."""
+        task, self._drafts = self._drafts, None
+        if task is None:
+            return
+        if self._waiting:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _show_pending(self) -> None:
-        text = self._pending
-        if not text or text == self._shown:
-            return
-        self._shown = text
+        text = self._shown = self._pending
         if utf16_length(text) > DRAFT_LIMIT:
             text = text.encode("utf-16-le")[: 2 * DRAFT_LIMIT].decode("utf-16-le", "ignore")
         body = html.escape(isolate(text), quote=False) + DRAFT_MARK
@@ -164,10 +180,7 @@ class LiveAnswer:
 
     async def finish(self, answer: Answer, markup: InlineKeyboardMarkup | None) -> None:
         """Replace the draft with the final answer (split into messages if long; the button under the last)."""
-        if self._flush is not None:
-            self._flush.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush
+        await self._stop_drafts()
         parts = split_message(self.final_html(answer))
         first = 0
         if self.sent is not None:

@@ -149,3 +149,19 @@ def test_the_terminal_chat_shows_the_llm_answer_or_the_quoted_one_and_says_which
     assert written.endswith("Answered by fake-model; every name, number and date was ")
     assert quoted.startswith("A senior US delegation met General Khalifa Haftar on Sunday")  # the extractive answer
     assert quoted.rstrip().endswith("was not used (the model replied with no text).")
+
+
+def test_a_long_answer_stays_within_telegrams_limit_while_it_grows_and_is_split_at_the_end(
+    fake, engine, start_bot, openai
+):
+    sentence = "A senior US delegation met General Khalifa Haftar on Sunday to press for a ceasefire in Tripoli [1]. "
+    openai.script(Reply(sentence * 60, chunk_delay=0.002))
+    start_bot(engine, llm=settings_for(openai))
+    fake.send_text(CHAT, READER, "Who met Haftar?")
+    sent = fake.wait_for("sendMessage", chat_id=READER_ID, count=2, timeout=20)  # the draft, the answer's last part
+    edits = fake.calls_of("editMessageText", chat_id=READER_ID)
+    assert not edits[-1].params["text"].endswith(" …") and "Sources" in sent[-1].params["text"]
+    texts = [call.params["text"] for call in [*sent, *edits]]
+    assert all(call.ok for call in [*sent, *edits])  # Telegram took every draft, edit and part
+    assert any(len(text) > 3900 for text in texts) and all(len(text) <= 4096 for text in texts)
+    assert sent[-1].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "sources:1"
