@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -159,3 +160,14 @@ def test_a_list_continued_in_the_next_passage_is_joined_across_the_two() -> None
     assert sentence == article[: article.index(" The weather")]
     citation = answer.citations[number - 1]
     assert citation.quote == sentence and sentence in citation.passage
+
+
+def test_the_floor_applies_to_answers_in_the_question_script_only() -> None:
+    embedder = HashingEmbedder()
+    cautious = replace(model_preferring(cosine=1.0), min_probability=0.99)
+    question = "Who met Haftar?"
+    vector = embedder.embed_queries([question])[0]
+    english = hit("A United States delegation met Haftar in Benghazi on Sunday.", "en")
+    arabic = hit("التقى وفد أميركي بحفتر في بنغازي يوم الأحد الماضي.", "ar")
+    assert not compose_answer(question, vector, [english], embedder, min_score=-1.0, model=cautious).found
+    assert compose_answer(question, vector, [arabic], embedder, min_score=-1.0, model=cautious).found

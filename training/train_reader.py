@@ -156,6 +156,7 @@ def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.nd
         "best_hit": data["labels"][firsts],
         "any_hit": np.array([data["labels"][groups == g].any() for g in groups[firsts]]),
         "on_topic": data["confidences"][firsts] >= float(data["threshold"]),
+        "other_script": data["signals"][firsts, SIGNALS.index("other_script")] > 0,
         "types": data["types"][firsts],
     }
 
@@ -166,7 +167,7 @@ def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: Reader
     best = []
     for data in sets.values():
         o = outcomes(data, model)
-        answered = ~o["unanswerable"] & o["on_topic"]
+        answered = ~o["unanswerable"] & o["on_topic"] & ~o["other_script"]
         best.append(o["best_score"][answered])
     scores = np.sort(np.concatenate(best))
     return float(scores[int(MAX_FALSE_REFUSALS * len(scores))]) if len(scores) else 0.0
@@ -175,7 +176,7 @@ def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: Reader
 def report(name: str, data: dict[str, np.ndarray], model: ReaderModel) -> dict:
     o = outcomes(data, model)
     answerable, unanswerable = ~o["unanswerable"], o["unanswerable"]
-    answers = o["on_topic"] & (o["best_score"] >= model.min_probability)
+    answers = o["on_topic"] & ((o["best_score"] >= model.min_probability) | o["other_script"])
     hits = answers & o["best_hit"]
     figures = {
         "set": name,

@@ -163,7 +163,10 @@ def compose_answer(
     best_mix = max(reading.candidates, key=lambda c: c.mix)
     scored = sorted(reading.candidates, key=lambda c: -c.score)
     off_topic = mix_confidence(best_mix, question, calibration) < threshold
-    if off_topic or scored[0].score < reading.model.min_probability:
+    # The reader's floor was fitted on questions in the script of their answers; across scripts (an English
+    # question over Arabic articles) its probabilities run lower, and only the calibrated threshold decides.
+    same_script = script_of(scored[0].text) == script_of(question)
+    if off_topic or (same_script and scored[0].score < reading.model.min_probability):
         closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[: RANKING.closest_passages]]
         return Answer(question, found=False, citations=_citations(closest))
     if reading.model is DEFAULT_MODEL:
