@@ -49,11 +49,22 @@ class PackedLayout:
     max_positions: int
     type_vocab_size: int
     eps: float
-    pieces: list[str]
+    piece_blob: bytes  # the pieces' UTF-8 bytes, one after the other
+    piece_offsets: np.ndarray  # piece i is piece_blob[piece_offsets[i] : piece_offsets[i + 1]]
     scores: np.ndarray  # float32, one per piece
     special_ids: dict[str, int]  # bos, eos, pad, unk
     normalisation: dict[int, str]  # code point -> replacement text
     tensors: dict[str, TensorEntry] = field(default_factory=dict)
+
+    def piece_bytes(self) -> list[bytes]:
+        """Each piece's UTF-8 bytes, in id order."""
+        bounds = self.piece_offsets.tolist()
+        return [self.piece_blob[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
+
+    @property
+    def pieces(self) -> list[str]:
+        """Each piece as text, in id order (decoded on each call: 250k strings)."""
+        return [piece.decode("utf-8") for piece in self.piece_bytes()]
 
     def columns(self, name: str) -> int:
         """The input width (row length) of the Q4_0 matrix ``name``."""
@@ -133,7 +144,7 @@ def _parse(path: Path, data) -> PackedLayout:
     offsets = reader.array("<u4", n_pieces + 1)
     scores = reader.array("<f4", n_pieces)
     blob = reader.bytes(blob_len)
-    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    blob.decode("utf-8")  # every piece is valid UTF-8 (a bad file fails here, not in the tokenizer)
     n_norm, norm_bytes = reader.take("iI")
     norm = _Reader(reader.bytes(norm_bytes))
     normalisation = {}
@@ -159,7 +170,8 @@ def _parse(path: Path, data) -> PackedLayout:
         max_pos,
         type_vocab,
         eps,
-        pieces,
+        blob,
+        offsets,
         scores,
         {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
         normalisation,
