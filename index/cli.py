@@ -150,13 +150,13 @@ def _run(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str
     questions = [" ".join(args.question)] if args.question else _stdin_questions()
     if args.command == "search":
         return _each(questions, lambda q: _search(engine, q, args.k, args.json))
-    from index.llm.render import answer_text, ask_blocking
+    from index.llm.render import answer_text
 
     llm = _llm_answerer(environ)  # None unless LLM_BASE_URL is set
     if args.json:
         return _each(questions, lambda q: _ask_json(engine, q, llm))
     end = "\n" if not args.question else ""
-    return _each(questions, lambda q: print(answer_text(*ask_blocking(engine, q, llm)) + end))
+    return _each(questions, lambda q: print(answer_text(*engine.ask_blocking(q, llm)) + end))
 
 
 def _llm_answerer(environ: Mapping[str, str]):
@@ -205,10 +205,10 @@ def _ask_json(engine, question: str, llm=None) -> None:
     came from the LLM or the extractive path (``index.llm.render.answer_json``)."""
     import time
 
-    from index.llm.render import answer_json, ask_blocking
+    from index.llm.render import answer_json
 
     started = time.perf_counter()
-    extractive, llm_answer = ask_blocking(engine, question, llm)
+    extractive, llm_answer = engine.ask_blocking(question, llm)
     print(json.dumps(answer_json(extractive, llm_answer, time.perf_counter() - started), ensure_ascii=False))
 
 

@@ -179,6 +179,13 @@ class Engine:
         answer, hits = await asyncio.to_thread(self.ask_and_search, question)
         return answer, await llm.answer(answer, hits, on_draft)
 
+    def ask_blocking(self, question: str, llm: LlmAnswerer | None) -> tuple[Answer, LlmAnswer | None]:
+        """The extractive answer and, with an LLM configured, what the LLM step made of it (not streamed), for
+        callers without an event loop of their own (the command line)."""
+        if llm is None:
+            return self.ask(question), None
+        return asyncio.run(self.ask_with_llm(question, llm))
+
     def read(self, question: str, exclude: frozenset[str] = frozenset(), model: ReaderModel | None = None) -> Reading:
         """Every candidate sentence for the question with the reader's signals (for fitting the reader)."""
         ranked = self._rank(question, RANKING.search_depth, exclude)

@@ -36,10 +36,10 @@ def test_the_bot_imports_only_the_public_api() -> None:
 
 
 def test_each_layer_imports_only_the_layers_below_it() -> None:
-    """text < sources < encoders < storage < search < answer < the top modules (engine, builder, cli, …).
+    """text < sources < encoders < storage < search < answer < llm < the top modules (engine, builder, cli, …).
 
     records, errors, settings and tuning are the foundation every layer may use."""
-    order = ["text", "sources", "encoders", "storage", "search", "answer"]
+    order = ["text", "sources", "encoders", "storage", "search", "answer", "llm"]
     foundation = {"index.records", "index.errors", "index.settings", "index.tuning"}
     for layer_rank, layer in enumerate(order):
         for path in sorted((PROJECT / "index" / layer).glob("*.py")):
@@ -59,3 +59,30 @@ def test_no_module_is_longer_than_about_400_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 420
     }
     assert not long, long
+
+
+def test_no_module_imports_itself_back_at_import_time() -> None:
+    """No import cycle among the modules of ``index`` (module-level imports; the package's own re-exports aside)."""
+    modules = {}
+    for path in (PROJECT / "index").rglob("*.py"):
+        name = ".".join(path.relative_to(PROJECT).with_suffix("").parts).removesuffix(".__init__")
+        if name == "index":
+            continue
+        imported = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("index."):
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        modules[name] = imported
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        assert module not in path, " -> ".join([*path[path.index(module) :], module])
+        if module in done:
+            return
+        for imported in modules[module] & modules.keys():
+            visit(imported, [*path, module])
+        done.add(module)
+
+    for module in modules:
+        visit(module, [])

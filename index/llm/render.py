@@ -1,24 +1,11 @@
-"""The LLM step for the command line and the terminal chat: one question answered without an event loop of
-the caller's, and the answer as text or JSON with where it came from (the LLM or the extractive path)."""
+"""The answer of the LLM step for the command line and the terminal chat, as text or JSON, with where it came
+from (the LLM or the extractive path)."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING
-
 from index.answer.render import answer_as_json, answer_as_text
-from index.llm.answering import LlmAnswer, LlmAnswerer
+from index.llm.answering import LlmAnswer
 from index.records import Answer
-
-if TYPE_CHECKING:
-    from index.engine import Engine
-
-
-def ask_blocking(engine: Engine, question: str, llm: LlmAnswerer | None) -> tuple[Answer, LlmAnswer | None]:
-    """The extractive answer and, with an LLM configured, what the LLM step made of it (not streamed)."""
-    if llm is None:
-        return engine.ask(question), None
-    return asyncio.run(engine.ask_with_llm(question, llm))
 
 
 def answer_text(extractive: Answer, llm: LlmAnswer | None) -> str:
