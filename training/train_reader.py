@@ -13,8 +13,9 @@ Fitted on ``FIT``: ARCD train (693 Arabic questions over 231 Wikipedia paragraph
 articles at even positions (200 English and 200 Arabic questions over the Arabic paragraphs, 2,000 news
 articles as distractors; read with ``--max-questions 200``); reported on every set, the held-out ones
 apart: MLQA Arabic dev and TyDi QA GoldP Arabic dev (300 questions each, ``--max-questions 300``), and
-XQuAD dev at odd positions (``python -m index eval`` on the whole of XQuAD dev, split by article). The model is scikit-learn's logistic regression on
-standardised signals (folded back into plain weights), deterministic (lbfgs, fixed data order).
+XQuAD dev at odd positions (``python -m index eval`` on the whole of XQuAD dev, split by article).
+The model is scikit-learn's logistic regression on standardised signals (folded back into plain
+weights), deterministic (lbfgs, fixed data order).
 Its "not in my articles" probability is the highest that keeps false refusals of answerable
 fitted questions at ``MAX_FALSE_REFUSALS``. The weights go to
 ``index/encoders/reader-<model>.json``, read by ``index.answer.reader.reader_model``.
