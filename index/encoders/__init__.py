@@ -1,1 +1,2 @@
-"""Encoders: the embedder seam, the bundled e5 model, the hashing fake, per-model calibration."""
+"""Encoders: the embedder seam, the bundled e5 model (onnxruntime, or sentence-transformers for other
+models), the hashing fake, per-model calibration."""

@@ -1,7 +1,7 @@
 """Text encoders: the base class every encoder implements, and a deterministic fake for tests.
 
-The real encoder (sentence-transformers) lives in ``sentence_encoder.py`` and is imported
-only when it is used, so importing this package never loads torch or a model.
+The real encoders (``onnx_e5.py`` for the bundled model, ``sentence_transformer.py`` for any
+other) are imported only when used, so importing this package never loads onnxruntime, torch or a model.
 """
 
 from __future__ import annotations
