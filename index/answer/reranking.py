@@ -56,16 +56,16 @@ def rerank_by_sentences(
     gap = calibration_for(embedder).sentence_language_gap
     question_script = script_of(question)
     # a chunk is judged by its prose: a caption, byline or related-link headline never leads the search
+    junk_of = [junk_spans(hit.text) for hit in head]
     spans = [
         [(a, b) for a, b in split_sentences(hit.text) if is_sentence(hit.text[a:b]) and not _in_junk(a, b, junk)]
         or [(0, len(hit.text))]
-        for hit in head
-        for junk in [junk_spans(hit.text)]
+        for hit, junk in zip(head, junk_of)
     ]
     texts = [hit.text[a:b] for hit, chunk_spans in zip(head, spans) for a, b in chunk_spans]
     similarity = question_similarity(question, query_vector, texts, sentence_vectors, gap)
     rescored, at = [], 0
-    for hit, chunk_spans in zip(head, spans):
+    for hit, chunk_spans, junk in zip(head, spans, junk_of):
         best = float(similarity[at : at + len(chunk_spans)].max())
         at += len(chunk_spans)
         weight = (
@@ -73,6 +73,8 @@ def rerank_by_sentences(
             if script_of(hit.text) == question_script
             else RANKING.rerank_cross_script_chunk_weight
         )
+        # the chunk's vector also encodes its captions and bylines: it counts in proportion to the prose it holds
+        weight *= 1 - sum(end - start for start, end, _ in junk) / max(len(hit.text), 1)
         rescored.append(replace(hit, score=weight * hit.score + (1 - weight) * best))
     rescored.sort(key=lambda hit: -hit.score)
     floor = rescored[-1].score
