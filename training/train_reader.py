@@ -45,7 +45,7 @@ from index.evaluation import open_eval, sentence_contains
 PROJECT = Path(__file__).resolve().parent.parent
 EVAL = PROJECT.parent / "shared" / "eval"
 NEWS = PROJECT.parent / "shared" / "bench" / "news-ar-5000.jsonl.gz"
-MAX_FALSE_REFUSALS = 0.05  # on the fitted sets: held-out sets refuse more (MLQA twice as many)
+MAX_FALSE_REFUSALS = 0.05  # on each fitted set: held-out sets refuse more
 FIT = ("arcd", "xquad-en-even", "xquad-ar-even")
 
 
@@ -164,15 +164,15 @@ def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.nd
 
 
 def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: ReaderModel) -> float:
-    """The highest probability floor that refuses at most MAX_FALSE_REFUSALS of the answerable fitted reads
-    (reads the calibrated threshold does not already refuse)."""
-    best = []
+    """The highest probability floor that refuses at most MAX_FALSE_REFUSALS of the answerable reads of EVERY
+    fitted set (reads the calibrated threshold does not already refuse, answers in the question's script)."""
+    floors = []
     for data in sets.values():
         o = outcomes(data, model)
-        answered = ~o["unanswerable"] & o["on_topic"] & ~o["other_script"]
-        best.append(o["best_score"][answered])
-    scores = np.sort(np.concatenate(best))
-    return float(scores[int(MAX_FALSE_REFUSALS * len(scores))]) if len(scores) else 0.0
+        scores = np.sort(o["best_score"][~o["unanswerable"] & o["on_topic"] & ~o["other_script"]])
+        if len(scores):
+            floors.append(float(scores[int(MAX_FALSE_REFUSALS * len(scores))]))
+    return min(floors, default=0.0)
 
 
 def report(name: str, data: dict[str, np.ndarray], model: ReaderModel) -> dict:
