@@ -154,3 +154,14 @@ def test_junk_spans_leave_prose_alone() -> None:
     text = "\n\n".join(PROSE[:8])
     assert junk_spans(text) == []
     assert junk_spans("") == []
+
+
+def test_a_long_paragraph_with_a_stray_quote_or_bracket_is_prose() -> None:
+    paragraph = (
+        'The "west side of the city, often called "southwest, is one of the oldest neighbourhoods (founded in 1880 '
+        "and grew with the railway that crossed the valley from north to south, bringing workers from many "
+        "countries who settled near the freight yards and built churches, schools and small shops along the "
+        "main avenue, which is still lined with their buildings today."
+    )
+    assert junk_reason(paragraph) is None
+    assert junk_spans(paragraph) == []

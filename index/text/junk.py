@@ -110,8 +110,8 @@ def junk_reason(line: str, *, next_line: str | None = None, article_is_arabic: b
             return DATELINE
         if _BYLINE.match(text) or _NAME_DASH_CITY.match(text):
             return BYLINE
-    if _TRUNCATED_END.search(text) or _unbalanced(text):
-        return FRAGMENT
+    if (_TRUNCATED_END.search(text) or _unbalanced(text)) and len(words) <= MAX_CAPTION_WORDS:
+        return FRAGMENT  # a whole paragraph with a stray bracket or a trailing "…" is still prose
     unpunctuated = not _FINAL_PUNCTUATION.search(text)
     if unpunctuated and _PHOTO_WORDS.search(text) and len(words) <= 2 * MAX_HEADLINE_WORDS:
         return CAPTION  # "ونشرت القوات صورة العشماوي بعد القبض عليه"
