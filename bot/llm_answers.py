@@ -117,6 +117,7 @@ class LiveAnswer:
         self.sent: Message | None = None  # the growing answer
         self.result: LlmAnswer | None = None
         self._shown = ""
+        self._shown_body = ""  # the HTML of the draft last shown
         self._pending = ""
         self._last_edit = float("-inf")
         self._drafts: asyncio.Task | None = None  # shows the drafts
@@ -167,6 +168,9 @@ class LiveAnswer:
         if utf16_length(text) > DRAFT_LIMIT:
             text = text.encode("utf-16-le")[: 2 * DRAFT_LIMIT].decode("utf-16-le", "ignore")
         body = html.escape(isolate(text), quote=False) + DRAFT_MARK
+        if body == self._shown_body:
+            return  # a draft past the length shown reads the same: Telegram refuses an edit that changes nothing
+        self._shown_body = body
         try:
             if self.sent is None:
                 self.sent = await self.message.reply_text(
