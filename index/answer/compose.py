@@ -339,7 +339,9 @@ def _choose_read(
 ) -> list[Candidate]:
     """The most probable sentence, carried on by the sentences that continue its list or answer ("كما ضم
     أيضا …", "In addition, …"); then, from another article, a second sentence nearly as probable."""
-    best = _carried_on(scored[0], in_order + _candidates(hits, skip_junk=True))
+    margin = RANKING.second_margin if scored[0].score == scored[0].mix else RANKING.second_probability_margin
+    unscored = [replace(c, score=float("-inf")) for c in _candidates(hits, skip_junk=True)]  # continue lists only
+    best = _carried_on(scored[0], in_order + unscored, margin)
     chosen = [best]
     for candidate in scored[1:]:
         if candidate.score < max(floor, best.score - RANKING.second_probability_margin):
@@ -353,15 +355,20 @@ def _choose_read(
     return chosen
 
 
-def _carried_on(best: Candidate, in_order: list[Candidate]) -> Candidate:
+def _carried_on(best: Candidate, in_order: list[Candidate], margin: float) -> Candidate:
     """``best`` extended over the article's next sentences while they continue it (read from any of the
-    passages, two overlapping passages joined when the answer runs from one into the next)."""
+    passages, two overlapping passages joined when the answer runs from one into the next); the very next
+    sentence also joins when it scores within ``margin`` of the best and the quote stays short, as before."""
     by_start = {c.start: c for c in reversed(in_order) if c.hit.article_id == best.hit.article_id}
     same_article = sorted(by_start.values(), key=lambda c: c.start)  # each sentence once, from its best passage
     hits = list({c.hit.chunk_id: c.hit for c in same_article}.values())
     end, last = best.end, best
     for following in [c for c in same_article if c.start >= best.end][: RANKING.continuation_sentences]:
-        if following.end - best.start > RANKING.whole_answer_chars or not continues(last.text, following.text):
+        close = last is best and following.score >= best.score - margin
+        close = close and following.end - best.start <= RANKING.answer_chars
+        if following.end - best.start > RANKING.whole_answer_chars:
+            break
+        if not close and not continues(last.text, following.text):
             break
         hit = _covering(hits, best.start, following.end)
         if hit is None or hit.text[last.end - hit.start : following.start - hit.start].strip():
