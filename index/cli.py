@@ -216,21 +216,24 @@ def _eval(args: argparse.Namespace, settings: IndexSettings) -> int:
     from index.evaluation import run_eval
 
     with ProgressBars(sys.stderr) as progress:
-        report = run_eval(
-            args.squad,
-            settings,
-            args.work_dir,
-            questions_path=args.questions,
-            distractors=args.distractors,
-            distractor_limit=args.distractor_limit,
-            distractor_paragraphs=args.distractor_paragraphs,
-            unanswerable=args.unanswerable,
-            unanswerable_paragraph=args.unanswerable_paragraph,
-            question_limit=args.limit,
-            progress=progress,
-        )
+        inputs = _eval_inputs(args)
+        report = run_eval(inputs, settings, args.work_dir, args.unanswerable_paragraph, progress=progress)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
     return 0
+
+
+def _eval_inputs(args: argparse.Namespace):
+    from index.evaluation import EvalInputs
+
+    return EvalInputs(
+        args.squad,
+        args.questions,
+        args.distractors,
+        args.distractor_limit,
+        args.distractor_paragraphs,
+        args.unanswerable,
+        args.limit,
+    )
 
 
 def _eval_llm(args: argparse.Namespace, settings: IndexSettings, environ: Mapping[str, str]) -> int:
@@ -243,19 +246,7 @@ def _eval_llm(args: argparse.Namespace, settings: IndexSettings, environ: Mappin
     if args.unanswerable_paragraph:
         raise SettingsError("eval --llm does not take --unanswerable-paragraph; use --unanswerable.")
     with ProgressBars(sys.stderr) as progress:
-        report = run_llm_eval(
-            args.squad,
-            settings,
-            args.work_dir,
-            llm,
-            questions_path=args.questions,
-            distractors=args.distractors,
-            distractor_limit=args.distractor_limit,
-            distractor_paragraphs=args.distractor_paragraphs,
-            unanswerable=args.unanswerable,
-            question_limit=args.limit,
-            progress=progress,
-        )
+        report = run_llm_eval(_eval_inputs(args), settings, args.work_dir, llm, progress=progress)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=1) if args.json else report.summary())
     return 0
 

@@ -273,40 +273,49 @@ class EvalSetup:
     build_seconds: float
 
 
+@dataclass(frozen=True)
+class EvalInputs:
+    """What an evaluation indexes and asks: the SQuAD contexts, the questions, the distractors."""
+
+    squad_path: Path
+    questions_path: Path | None = None  # a parallel SQuAD file (same ids) whose questions are asked instead
+    distractors: Sequence[str | Path] = ()
+    distractor_limit: int | None = None
+    distractor_paragraphs: bool = False  # each distractor paragraph indexed as its own document
+    unanswerable: bool = False  # only the distractors are indexed
+    question_limit: int | None = None
+
+
 def open_eval(
-    squad_path: Path,
+    inputs: EvalInputs,
     settings: IndexSettings,
     work_dir: Path,
-    questions_path: Path | None = None,
-    distractors: Sequence[str | Path] = (),
-    distractor_limit: int | None = None,
-    distractor_paragraphs: bool = False,
-    unanswerable: bool = False,
-    question_limit: int | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
 ) -> EvalSetup:
     """Build (or reuse) the index for these inputs in ``work_dir``; one directory per set of inputs."""
     from index.engine import Engine, index_format_is_current
 
-    contexts = _read_squad(squad_path)
-    questions = squad_questions(contexts, _read_squad(questions_path) if questions_path else None)
-    if question_limit is not None:
-        questions = questions[:question_limit]
-    extra = load_distractors(distractors, distractor_limit, distractor_paragraphs) if distractors else []
-    articles = ([] if unanswerable else squad_articles(contexts)) + extra
+    contexts = _read_squad(inputs.squad_path)
+    questions = squad_questions(contexts, _read_squad(inputs.questions_path) if inputs.questions_path else None)
+    if inputs.question_limit is not None:
+        questions = questions[: inputs.question_limit]
+    extra = []
+    if inputs.distractors:
+        extra = load_distractors(inputs.distractors, inputs.distractor_limit, inputs.distractor_paragraphs)
+    articles = ([] if inputs.unanswerable else squad_articles(contexts)) + extra
     if not articles:
         raise EvalInputError("Nothing to index: --unanswerable needs --distractors.")
     index_dir = Path(work_dir) / f"index-{corpus_key(articles, settings)}"
     engine = Engine(replace(settings, index_dir=index_dir), embedder)
     config = {
-        "contexts_file": str(squad_path),
-        "questions_file": str(questions_path or squad_path),
-        "distractor_files": [str(p) for p in distractors],
+        "contexts_file": str(inputs.squad_path),
+        "questions_file": str(inputs.questions_path or inputs.squad_path),
+        "distractor_files": [str(p) for p in inputs.distractors],
         "distractors": len(extra),
-        "distractor_paragraphs": distractor_paragraphs,
+        "distractor_paragraphs": inputs.distractor_paragraphs,
         "articles": len(articles),
-        "unanswerable": unanswerable,
+        "unanswerable": inputs.unanswerable,
         "index_dir": str(index_dir),
         "model": settings.embedding_model,
     }
@@ -318,33 +327,16 @@ def open_eval(
 
 
 def run_eval(
-    squad_path: Path,
+    inputs: EvalInputs,
     settings: IndexSettings,
     work_dir: Path,
-    questions_path: Path | None = None,
-    distractors: Sequence[str | Path] = (),
-    distractor_limit: int | None = None,
-    distractor_paragraphs: bool = False,
-    unanswerable: bool = False,
-    question_limit: int | None = None,
     unanswerable_paragraph: bool = False,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
 ) -> EvalReport:
-    """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question."""
-    setup = open_eval(
-        squad_path,
-        settings,
-        work_dir,
-        questions_path,
-        distractors,
-        distractor_limit,
-        distractor_paragraphs,
-        unanswerable,
-        question_limit,
-        embedder,
-        progress,
-    )
+    """Build (or reuse) the index for these inputs in ``work_dir`` and ask every question; with
+    ``unanswerable_paragraph`` each question is asked as if its own paragraph were not indexed."""
+    setup = open_eval(inputs, settings, work_dir, embedder, progress)
     engine, questions, config = setup.engine, setup.questions, setup.config
     config["unanswerable_paragraph"] = unanswerable_paragraph
     report = EvalReport(config, build_seconds=setup.build_seconds)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.encoders.base import Embedder
-from index.evaluation import open_eval
+from index.evaluation import EvalInputs, open_eval
 from index.llm.answering import LlmAnswerer
 from index.records import Answer
 from index.settings import IndexSettings
@@ -129,33 +129,15 @@ def _cited_hit(answer: Answer, gold: Sequence[str]) -> bool:
 
 
 def run_llm_eval(
-    squad_path: Path,
+    inputs: EvalInputs,
     settings: IndexSettings,
     work_dir: Path,
     llm: LlmAnswerer,
-    questions_path: Path | None = None,
-    distractors: Sequence[str | Path] = (),
-    distractor_limit: int | None = None,
-    distractor_paragraphs: bool = False,
-    unanswerable: bool = False,
-    question_limit: int | None = None,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
 ) -> LlmEvalReport:
     """Build (or reuse) the evaluation's index and answer every question through the LLM path."""
-    setup = open_eval(
-        squad_path,
-        settings,
-        work_dir,
-        questions_path,
-        distractors,
-        distractor_limit,
-        distractor_paragraphs,
-        unanswerable,
-        question_limit,
-        embedder,
-        progress,
-    )
+    setup = open_eval(inputs, settings, work_dir, embedder, progress)
     engine, questions = setup.engine, setup.questions
     config = {**setup.config, "llm_model": llm.settings.model, "llm_base_url": llm.settings.base_url}
     report = LlmEvalReport(config)

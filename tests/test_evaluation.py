@@ -7,7 +7,7 @@ from pathlib import Path
 
 from index import Article, HashingEmbedder, IndexSettings
 from index.cli import main
-from index.evaluation import answer_contains, paragraph_documents, run_eval
+from index.evaluation import EvalInputs, answer_contains, paragraph_documents, run_eval
 
 CONTEXTS = {
     "Olives": [
@@ -108,13 +108,8 @@ def test_eval_text_summary(tmp_path, capsys):
 
 
 def test_parallel_questions_use_the_gold_of_the_contexts(tmp_path):
-    report = run_eval(
-        _squad(tmp_path / "ar.json"),
-        IndexSettings(),
-        tmp_path / "work",
-        questions_path=_squad(tmp_path / "en.json", english=True),
-        embedder=HashingEmbedder(),
-    )
+    inputs = EvalInputs(_squad(tmp_path / "ar.json"), questions_path=_squad(tmp_path / "en.json", english=True))
+    report = run_eval(inputs, IndexSettings(), tmp_path / "work", embedder=HashingEmbedder())
     assert [r.question for r in report.results] == list(ENGLISH.values())
     assert report.config["questions_file"].endswith("en.json")
 
@@ -122,23 +117,19 @@ def test_parallel_questions_use_the_gold_of_the_contexts(tmp_path):
 def test_a_rerun_reuses_the_index(tmp_path):
     embedder = HashingEmbedder()
     squad = _squad(tmp_path / "ar.json")
-    run_eval(squad, IndexSettings(), tmp_path / "work", embedder=embedder)
+    run_eval(EvalInputs(squad), IndexSettings(), tmp_path / "work", embedder=embedder)
     embedded = embedder.texts_embedded
-    run_eval(squad, IndexSettings(), tmp_path / "work", embedder=embedder)
+    run_eval(EvalInputs(squad), IndexSettings(), tmp_path / "work", embedder=embedder)
     passages_embedded_again = embedder.texts_embedded - embedded
     assert passages_embedded_again < 3 * 4  # questions and warm-up only, no paragraphs
     assert len(list((tmp_path / "work").glob("index-*"))) == 1
 
 
 def test_unanswerable_mode_indexes_only_the_distractors(tmp_path):
-    report = run_eval(
-        _squad(tmp_path / "ar.json"),
-        IndexSettings(),
-        tmp_path / "work",
-        unanswerable=True,
-        distractors=[_distractors(tmp_path / "d.jsonl")],
-        embedder=HashingEmbedder(),
+    inputs = EvalInputs(
+        _squad(tmp_path / "ar.json"), distractors=[_distractors(tmp_path / "d.jsonl")], unanswerable=True
     )
+    report = run_eval(inputs, IndexSettings(), tmp_path / "work", embedder=HashingEmbedder())
     metrics = report.metrics()
     assert report.config["articles"] == 4 and "recall@1" not in metrics and "no_answer_rate" in metrics
 

@@ -40,7 +40,7 @@ from index import IndexSettings
 from index.answer.compose import mix_confidence
 from index.answer.reader import SIGNALS, ReaderModel, reader_model
 from index.encoders.calibration import calibration_for
-from index.evaluation import open_eval, sentence_contains
+from index.evaluation import EvalInputs, open_eval, sentence_contains
 
 PROJECT = Path(__file__).resolve().parent.parent
 EVAL = PROJECT.parent / "shared" / "eval"
@@ -77,14 +77,13 @@ def read_set(
     if cache.exists():
         with np.load(cache, allow_pickle=False) as data:
             return dict(data)
-    setup = open_eval(
+    inputs = EvalInputs(
         EVAL / spec.contexts,
-        settings,
-        news_work if spec.distractors else work,
         EVAL / spec.questions if spec.questions else None,
         [NEWS] if spec.distractors else (),
         spec.distractors or None,
     )
+    setup = open_eval(inputs, settings, news_work if spec.distractors else work)
     engine = setup.engine
     questions = setup.questions
     if spec.half:
