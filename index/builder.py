@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.answer.compose import is_sentence
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
@@ -23,7 +24,8 @@ from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import build_faiss_index, save_faiss_index, tune_for_recall
-from index.text.chunking import chunk_article
+from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
+from index.text.chunking import chunk_article, split_sentences
 from index.text.near_duplicates import DuplicateFinder, signature
 
 Progress = Callable[[str, int, int], None]
@@ -138,6 +140,7 @@ def _write_generation(
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
         keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
         document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
+        sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
         row = fresh_row = 0
         for article in final:
             if article.id in fresh_chunks:
@@ -157,6 +160,7 @@ def _write_generation(
             )
             keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
             document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
+            sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
             row += len(chunks)
         store.commit()
         report.articles, report.chunks = store.counts()
@@ -170,6 +174,9 @@ def _write_generation(
             f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
         )
     np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
+    sentence_record = _write_sentence_vectors(staging, previous, embedder, sentences, progress)
+    report.embedded_sentences = sentence_record["embedded"]
+    del sentences
     if progress:
         progress("indexing", 0, 1)
     faiss_index = build_faiss_index(vectors, settings.faiss_factory)
@@ -187,7 +194,35 @@ def _write_generation(
         progress,
         term_limit(report.chunks),
     )
-    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness)
+    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness, sentence_record)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of a chunk whose vectors answering may need (a superset of what it reads)."""
+    return [text[start:end] for start, end in split_sentences(text) if is_sentence(text[start:end])]
+
+
+def _write_sentence_vectors(
+    staging: Path, previous: Path | None, embedder: Embedder, sentences: list[str], progress: Progress | None
+) -> dict:
+    """Every sentence's vectors with both prompts, copied from ``previous`` where it holds them."""
+    kept: StoredSentences | None = None
+    if previous is not None:
+        try:
+            kept = open_sentences(previous, embedder.dimension)
+        except (OSError, ValueError):
+            kept = None  # a damaged table is only a lost shortcut: its sentences are embedded again
+
+    def embedding(stage: str, prompt: str) -> Callable[[list[str]], np.ndarray]:
+        return lambda texts: embed_in_steps(embedder, texts, progress, stage, prompt=prompt)
+
+    return write_sentences(
+        staging,
+        sentences,
+        embedder.dimension,
+        {"passages": embedding("sentences", "passage"), "queries": embedding("sentences, query prompt", "query")},
+        kept,
+    )
 
 
 def _stories(
@@ -285,6 +320,7 @@ def _write_manifest(
     keywords: dict,
     lexicon: dict,
     hubness: dict,
+    sentences: dict,
 ) -> None:
     manifest = {
         "format": generations.FORMAT_VERSION,
@@ -294,6 +330,7 @@ def _write_manifest(
         "keywords": keywords,
         "lexicon": lexicon,
         "hubness": hubness,
+        "sentences": sentences,
         "versions": _library_versions(),
         "built_at": generations.utc_now(),
         "counts": {"articles": report.articles, "chunks": report.chunks},

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import httpx
 import numpy as np
 
-from index.answer.compose import Reading, SentenceVectors, compose_answer, read_sentences
+from index.answer.compose import Reading, compose_answer, read_sentences
 from index.answer.reader import ReaderModel
 from index.answer.reranking import correct_language_gap, rerank_by_sentences
+from index.answer.similarity import SentenceVectors
 from index.answer.stories import annotate, collapse_copies, restrict_to
 from index.builder import apply_changes, check_chunking, check_model
 from index.collect import Added, Collector
@@ -129,6 +130,7 @@ class Engine:
                         "with `python -m index build ARTICLES...` (unchanged articles keep their vectors)."
                     )
                 fresh = OpenIndex(generation)
+                self._sentences().use(fresh.sentences)
                 self._open = fresh  # the old one is left to the garbage collector: a reader may still use it
             return self._open
 

@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-UNITS = {"fetching": "source", "embedding": "chunk", "lexicon": "word", "indexing": "step", "questions": "question"}
+UNITS = {
+    "fetching": "source",
+    "embedding": "chunk",
+    "sentences": "sentence",
+    "sentences, query prompt": "sentence",
+    "lexicon": "word",
+    "indexing": "step",
+    "questions": "question",
+}
 PLAIN_FORMAT = "{desc}: {percentage:3.0f}% {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]"
 PLAIN_FORMAT_NO_TOTAL = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]"
 

@@ -135,6 +135,7 @@ class BuildReport:
     articles: int = 0  # articles in the index afterwards
     chunks: int = 0  # chunks in the index afterwards
     embedded_chunks: int = 0  # chunks encoded by this run
+    embedded_sentences: int = 0  # sentences encoded by this run (each with both prompts), see sentence_vectors.py
     seconds: float = 0.0
 
     def summary(self) -> str:

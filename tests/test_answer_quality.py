@@ -7,7 +7,8 @@ import re
 import pytest
 
 from index import Engine, HashingEmbedder, IndexSettings
-from index.answer.compose import SentenceVectors, compose_answer, is_sentence, question_similarity
+from index.answer.compose import compose_answer, is_sentence
+from index.answer.similarity import SentenceVectors, question_similarity
 from index.encoders.calibration import CALIBRATIONS, Calibration, calibration_for
 from index.records import SearchHit
 from index.tuning import RANKING

@@ -36,6 +36,7 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
         "keywords",
         "lexicon",
         "manifest.json",
+        "sentences",
         "store.sqlite",
         "vectors.faiss",
     ]
@@ -62,7 +63,8 @@ def test_add_skips_unchanged_replaces_changed_and_embeds_only_those(hashing_engi
     write_articles(news_folder, {"new-port": "Port of Misrata reopens\n\nShips returned to Misrata harbour on Monday."})
     report = engine.update([news_folder])
     assert (report.added, report.changed, report.unchanged, report.removed) == (1, 1, 2, 0)
-    assert embedder.texts_embedded - embedded_before == report.embedded_chunks == 2
+    assert (report.embedded_chunks, report.embedded_sentences) == (2, 2)  # the two sentences that are new
+    assert embedder.texts_embedded - embedded_before == 2 + 2 * 2  # sentences with both prompts
     assert engine.search("three weeks olives", k=1)[0].article_id == "olive-harvest"
     assert engine.search("Misrata harbour ships", k=1)[0].article_id == "new-port"
 

@@ -39,14 +39,13 @@ points at a shown source, every shown source is cited.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.answer.reader import DEFAULT_MODEL, ReaderModel, SentenceSignals, reader_model, sentence_signals
+from index.answer.similarity import SentenceVectors, question_similarity
 from index.encoders.base import Embedder
 from index.encoders.calibration import Calibration, calibration_for
 from index.records import Answer, Citation, SearchHit
@@ -69,64 +68,6 @@ class Candidate:
     score: float = 0.0  # what ranks the candidates: the reader's probability, or the mix with the default reader
     mix: float = 0.0  # the cosine mix, which the calibrated "not in my articles" threshold reads
     marks: tuple[tuple[int, int], ...] = ()  # spans of the type the question asks for, in ``text``
-
-
-class _RememberedVectors:
-    """Vectors of short texts from one embedding function, remembered by text (least recently used go first)."""
-
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], dimension: int, size: int) -> None:
-        self._embed = embed
-        self._dimension = dimension
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        fresh: np.ndarray | list[np.ndarray] = self._embed(missing) if missing else []
-        with self._lock:
-            for text, vector in zip(missing, fresh):
-                self._vectors[text] = vector
-            result = []
-            for text in texts:
-                vector = self._vectors.get(text)
-                if vector is None:  # evicted by another thread meanwhile
-                    vector = self._embed([text])[0]
-                else:
-                    self._vectors.move_to_end(text)
-                result.append(vector)
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
-        return np.stack(result) if result else np.zeros((0, self._dimension), np.float32)
-
-
-class SentenceVectors:
-    """Vectors of sentences and words, remembered across questions (they often return to the
-    same passages): ``passages`` with the model's passage prompt, ``queries`` with its query prompt."""
-
-    def __init__(self, embedder: Embedder, size: int = 8192) -> None:
-        self.passages = _RememberedVectors(embedder.embed_passages, embedder.dimension, size)
-        self.queries = _RememberedVectors(embedder.embed_queries, embedder.dimension, size)
-
-
-def question_similarity(
-    question: str, query_vector: np.ndarray, texts: Sequence[str], vectors: SentenceVectors, gap: float
-) -> np.ndarray:
-    """Each text's cosine with the question, on one scale across scripts.
-
-    A text in the question's script is embedded as a passage (question and answer); a text in
-    another script with the query prompt, as the question is (the symmetric comparison e5
-    asks the query prompt for, as in bitext mining), plus the model's sentence language gap.
-    """
-    script = script_of(question)
-    foreign = np.array([script_of(text) != script for text in texts], dtype=bool)
-    similarity = np.zeros(len(texts), dtype=np.float32)
-    if (~foreign).any():
-        similarity[~foreign] = vectors.passages([t for t, f in zip(texts, foreign) if not f]) @ query_vector
-    if foreign.any():
-        similarity[foreign] = vectors.queries([t for t, f in zip(texts, foreign) if f]) @ query_vector + gap
-    return similarity
 
 
 def compose_answer(

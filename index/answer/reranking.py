@@ -19,7 +19,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.answer.compose import SentenceVectors, is_sentence, question_similarity
+from index.answer.compose import is_sentence
+from index.answer.similarity import SentenceVectors, question_similarity
 from index.encoders.base import Embedder
 from index.encoders.calibration import calibration_for
 from index.records import SearchHit

@@ -60,13 +60,16 @@ def embed_in_steps(
     progress: Callable[[str, int, int], None] | None,
     stage: str,
     step: int = PROGRESS_STEP,
+    prompt: str = "passage",
 ) -> np.ndarray:
-    """Passage vectors of ``passages``, ``step`` at a time, reporting (stage, done, total) to ``progress``."""
+    """Vectors of ``passages`` with the ``prompt`` ("passage" or "query"), ``step`` at a time, reporting
+    (stage, done, total) to ``progress``."""
+    embed = embedder.embed_queries if prompt == "query" else embedder.embed_passages
     parts = []
     for start in range(0, len(passages), step):
         if progress:
             progress(stage, start, len(passages))
-        parts.append(embedder.embed_passages(passages[start : start + step]))
+        parts.append(embed(passages[start : start + step]))
     if progress:
         progress(stage, len(passages), len(passages))
     if not parts:

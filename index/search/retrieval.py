@@ -24,6 +24,8 @@ from index.search.lexicon import Lexicon, load_lexicon
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import load_faiss_index, search, tune_for_recall
+from index.storage.sentence_vectors import FOLDER as SENTENCES_FOLDER
+from index.storage.sentence_vectors import StoredSentences, open_sentences
 from index.text.normalise import words
 from index.tuning import RANKING
 
@@ -45,6 +47,7 @@ class OpenIndex:
         try:
             self._vectors = generations.open_embeddings(generation, self.faiss.ntotal)
             self.keywords, self.lexicon, self._penalty = self._optional_parts(generation)
+            self.sentences = self._sentence_vectors(generation)
         except BaseException:
             self._store.close()
             raise
@@ -69,6 +72,16 @@ class OpenIndex:
                 f"{generation.name}/{HUBNESS_FILE} holds {len(penalty)} rows, not {self.faiss.ntotal}",
             )
         return keywords, lexicon, penalty
+
+    def _sentence_vectors(self, generation: Path) -> StoredSentences | None:
+        """The stored sentence vectors: None only for a generation built without them."""
+        try:
+            sentences = open_sentences(generation, self._vectors.shape[1])
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError.damaged(generation.parent, f"{generation.name}: {exc}") from exc
+        if sentences is None and "sentences" in self.manifest:
+            raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{SENTENCES_FOLDER} is missing")
+        return sentences
 
     def close(self) -> None:
         self._store.close()
