@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.search.keywords import KeywordIndex, build_keyword_index
+from index.search.keywords import KeywordIndex, build_keyword_index, open_stored_terms
 from index.text.normalise import keyword_terms, light_stem, normalise, strip_prefix
 
 
@@ -87,3 +87,21 @@ def test_the_vote_shrinks_with_what_the_index_cannot_read(keyword_index):
     whole = keyword_index.scores(keyword_index.slots("التقى حفتر"))[0]
     partial = keyword_index.scores(keyword_index.slots("Who really met Haftar yesterday?"))[0]
     assert 0 < partial < whole
+
+
+def test_stored_terms_rebuild_the_same_index_without_reading_the_texts(tmp_path):
+    texts = ["وصل الوفد الأميركي إلى بنغازي", "Haftar met the US delegation in Benghazi", "النفط في ليبيا"]
+    build_keyword_index(texts, tmp_path / "gen-1" / "keywords")
+    stored = open_stored_terms(tmp_path / "gen-1")
+    assert [stored.terms(row) for row in range(3)] == [keyword_terms(text) for text in texts]
+    # a later build given the first two as stored terms and a new text writes the same index as from texts
+    build_keyword_index([stored.terms(0), stored.terms(1), "الغاز في مصر"], tmp_path / "again")
+    build_keyword_index([*texts[:2], "الغاز في مصر"], tmp_path / "plain")
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "terms.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()
+
+
+def test_damaged_stored_terms_are_ignored(tmp_path):
+    build_keyword_index(["one text here", "another text"], tmp_path / "keywords")
+    (tmp_path / "keywords" / "terms.json").write_text("[]")
+    assert open_stored_terms(tmp_path) is None  # a later build reads the texts again

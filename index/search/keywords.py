@@ -18,6 +18,7 @@ everywhere.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -51,26 +52,76 @@ class Slot:
     terms: frozenset[str] = frozenset()  # the forms as terms
 
 
-def documents_terms(texts: Sequence[str]) -> list[list[str]]:
-    return [keyword_terms(text) for text in texts]
+DOCUMENT_TERMS = "document_terms.npy"  # every row's term ids, one after another (int32)
+DOCUMENT_OFFSETS = "document_offsets.npy"  # where each row's term ids start, and the end (int64)
+TERMS = "terms.json"  # the term of each id
 
 
-def build_keyword_index(texts: Sequence[str], folder: Path) -> tuple[dict, dict[str, int]]:
-    """Index ``texts`` (one per vector row) and save the index in ``folder``; returns its
-    manifest record and each term's document frequency (how many texts contain it)."""
+def documents_terms(documents: Sequence[str | list[str]]) -> list[list[str]]:
+    """Each document's terms: read from its text, or given (a kept chunk's stored terms)."""
+    return [document if isinstance(document, list) else keyword_terms(document) for document in documents]
+
+
+class StoredTerms:
+    """The terms of every row of a generation's keyword index: a later build reuses them for the chunks it
+    keeps instead of reading their texts again (reading is most of a keyword index's build)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._names: list[str] = json.loads((folder / TERMS).read_text(encoding="utf-8"))
+        self._ids = np.load(folder / DOCUMENT_TERMS, mmap_mode="r", allow_pickle=False)
+        self._offsets = np.load(folder / DOCUMENT_OFFSETS, allow_pickle=False)
+        if self._offsets[-1] != len(self._ids) or (len(self._ids) and int(self._ids.max()) >= len(self._names)):
+            raise ValueError(f"{FOLDER}/{DOCUMENT_TERMS} does not match {FOLDER}/{TERMS}")
+
+    def terms(self, row: int) -> list[str]:
+        names = self._names
+        return [names[term_id] for term_id in self._ids[self._offsets[row] : self._offsets[row + 1]].tolist()]
+
+
+def open_stored_terms(generation: Path) -> StoredTerms | None:
+    """The stored terms of a generation's keyword index; None when it has none or they cannot be read
+    (a later build then reads the texts again)."""
+    folder = generation / FOLDER
+    try:
+        return StoredTerms(folder) if (folder / DOCUMENT_TERMS).is_file() else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def build_keyword_index(documents: Sequence[str | list[str]], folder: Path) -> tuple[dict, dict[str, int]]:
+    """Index ``documents`` (one per vector row: a text, or its terms from ``StoredTerms``) and save the
+    index in ``folder``; returns its manifest record and each term's document frequency (how many
+    documents contain it)."""
     import bm25s
 
     vocabulary: dict[str, int] = {}
-    ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in terms] for terms in documents_terms(texts)]
+    ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in terms] for terms in documents_terms(documents)]
     frequency = Counter(term_id for document in ids for term_id in set(document))
     document_frequencies = {name: frequency[term_id] for name, term_id in vocabulary.items()}
     retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
     retriever.index((ids, vocabulary), show_progress=False)
     folder.mkdir(parents=True, exist_ok=True)
     retriever.save(str(folder), allow_pickle=False, show_progress=False)
+    _save_document_terms(folder, ids, vocabulary)
     _fsync_folder(folder)
-    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(texts), "terms": len(vocabulary)}
+    record = {
+        "format": FORMAT,
+        "library": "bm25s",
+        "k1": K1,
+        "b": B,
+        "documents": len(documents),
+        "terms": len(vocabulary),
+    }
     return record, document_frequencies
+
+
+def _save_document_terms(folder: Path, ids: list[list[int]], vocabulary: dict[str, int]) -> None:
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(document) for document in ids])
+    flat = np.fromiter((term_id for document in ids for term_id in document), dtype=np.int32, count=int(offsets[-1]))
+    np.save(folder / DOCUMENT_TERMS, flat, allow_pickle=False)
+    np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
+    (folder / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
 
 
 def _fsync_folder(folder: Path) -> None:
