@@ -23,8 +23,9 @@ from index.search.lexicon import build_lexicon, term_limit
 from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.article_store import ArticleStore
-from index.storage.faiss_vectors import build_faiss_index, save_faiss_index, tune_for_recall
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
+from index.storage.vector_base import RowPayload
+from index.storage.vector_stores import folder_discarder, write_vectors
 from index.text.chunking import chunk_article, split_sentences
 from index.text.near_duplicates import DuplicateFinder, signature
 
@@ -74,11 +75,13 @@ def apply_changes(
     with generations.build_lock(index_dir):
         previous = generations.previous_for_build(index_dir, changes.replace_all)
         reuse = _reusable(previous, embedder, settings, changes, index_dir)
-        staging = generations.new_staging(index_dir)
+        discard = folder_discarder(settings.vectors)  # a generation's vectors on a server go with its folder
+        staging = generations.new_staging(index_dir, discard)
         try:
             _write_generation(staging, previous if reuse else None, embedder, settings, changes, report, progress)
-            generations.publish(index_dir, staging)
+            generations.publish(index_dir, staging, discard)
         except BaseException:
+            discard(staging)
             shutil.rmtree(staging, ignore_errors=True)
             raise
     report.seconds = time.monotonic() - started
@@ -140,6 +143,7 @@ def _write_generation(
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
         keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
         document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
+        payloads: list[RowPayload] = []  # one per vector row: what the vector store keeps for filters
         sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
         row = fresh_row = 0
         for article in final:
@@ -160,6 +164,7 @@ def _write_generation(
             )
             keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
             document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
+            payloads += [RowPayload(article.id, article.published, article.source)] * len(chunks)
             sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
             row += len(chunks)
         store.commit()
@@ -179,10 +184,9 @@ def _write_generation(
     del sentences
     if progress:
         progress("indexing", 0, 1)
-    faiss_index = build_faiss_index(vectors, settings.faiss_factory)
-    save_faiss_index(faiss_index, staging / generations.VECTORS)
-    tune_for_recall(faiss_index)  # the densities search it as questions will
-    hubness = save_density(neighbourhood_density(faiss_index, vectors, document_of_row), staging)
+    with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
+        hubness = save_density(neighbourhood_density(vector_store, vectors, document_of_row), staging)
+        vectors_record = vector_store.record
     keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:
         progress("indexing", 1, 1)
@@ -194,7 +198,7 @@ def _write_generation(
         progress,
         term_limit(report.chunks),
     )
-    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness, sentence_record)
+    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness, sentence_record, vectors_record)
 
 
 def answer_sentences(text: str) -> list[str]:
@@ -321,12 +325,17 @@ def _write_manifest(
     lexicon: dict,
     hubness: dict,
     sentences: dict,
+    vectors: dict,
 ) -> None:
+    faiss = (
+        {"faiss": {"factory": settings.faiss_factory, "metric": "inner_product"}} if vectors["store"] == "faiss" else {}
+    )
     manifest = {
         "format": generations.FORMAT_VERSION,
         "model": model_record(embedder),
         "chunking": chunking_settings(settings),
-        "faiss": {"factory": settings.faiss_factory, "metric": "inner_product"},
+        "vectors": vectors,  # which store holds the vectors, and where (storage/vector_stores.py)
+        **faiss,
         "keywords": keywords,
         "lexicon": lexicon,
         "hubness": hubness,
@@ -344,6 +353,7 @@ def _library_versions() -> dict:
     versions = {"python": platform.python_version()}
     for package in (
         "faiss-cpu",
+        "qdrant-client",
         "bm25s",
         "numpy",
         "sentence-transformers",

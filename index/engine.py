@@ -129,7 +129,7 @@ class Engine:
                         f"The index in {self.index_dir} was written by an older version of this program; rebuild it "
                         "with `python -m index build ARTICLES...` (unchanged articles keep their vectors)."
                     )
-                fresh = OpenIndex(generation)
+                fresh = OpenIndex(generation, self.settings.vectors)
                 self._sentences().use(fresh.sentences)
                 self._open = fresh  # the old one is left to the garbage collector: a reader may still use it
             return self._open
@@ -303,7 +303,9 @@ class Engine:
     def stats(self) -> IndexStats:
         """Counts, outlets, newest date, build time and the manifest."""
         generation = generations.require_generation(self.index_dir)
-        opened = self._open if self._open is not None and self._open.generation == generation else OpenIndex(generation)
+        opened = self._open
+        if opened is None or opened.generation != generation:
+            opened = OpenIndex(generation, self.settings.vectors)
         try:
             articles, chunks, sources, newest = opened.store_summary()
         finally:

@@ -10,6 +10,7 @@ Every message is one sentence a person can act on: what was wrong and how to fix
     ├── IndexMismatchError   the index was built with another model or settings
     ├── IndexCorruptError    the index directory is damaged
     ├── BuildError           a build found nothing to index or could not finish
+    ├── VectorStoreError     the vector store (a Qdrant server) cannot be reached or used
     └── QuestionError        a question is empty or too long
 """
 
@@ -53,6 +54,10 @@ class IndexCorruptError(ArticleIndexError):
 
 class BuildError(ArticleIndexError):
     """A build could not produce an index."""
+
+
+class VectorStoreError(ArticleIndexError):
+    """The vector store holding the index's vectors (a Qdrant server, Qdrant's local mode) cannot be reached or used."""
 
 
 class QuestionError(ArticleIndexError):

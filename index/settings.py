@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import SettingsError
 from index.sources.loaders import LoadLimits
+from index.storage.vector_base import STORES, VectorStoreSettings
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
 
@@ -60,6 +62,22 @@ def flag(env: Mapping[str, str], name: str, error: type[Exception] = SettingsErr
     raise error(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
 
 
+def vector_store_settings(env: Mapping[str, str]) -> VectorStoreSettings:
+    """VECTOR_STORE and, for Qdrant, QDRANT_URL, QDRANT_API_KEY and QDRANT_COLLECTION_PREFIX."""
+    store = env.get("VECTOR_STORE", "").strip().lower() or VectorStoreSettings.store
+    if store not in STORES:
+        raise SettingsError(f"VECTOR_STORE must be one of {', '.join(STORES)}, not {store!r}.")
+    url = env.get("QDRANT_URL", "").strip().rstrip("/")
+    if url and not re.match(r"https?://[^/\s]+", url):
+        raise SettingsError(f"QDRANT_URL must be a server's address such as http://localhost:6333, not {url!r}.")
+    prefix = env.get("QDRANT_COLLECTION_PREFIX", "").strip() or VectorStoreSettings.qdrant_prefix
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", prefix):
+        raise SettingsError(
+            f"QDRANT_COLLECTION_PREFIX must be 1-64 letters, digits, - or _ (a collection name), not {prefix!r}."
+        )
+    return VectorStoreSettings(store, url, env.get("QDRANT_API_KEY", "").strip(), prefix)
+
+
 def _fraction(env: Mapping[str, str], name: str) -> float | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -83,6 +101,7 @@ class IndexSettings:
     chunk_tokens: int = 200  # encoder tokens of article text per chunk
     chunk_overlap_tokens: int = 30
     faiss_factory: str = "Flat"  # FAISS index factory string, e.g. "HNSW32" or "IVF256,Flat"
+    vectors: VectorStoreSettings = VectorStoreSettings()  # which store a build writes the vectors to (FAISS, Qdrant)
     batch_size: int = 8  # texts encoded at once: 8 chunks of 200 tokens take ~35 MB more (bench/footprint_bench.py)
     max_question_chars: int = 500
     answer_threshold: float | None = None  # None: the model's calibrated "not in my articles" threshold
@@ -101,6 +120,7 @@ class IndexSettings:
                 env, "CHUNK_OVERLAP_TOKENS", cls.chunk_overlap_tokens, 0, chunk_tokens // 2
             ),
             faiss_factory=env.get("FAISS_FACTORY", "").strip() or cls.faiss_factory,
+            vectors=vector_store_settings(env),
             batch_size=whole_number(env, "EMBED_BATCH_SIZE", cls.batch_size, 1, 1024),
             max_question_chars=whole_number(env, "MAX_QUESTION_CHARS", cls.max_question_chars, 10, 4000),
             answer_threshold=_fraction(env, "ANSWER_THRESHOLD"),

@@ -38,6 +38,7 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
         "manifest.json",
         "sentences",
         "store.sqlite",
+        "vector-rows.npz",
         "vectors.faiss",
     ]
     manifest = json.loads((generation / "manifest.json").read_text())
@@ -49,6 +50,12 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
     }
     assert manifest["counts"] == {"articles": 3, "chunks": engine.stats().chunks}
     assert manifest["chunking"]["chunk_tokens"] == 200 and "faiss-cpu" in manifest["versions"]
+    assert manifest["vectors"] == {
+        "store": "faiss",
+        "file": "vectors.faiss",
+        "rows": "vector-rows.npz",
+        "factory": "Flat",
+    }
     np.load(generation / "embeddings.npy", allow_pickle=False)  # plain arrays only
 
 

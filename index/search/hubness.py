@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from index.storage.faiss_vectors import search
 from index.tuning import RANKING
 
 FILE = "hubness.npy"
@@ -35,14 +35,20 @@ RECORD = {
 }  # the manifest's record of how densities were made
 
 
+class NeighbourSearch(Protocol):
+    """What the densities search: a vector store (``storage/vector_base.py``), or a FAISS index."""
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 def neighbourhood_density(
-    faiss_index,
+    vector_store: NeighbourSearch,
     vectors: np.ndarray,
     document_of_row: Sequence[tuple[Hashable, ...]],
     neighbours: int = RANKING.hubness_neighbours,
 ) -> np.ndarray:
     """Each row's mean cosine to its ``neighbours`` nearest rows of other documents, searched in
-    ``faiss_index`` (which holds ``vectors``). ``document_of_row`` gives each row's keys (title,
+    ``vector_store`` (which holds ``vectors``, in row order). ``document_of_row`` gives each row's keys (title,
     story): rows sharing any key are one document. Rows with no other document near get the mean
     density, hence no penalty."""
     count = len(vectors)
@@ -54,7 +60,7 @@ def neighbourhood_density(
     depth = min(count, neighbours + min(largest_document, RANKING.hubness_extra_depth))
     for start in range(0, count, BATCH):
         batch = np.asarray(vectors[start : start + BATCH], dtype=np.float32)
-        scores, rows = search(faiss_index, batch, depth)
+        scores, rows = vector_store.search(batch, depth)
         own = keys[:, start : start + len(batch), None]
         other = (rows >= 0) & np.all(keys[:, np.maximum(rows, 0)] != own, axis=0)
         keep = other & (np.cumsum(other, axis=1) <= neighbours)  # results come best first

@@ -1,7 +1,7 @@
-"""An opened index generation: its manifest, FAISS index, keyword index and article store.
+"""An opened index generation: its manifest, vector store, keyword index and article store.
 
-``search`` is the hybrid search: the dense ranking from FAISS (each cosine less the chunk's
-hubness penalty, see ``hubness``), fused with the keyword scores (``fusion.fuse``).
+``search`` is the hybrid search: the dense ranking from the vector store (FAISS or Qdrant; each cosine
+less the chunk's hubness penalty, see ``hubness``), fused with the keyword scores (``fusion.fuse``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from index.search.lexicon import FOLDER as LEXICON_FOLDER
 from index.search.lexicon import Lexicon, load_lexicon
 from index.storage import generations
 from index.storage.article_store import ArticleStore
-from index.storage.faiss_vectors import load_faiss_index, search, tune_for_recall
 from index.storage.sentence_vectors import FOLDER as SENTENCES_FOLDER
 from index.storage.sentence_vectors import StoredSentences, open_sentences
+from index.storage.vector_base import VectorFilter, VectorStoreSettings
+from index.storage.vector_stores import open_vectors
 from index.text.normalise import words
 from index.tuning import RANKING
 
@@ -37,19 +38,24 @@ class OpenIndex:
     of chunks: a damaged generation raises IndexCorruptError (one line), not a traceback, and never
     answers without, say, its keyword index."""
 
-    def __init__(self, generation: Path) -> None:
+    def __init__(self, generation: Path, vector_settings: VectorStoreSettings | None = None) -> None:
+        """``vector_settings``: how to reach a Qdrant server, for a generation whose vectors are on one."""
         self.generation = generation
         self.manifest = generations.read_manifest(generation)
-        self.faiss = load_faiss_index(generation / generations.VECTORS)
-        tune_for_recall(self.faiss)
-        self._store = ArticleStore(generation / generations.STORE)
+        settings = vector_settings or VectorStoreSettings()
+        self.vector_store = open_vectors(generation, self.manifest, settings)  # the one its manifest names
+        try:
+            self._store = ArticleStore(generation / generations.STORE)
+        except BaseException:
+            self.vector_store.close()
+            raise
         self._lock = threading.Lock()
         try:
-            self._vectors = generations.open_embeddings(generation, self.faiss.ntotal)
+            self._vectors = generations.open_embeddings(generation, self.vector_store.count)
             self.keywords, self.lexicon, self._penalty = self._optional_parts(generation)
             self.sentences = self._sentence_vectors(generation)
         except BaseException:
-            self._store.close()
+            self.close()
             raise
 
     def _optional_parts(self, generation: Path) -> tuple[KeywordIndex | None, Lexicon | None, np.ndarray | None]:
@@ -66,10 +72,10 @@ class OpenIndex:
                 raise IndexCorruptError.damaged(
                     generation.parent, f"{generation.name}/{parts[record]} is missing or incomplete"
                 )
-        if penalty is not None and len(penalty) != self.faiss.ntotal:
+        if penalty is not None and len(penalty) != self.vector_store.count:
             raise IndexCorruptError.damaged(
                 generation.parent,
-                f"{generation.name}/{HUBNESS_FILE} holds {len(penalty)} rows, not {self.faiss.ntotal}",
+                f"{generation.name}/{HUBNESS_FILE} holds {len(penalty)} rows, not {self.vector_store.count}",
             )
         return keywords, lexicon, penalty
 
@@ -85,11 +91,12 @@ class OpenIndex:
 
     def close(self) -> None:
         self._store.close()
+        self.vector_store.close()
 
-    def nearest(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(vector row, score) of the k chunks nearest the query, best first: the cosine less
-        the chunk's hubness penalty."""
-        scores, rows = search(self.faiss, query_vector.reshape(1, -1), k)
+    def nearest(self, query_vector: np.ndarray, k: int, where: VectorFilter | None = None) -> list[tuple[int, float]]:
+        """(vector row, score) of the k chunks nearest the query (among those ``where`` allows), best first:
+        the cosine less the chunk's hubness penalty."""
+        scores, rows = self.vector_store.search(query_vector.reshape(1, -1), max(1, k), where)
         found = rows[0] >= 0
         rows, scores = rows[0][found], scores[0][found]
         if self._penalty is not None:

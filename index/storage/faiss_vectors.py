@@ -1,15 +1,21 @@
-"""The FAISS side: build an inner-product index from vectors, save it, load it, search it."""
+"""The FAISS side: build an inner-product index from vectors, save it, load it, search it; and
+``FaissStore``, the default implementation of the vector-store seam (``vector_base.py``)."""
 
 from __future__ import annotations
 
 import errno
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.errors import BuildError, IndexCorruptError
+from index.errors import BuildError, IndexCorruptError, IndexMismatchError
+from index.storage.generations import VECTORS
+from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
 
 HNSW_EF_SEARCH = 128
+UNKNOWN_DAY = np.iinfo(np.int32).min  # the published day of a row without a date: outside every range
 
 
 def build_faiss_index(vectors: np.ndarray, factory: str):
@@ -60,15 +66,6 @@ def load_faiss_index(path: Path):
         raise IndexCorruptError.damaged(path.parent.parent, f"{path.parent.name}/{path.name} cannot be read") from exc
 
 
-def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, rows) of the k nearest rows for each query; rows are -1 where fewer exist."""
-    k = max(1, min(k, index.ntotal))
-    if index.ntotal == 0:
-        return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-    scores, rows = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-    return scores, rows
-
-
 def tune_for_recall(index) -> None:
     """Search-time knobs of approximate indexes, set for recall close to exact search."""
     import faiss
@@ -79,3 +76,116 @@ def tune_for_recall(index) -> None:
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
         ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, 16))
+
+
+class FaissStore(VectorStore):
+    """The vectors in a FAISS index file in the generation's folder, with each row's published day and outlet
+    beside it (``ROWS``) for filtered searches, which search only the allowed rows (a FAISS ID selector)."""
+
+    ROWS = "vector-rows.npz"
+
+    def __init__(self, index, columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None, record: dict) -> None:
+        self.index = index
+        self._columns = columns  # (published day of each row, outlet code of each row, outlet names); None: unknown
+        self.record = record
+
+    @classmethod
+    def write(cls, folder: Path, vectors: np.ndarray, payloads: Sequence[RowPayload], factory: str) -> FaissStore:
+        """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened."""
+        index = build_faiss_index(vectors, factory)
+        save_faiss_index(index, folder / VECTORS)
+        names = sorted({payload.source for payload in payloads})
+        code = {name: number for number, name in enumerate(names)}
+        days = np.array([_day_or_unknown(payload.published) for payload in payloads], dtype=np.int32)
+        sources = np.array([code[payload.source] for payload in payloads], dtype=np.int32)
+        np.savez(folder / cls.ROWS, days=days, sources=sources, names=np.array(names, dtype=str))
+        tune_for_recall(index)
+        record = {"store": "faiss", "file": VECTORS, "rows": cls.ROWS, "factory": factory}
+        return cls(index, (days, sources, np.array(names, dtype=str)), record)
+
+    @classmethod
+    def open(cls, generation: Path, record: dict, rows: int | None) -> FaissStore:
+        """The store of a generation; IndexCorruptError when a file is missing, unreadable or of another length.
+        A generation written before the seam (no ``record``) has no row columns and cannot filter."""
+        index = load_faiss_index(generation / VECTORS)
+        tune_for_recall(index)
+        if rows is not None and index.ntotal != rows:
+            raise _damaged(generation, VECTORS, f"holds {index.ntotal} vectors, not {rows}")
+        columns = None
+        if record.get("rows"):
+            try:
+                with np.load(generation / record["rows"], allow_pickle=False) as saved:
+                    columns = (saved["days"], saved["sources"], saved["names"])
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+                raise _damaged(generation, record["rows"], f"cannot be read ({exc})") from exc
+            if not len(columns[0]) == len(columns[1]) == index.ntotal:
+                raise _damaged(generation, record["rows"], f"holds {len(columns[0])} rows, not {index.ntotal}")
+        return cls(index, columns, record or {"store": "faiss", "file": VECTORS})
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int, where: VectorFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        width = max(0, min(k, self.count))
+        if width == 0:
+            return no_results(len(queries), 0)
+        if where is None:
+            scores, rows = self.index.search(queries, width)
+        else:
+            allowed = self._allowed(where)
+            if len(allowed) == 0:
+                return no_results(len(queries), width)
+            scores, rows = _search_within(self.index, queries, width, allowed)
+        scores[rows < 0] = -np.inf
+        return scores, rows
+
+    def _allowed(self, where: VectorFilter) -> np.ndarray:
+        if self._columns is None:
+            raise IndexMismatchError(
+                "This index was built before searches could be filtered by date or outlet; "
+                "rebuild it with `python -m index build ARTICLES...` (unchanged articles keep their vectors)."
+            )
+        days, sources, names = self._columns
+        allowed = np.ones(len(days), dtype=bool)
+        if where.dated:
+            first, last = where.day_range()
+            allowed &= (days >= first) & (days <= last)
+        if where.sources is not None:
+            allowed &= np.isin(sources, [code for code, name in enumerate(names) if str(name) in where.sources])
+        return np.flatnonzero(allowed).astype(np.int64)
+
+    def close(self) -> None:
+        pass  # the index is in memory; nothing stays open
+
+
+def _day_or_unknown(published: str) -> int:
+    day = published_day(published)
+    return UNKNOWN_DAY if day is None else day
+
+
+def _search_within(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Search only the ``allowed`` rows: an ID selector where the index takes one, else a search of every row
+    (an IVF inside a transform), keeping the allowed ones."""
+    import faiss
+
+    selector = faiss.IDSelectorBatch(allowed)  # referenced here until the search is done
+    top = faiss.downcast_index(index)
+    if isinstance(top, faiss.IndexIVF):
+        ivf_params = faiss.SearchParametersIVF()
+        ivf_params.sel, ivf_params.nprobe = selector, top.nprobe
+        return index.search(queries, k, params=ivf_params)
+    if faiss.try_extract_index_ivf(index) is None:
+        params = faiss.SearchParameters()
+        params.sel = selector
+        return index.search(queries, k, params=params)
+    scores, rows = index.search(queries, int(index.ntotal))
+    keep = np.isin(rows, allowed)
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # the allowed ones first, in their order
+    rows = np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(rows, order, axis=1), -1)
+    return np.take_along_axis(scores, order, axis=1), rows
+
+
+def _damaged(generation: Path, name: str, problem: str) -> IndexCorruptError:
+    return IndexCorruptError.damaged(generation.parent, f"{generation.name}/{name} {problem}")

@@ -4,7 +4,9 @@
       CURRENT -> gen-20261129T073000Z-1a2b   (a symlink, replaced atomically)
       gen-…/manifest.json                      model, settings, versions, counts
       gen-…/store.sqlite                       articles and chunk spans
-      gen-…/vectors.faiss                      the FAISS index
+      gen-…/vectors.faiss                      the FAISS index (or, with VECTOR_STORE=qdrant, qdrant/: Qdrant's
+                                               local mode, or qdrant.json: the collection on a Qdrant server)
+      gen-…/vector-rows.npz                    each FAISS row's published day and outlet, for filtered searches
       gen-…/embeddings.npy                     the chunk vectors, reused by incremental builds
       gen-…/keywords/                          the BM25 keyword index (keywords.py)
       gen-…/lexicon/                           the terms' vectors for word translations (lexicon.py)
@@ -26,7 +28,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -189,10 +191,18 @@ def _write_failed(index_dir: Path, exc: OSError | sqlite3.OperationalError) -> B
     )
 
 
-def new_staging(index_dir: Path) -> Path:
+def _nothing_to_release(folder: Path) -> None:
+    """A folder holds every part of its generation: removing it is all."""
+
+
+Discard = Callable[[Path], None]  # what to release outside a folder before it is removed (a server's collection)
+
+
+def new_staging(index_dir: Path, discard: Discard = _nothing_to_release) -> Path:
     """A fresh folder to write a generation into (removes leftovers of interrupted builds: staging
     folders, and CURRENT links made but never put in place)."""
     for leftover in index_dir.glob(".staging-*"):
+        discard(leftover)
         shutil.rmtree(leftover, ignore_errors=True)
     for link in index_dir.glob(f".{CURRENT}.*"):
         with suppress(FileNotFoundError):
@@ -202,7 +212,7 @@ def new_staging(index_dir: Path) -> Path:
     return staging
 
 
-def publish(index_dir: Path, staging: Path) -> Path:
+def publish(index_dir: Path, staging: Path, discard: Discard = _nothing_to_release) -> Path:
     """Make a complete staging folder the current generation, atomically; prune old ones.
 
     The generation that was current stays on disk until the next publish, so a reader
@@ -220,6 +230,7 @@ def publish(index_dir: Path, staging: Path) -> Path:
     if previous is not None:
         for old in index_dir.glob("gen-*"):
             if old.name not in (generation.name, previous.name):
+                discard(old)
                 shutil.rmtree(old, ignore_errors=True)
     return generation
 
