@@ -15,9 +15,10 @@ from index.answer.compose import is_sentence
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
-from index.search.hubness import neighbourhood_density, save_density
+from index.search.hubness import FILE as HUBNESS_FILE
+from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
-from index.search.keywords import build_keyword_index
+from index.search.keywords import build_keyword_index, open_stored_terms
 from index.search.lexicon import FOLDER as LEXICON_FOLDER
 from index.search.lexicon import build_lexicon, term_limit
 from index.settings import IndexSettings
@@ -141,10 +142,13 @@ def _write_generation(
         kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if old_store and a.id not in fresh_chunks}
         rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
         vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
-        keyword_texts: list[str] = []  # one per vector row: the title and the chunk, for the keyword index
+        keyword_texts: list[str | list[str]] = []  # one per vector row: the title and chunk, or their stored terms
         document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
         payloads: list[RowPayload] = []  # one per vector row: what the vector store keeps for filters
         sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
+        old_row_of = np.full(rows_total, -1, dtype=np.int64)  # each kept row's row in the previous generation
+        old_terms = open_stored_terms(previous) if previous else None
+        sentences_kept = previous is not None and not changes.replace_all  # see _write_sentence_vectors
         row = fresh_row = 0
         for article in final:
             if article.id in fresh_chunks:
@@ -155,17 +159,22 @@ def _write_generation(
                 pairs = kept_chunks[article.id]
                 chunks = [chunk for _, chunk in pairs]
                 assert old_vectors is not None  # a kept article comes from the previous generation
-                vectors[row : row + len(chunks)] = old_vectors[[old_row for old_row, _ in pairs]]
+                old_row_of[row : row + len(chunks)] = [old_row for old_row, _ in pairs]
+                vectors[row : row + len(chunks)] = old_vectors[old_row_of[row : row + len(chunks)]]
             store.add_article(
                 article,
                 [(row + i, chunk) for i, chunk in enumerate(chunks)],
                 stories[article.id],
                 signatures[article.id],
             )
-            keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
+            if article.id in fresh_chunks or old_terms is None:
+                keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
+            else:  # the terms the previous build read from the same title and chunk
+                keyword_texts += [old_terms.terms(int(old_row)) for old_row in old_row_of[row : row + len(chunks)]]
             document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
             payloads += [RowPayload(article.id, article.published, article.source)] * len(chunks)
-            sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
+            if article.id in fresh_chunks or not sentences_kept:
+                sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
             row += len(chunks)
         store.commit()
         report.articles, report.chunks = store.counts()
@@ -179,13 +188,14 @@ def _write_generation(
             f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
         )
     np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
-    sentence_record = _write_sentence_vectors(staging, previous, embedder, sentences, progress)
+    sentence_record = _write_sentence_vectors(staging, previous, embedder, sentences, progress, sentences_kept)
     report.embedded_sentences = sentence_record["embedded"]
     del sentences
     if progress:
         progress("indexing", 0, 1)
     with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
-        hubness = save_density(neighbourhood_density(vector_store, vectors, document_of_row), staging)
+        density = neighbourhood_density(vector_store, vectors, document_of_row, **_known_density(previous, old_row_of))
+        hubness = save_density(density, staging)
         vectors_record = vector_store.record
     keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
     if progress:
@@ -206,10 +216,34 @@ def answer_sentences(text: str) -> list[str]:
     return [text[start:end] for start, end in split_sentences(text) if is_sentence(text[start:end])]
 
 
+def _known_density(previous: Path | None, old_row_of: np.ndarray) -> dict:
+    """What ``neighbourhood_density`` may reuse: the previous generation's densities of the kept rows, when
+    the new rows are a small share of the index (else every density is computed again)."""
+    fresh = old_row_of < 0
+    if previous is None or fresh.sum() > INCREMENTAL_SHARE * len(old_row_of):
+        return {}
+    if not hubness_record_is_current(generations.read_manifest(previous)):
+        return {}
+    try:
+        old = np.load(previous / HUBNESS_FILE, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return {}  # a damaged file is only a lost shortcut
+    if old.ndim != 1 or (len(old_row_of) and int(old_row_of.max()) >= len(old)):
+        return {}
+    density = np.where(fresh, np.nan, old[np.maximum(old_row_of, 0)]).astype(np.float32)
+    return {"previous": density, "changed": np.flatnonzero(fresh)}
+
+
 def _write_sentence_vectors(
-    staging: Path, previous: Path | None, embedder: Embedder, sentences: list[str], progress: Progress | None
+    staging: Path,
+    previous: Path | None,
+    embedder: Embedder,
+    sentences: list[str],
+    progress: Progress | None,
+    keep_previous: bool,
 ) -> dict:
-    """Every sentence's vectors with both prompts, copied from ``previous`` where it holds them."""
+    """Every sentence's vectors with both prompts, copied from ``previous`` where it holds them; with
+    ``keep_previous`` (an incremental build, given only its new chunks' sentences) all of ``previous`` kept."""
     kept: StoredSentences | None = None
     if previous is not None:
         try:
@@ -226,6 +260,7 @@ def _write_sentence_vectors(
         embedder.dimension,
         {"passages": embedding("sentences", "passage"), "queries": embedding("sentences, query prompt", "query")},
         kept,
+        keep_previous and kept is not None,
     )
 
 

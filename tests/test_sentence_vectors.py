@@ -39,7 +39,7 @@ def test_a_build_stores_every_answer_sentence_with_both_prompts(hashing_engine, 
     generation = generations.current_generation(engine.index_dir)
     stored = open_sentences(generation, embedder.dimension)
     index = engine._index()
-    chunk_texts = [hit.text for hit in index.hits([(row, 0.0) for row in range(index.faiss.ntotal)])]
+    chunk_texts = [hit.text for hit in index.hits([(row, 0.0) for row in range(index.store_summary()[1])])]
     sentences = {sentence for text in chunk_texts for sentence in answer_sentences(text)}
     assert "A United States delegation met General Khalifa Haftar in Benghazi on Sunday." in sentences
     assert stored is not None and len(stored) == len(sentences)

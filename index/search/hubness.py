@@ -29,6 +29,7 @@ from index.tuning import RANKING
 
 FILE = "hubness.npy"
 BATCH = 4096  # chunks searched at a time, to bound memory
+INCREMENTAL_SHARE = 0.1  # an update adding more than this share of the rows computes every density again
 RECORD = {
     "neighbours": RANKING.hubness_neighbours,
     "excludes": "same title or story",
@@ -46,29 +47,52 @@ def neighbourhood_density(
     vectors: np.ndarray,
     document_of_row: Sequence[tuple[Hashable, ...]],
     neighbours: int = RANKING.hubness_neighbours,
+    previous: np.ndarray | None = None,
+    changed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each row's mean cosine to its ``neighbours`` nearest rows of other documents, searched in
     ``vector_store`` (which holds ``vectors``, in row order). ``document_of_row`` gives each row's keys (title,
     story): rows sharing any key are one document. Rows with no other document near get the mean
-    density, hence no penalty."""
+    density, hence no penalty.
+
+    An incremental build passes ``previous`` (each row's density from the last build, NaN for new rows)
+    and ``changed`` (the new rows): only those and the rows they now neighbour are searched again, so
+    an update costs what it adds, not a search of the whole index (the other rows keep their density:
+    a row far from every new one has the same neighbours as before, or nearly)."""
     count = len(vectors)
     if count == 0:
         return np.zeros(0, dtype=np.float32)
     keys = np.array([_codes(column) for column in zip(*document_of_row)])  # one row of codes per key
     largest_document = max(int(np.bincount(codes).max()) for codes in keys)
-    density = np.full(count, np.nan, dtype=np.float32)
     depth = min(count, neighbours + min(largest_document, RANKING.hubness_extra_depth))
-    for start in range(0, count, BATCH):
-        batch = np.asarray(vectors[start : start + BATCH], dtype=np.float32)
-        scores, rows = vector_store.search(batch, depth)
-        own = keys[:, start : start + len(batch), None]
-        other = (rows >= 0) & np.all(keys[:, np.maximum(rows, 0)] != own, axis=0)
+    if previous is None or changed is None:
+        density = _densities(vector_store, vectors, keys, np.arange(count), depth, neighbours)[0]
+    else:
+        density = np.array(previous, dtype=np.float32)
+        density[changed], near = _densities(vector_store, vectors, keys, changed, depth, neighbours)
+        again = np.setdiff1d(near, changed)
+        density[again] = _densities(vector_store, vectors, keys, again, depth, neighbours)[0]
+    known = ~np.isnan(density)
+    return np.where(known, density, density[known].mean() if known.any() else 0.0).astype(np.float32)
+
+
+def _densities(
+    vector_store: NeighbourSearch, vectors: np.ndarray, keys: np.ndarray, rows: np.ndarray, depth: int, neighbours: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(the density of each of ``rows``, NaN where no other document is near; every row counted as a neighbour)."""
+    density = np.full(len(rows), np.nan, dtype=np.float32)
+    near: list[np.ndarray] = []
+    for start in range(0, len(rows), BATCH):
+        chosen = rows[start : start + BATCH]
+        scores, found_rows = vector_store.search(np.asarray(vectors[chosen], dtype=np.float32), depth)
+        own = keys[:, chosen, None]
+        other = (found_rows >= 0) & np.all(keys[:, np.maximum(found_rows, 0)] != own, axis=0)
         keep = other & (np.cumsum(other, axis=1) <= neighbours)  # results come best first
         found = keep.sum(axis=1)
         total = np.where(keep, scores, 0.0).sum(axis=1)
-        density[start : start + len(batch)] = np.where(found > 0, total / np.maximum(found, 1), np.nan)
-    known = ~np.isnan(density)
-    return np.where(known, density, density[known].mean() if known.any() else 0.0).astype(np.float32)
+        density[start : start + len(chosen)] = np.where(found > 0, total / np.maximum(found, 1), np.nan)
+        near.append(np.unique(found_rows[keep]))
+    return density, (np.unique(np.concatenate(near)) if near else np.zeros(0, dtype=np.int64))
 
 
 def _codes(values: Sequence[Hashable]) -> np.ndarray:

@@ -96,14 +96,18 @@ def write_sentences(
     dimension: int,
     embed: dict[str, Callable[[list[str]], np.ndarray]],
     previous: StoredSentences | None = None,
+    keep_previous: bool = False,
 ) -> dict:
     """Store the vectors of the distinct ``texts`` under ``folder``/sentences: copied from ``previous``
     where it holds them, else embedded with ``embed[kind]`` (called once per kind with the texts to embed).
-    Returns the manifest's record."""
+    With ``keep_previous`` every sentence of ``previous`` is kept too (an incremental build then reads only
+    its new chunks' sentences; a removed article's sentences stay until a rebuild, harmless: lookups are by
+    exact text). Returns the manifest's record."""
     by_key: dict[int, str] = {}
     for text in texts:
         by_key.setdefault(sentence_key(text), text)
-    keys = np.array(sorted(by_key), dtype=np.uint64)
+    new_keys = np.array(sorted(by_key), dtype=np.uint64)
+    keys = np.union1d(previous.keys, new_keys) if keep_previous and previous is not None else new_keys
     target = folder / FOLDER
     target.mkdir()
     np.save(target / KEYS, keys, allow_pickle=False)
