@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.search.lexicon import Translation
+from index.search.lookups import Lookups, open_lookups, write_lookups
 from index.text.normalise import is_stopword, keyword_terms, light_stem, term, words
 from index.text.scripts import is_arabic, is_latin
 from index.tuning import RANKING
@@ -103,6 +104,7 @@ def build_keyword_index(documents: Sequence[str | list[str]], folder: Path) -> t
     folder.mkdir(parents=True, exist_ok=True)
     retriever.save(str(folder), allow_pickle=False, show_progress=False)
     _save_document_terms(folder, ids, vocabulary)
+    write_lookups(retriever.vocab_dict, folder)  # what questions look up in the vocabulary (lookups.py)
     _fsync_folder(folder)
     record = {
         "format": FORMAT,
@@ -144,23 +146,26 @@ class KeywordIndex:
     def __init__(self, folder: Path) -> None:
         import bm25s
 
-        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, mmap=False)
+        # memory-mapped: the weights are read from the page cache, shared by every process opening this index
+        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, mmap=True)
         scores = retriever.scores
         self._data = np.asarray(scores["data"], dtype=np.float32)
         self._rows = np.asarray(scores["indices"])
         self._starts = np.asarray(scores["indptr"])
         self.documents = int(scores["num_docs"])
-        self.vocabulary: dict[str, int] = dict(retriever.vocab_dict)
+        self.vocabulary: dict[str, int] = retriever.vocab_dict
         frequency = np.diff(self._starts)
         self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
         self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
-        self._names: NameMatcher | None = None
         self._names_by_id: dict[int, str] | None = None
+        self._lookups: Lookups | None = open_lookups(folder, self._names_of)
+        self._names: NameMatcher | None = self._lookups.names if self._lookups else None
         self._stems: dict[str, list[str]] | None = None
 
     @property
     def names(self) -> NameMatcher:
-        """The cross-script name matcher over this index's vocabulary (built on first use)."""
+        """The cross-script name matcher over this index's vocabulary: its stored groups, or, for a
+        generation written without them, built on first use."""
         if self._names is None:
             from index.text.names import NameMatcher
 
@@ -179,9 +184,9 @@ class KeywordIndex:
             self._add(forms, stem, 1.0)
             if is_arabic(word):
                 self._add_prefixed_forms(forms, stem)
-                for other in self._stem_groups().get(light_stem(stem), ()):
+                for other in self._stem_group(light_stem(stem)):
                     self._add(forms, other, RANKING.suffix_form_weight)
-                if len(self.names._latin):
+                if self.names.has_latin:
                     for name, weight in self.names.latin_spellings_weighted(stem):
                         self._add(forms, name, RANKING.name_weight * weight)
             elif is_latin(word) and word.isalpha() and (word in capitalised or (not capitalised and len(word) >= 4)):
@@ -193,23 +198,26 @@ class KeywordIndex:
                     self._add(forms, translation.term, RANKING.translation_weight)
             known = [self._idf[t] for t in forms]
             reference = float(max(known)) if known else self._unknown_idf
-            slots.append(Slot(word, tuple(forms.items()), reference, frozenset(self._term_names(forms))))
+            slots.append(Slot(word, tuple(forms.items()), reference, frozenset(self._names_of(forms))))
         return slots
 
-    def _stem_groups(self) -> dict[str, list[str]]:
-        """Arabic terms of the index grouped by their light stem (built on first use)."""
+    def _stem_group(self, stem: str) -> Sequence[str]:
+        """The Arabic terms of the index whose light stem is ``stem``: stored, or, for a generation
+        written without them, from every Arabic term grouped on first use."""
+        if self._lookups is not None:
+            return self._lookups.stem_group(stem)
         if self._stems is None:
             groups: dict[str, list[str]] = {}
             for name in self.vocabulary:
                 if is_arabic(name):
                     groups.setdefault(light_stem(name), []).append(name)
             self._stems = groups
-        return self._stems
+        return self._stems.get(stem, ())
 
-    def _term_names(self, forms: dict[int, float]) -> list[str]:
+    def _names_of(self, term_ids: Iterable[int]) -> list[str]:
         if self._names_by_id is None:
             self._names_by_id = {term_id: name for name, term_id in self.vocabulary.items()}
-        return [self._names_by_id[term_id] for term_id in forms]
+        return [self._names_by_id[term_id] for term_id in term_ids]
 
     def _add(self, forms: dict[int, float], name: str, weight: float) -> None:
         term_id = self.vocabulary.get(name)
@@ -230,17 +238,22 @@ class KeywordIndex:
         if total <= 0:
             return scores
         for slot in slots:
-            best = np.zeros(self.documents, dtype=np.float32) if len(slot.forms) > 1 else None
-            for term_id, weight in slot.forms:
-                start, end = self._starts[term_id], self._starts[term_id + 1]
-                rows, values = self._rows[start:end], self._data[start:end] * weight
-                if best is None:
-                    scores[rows] += values
-                else:
-                    np.maximum.at(best, rows, values)
-            if best is not None:
-                scores += best
-        return scores / total
+            postings = [self._postings(term_id, weight) for term_id, weight in slot.forms]
+            if len(postings) == 1:
+                rows, values = postings[0]
+                scores[rows] += values
+            elif postings:  # a row holding several forms of the word counts its best one
+                rows, where = np.unique(np.concatenate([rows for rows, _ in postings]), return_inverse=True)
+                best = np.zeros(len(rows), dtype=np.float32)  # as long as the rows found, not the index
+                np.maximum.at(best, where, np.concatenate([values for _, values in postings]))
+                scores[rows] += best
+        scores /= total
+        return scores
+
+    def _postings(self, term_id: int, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """(rows holding the term, their BM25 weight times ``weight``)."""
+        start, end = self._starts[term_id], self._starts[term_id + 1]
+        return self._rows[start:end], self._data[start:end] * weight
 
 
 def _capitalised_words(question: str) -> set[str]:

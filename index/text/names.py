@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from index.text.normalise import normalise, term
 from index.text.scripts import is_arabic, is_latin
 
 MIN_CONSONANTS = 2  # a name with fewer consonants is too ambiguous to look up
 MAX_VARIANTS = 32
+SIDES = ("arabic", "latin")  # the vocabulary's terms that may spell a Latin name, and an Arabic one
 
 # Consonants map to upper-case sound classes; vowels stay as written (Latin a e i o u w y,
 # Arabic ا و ي ع ء and a final ه/ة), so a skeleton's vowels can be compared by quality.
@@ -197,27 +198,48 @@ def skeletons_match(arabic: str, latin: str) -> bool:
     return True
 
 
+def name_entries(word: str) -> list[tuple[str, str, str]]:
+    """(side, consonant key, skeleton) under which a vocabulary term is looked up, side "arabic" or
+    "latin": an Arabic term under its consonants, and without the last of five or more (Tarabulus
+    for Tripoli); a Latin term under the consonants of each way it may be heard."""
+    if not word or word.isdigit():
+        return []
+    if is_arabic(word):
+        skeleton = arabic_skeleton(word)
+        key = consonants(skeleton)
+        if len(key) < MIN_CONSONANTS:
+            return []
+        keys = (key, key[:-1]) if len(key) >= 5 else (key,)
+        return [("arabic", found, skeleton) for found in keys]
+    if is_latin(word) and word.isalpha():
+        return [
+            ("latin", consonants(skeleton), skeleton)
+            for skeleton in latin_skeletons(word)
+            if len(consonants(skeleton)) >= MIN_CONSONANTS
+        ]
+    return []
+
+
 class NameMatcher:
-    """Finds the spellings, in the other script, of a name among a vocabulary's terms."""
+    """Finds the spellings, in the other script, of a name among a vocabulary's terms.
+
+    The vocabulary's terms are grouped by consonant key here, in memory; ``search/lookups.py``
+    looks them up in the same groups computed at build time instead."""
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
-        self._arabic: dict[str, list[tuple[str, str]]] = defaultdict(list)  # consonants -> (term, skeleton)
-        self._latin: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._tables: dict[str, dict[str, list[tuple[str, str]]]] = {side: defaultdict(list) for side in SIDES}
         for word in vocabulary:
-            if not word or word.isdigit():
-                continue
-            if is_arabic(word):
-                skeleton = arabic_skeleton(word)
-                key = consonants(skeleton)
-                if len(key) >= MIN_CONSONANTS:
-                    self._arabic[key].append((word, skeleton))
-                    if len(key) >= 5:
-                        self._arabic[key[:-1]].append((word, skeleton))  # Tarabulus for Tripoli
-            elif is_latin(word) and word.isalpha():
-                for skeleton in latin_skeletons(word):
-                    key = consonants(skeleton)
-                    if len(key) >= MIN_CONSONANTS:
-                        self._latin[key].append((word, skeleton))
+            for side, key, skeleton in name_entries(word):
+                self._tables[side][key].append((word, skeleton))
+
+    @property
+    def has_latin(self) -> bool:
+        """Whether any Latin term of the vocabulary may spell a name."""
+        return bool(self._tables["latin"])
+
+    def candidates(self, side: str, key: str) -> Sequence[tuple[str, str]]:
+        """(term, skeleton) of the vocabulary's terms of ``side`` found under the consonant ``key``."""
+        return self._tables[side].get(key, ())
 
     def arabic_spellings(self, latin_word: str) -> list[str]:
         """Arabic terms of the vocabulary that may spell ``latin_word``: Haftar -> [حفتر]."""
@@ -235,7 +257,7 @@ class NameMatcher:
             key = consonants(latin)
             if len(key) < MIN_CONSONANTS:
                 continue
-            for candidate, arabic in self._arabic.get(key, ()):
+            for candidate, arabic in self.candidates("arabic", key):
                 quality = match_quality(arabic, latin)
                 if quality > qualities.get(candidate, 0.0):
                     qualities[candidate] = quality
@@ -249,7 +271,7 @@ class NameMatcher:
             return []  # too short: two consonants need a written vowel to go on
         qualities: dict[str, float] = {}
         for probe in (key, key[:-1]) if len(key) >= 5 else (key,):
-            for candidate, latin in self._latin.get(probe, ()):
+            for candidate, latin in self.candidates("latin", probe):
                 quality = match_quality(arabic, latin)
                 if quality > qualities.get(candidate, 0.0):
                     qualities[candidate] = quality
