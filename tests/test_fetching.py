@@ -534,7 +534,7 @@ def test_tls_names_the_host_while_connecting_to_the_vetted_address(
 
 def test_feed_entry_link_with_spaces_is_not_used(server: LocalServer) -> None:
     """A URL with whitespace or control characters would break every message citing it (issue 13, point 4);
-    such a feed entry link is not fetched and not kept. (trafilatura already percent-encodes canonical URLs.)"""
+    such a feed entry link is not fetched and not kept. (A page's canonical URL is percent-encoded as it is read.)"""
     items = [
         {"title": "Spaced", "link": "https://wire.example/a b", "description": "Dock workers. " * 9},
         {"title": "Fine", "link": server.route("/en", ENGLISH), "description": "Dock workers. " * 9},

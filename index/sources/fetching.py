@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import trafilatura
 
 from index.records import Article, LoadProblem
 from index.settings import flag, number, whole_number
@@ -29,6 +28,7 @@ from index.sources.article_checks import is_web_url
 from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
 from index.sources.fetch_state import FetchState, conditional_headers, download_validators
 from index.sources.netguard import AddressGuard, Download, Downloader, DownloadError, PinnedTransport
+from index.sources.web_pages import UnreadablePage, extract_page
 
 __all__ = ["FetchSettings", "FetchReport", "Fetcher", "parse_date"]
 
@@ -121,24 +121,21 @@ def extract_article(download: Download, origin: str, min_text_chars: int) -> Art
         except LookupError:
             pass
     try:
-        doc = trafilatura.bare_extraction(html, url=download.url, with_metadata=True, include_comments=False)
-    except Exception:  # trafilatura's parsers can fail on odd markup; the page is then reported as textless
-        logger.warning("text extraction failed for %s", download.url, exc_info=True)
+        page = extract_page(html, download.url)
+    except UnreadablePage as exc:  # the page is then reported as textless
+        logger.warning("no text extracted from %s: it %s", download.url, exc)
         return None
-    if doc is None or isinstance(doc, dict):  # a dict only when asked for with as_dict=True
+    if len(" ".join(page.text.split())) < min_text_chars:
         return None
-    text = (doc.text or "").strip()
-    if len(" ".join(text.split())) < min_text_chars:
-        return None
-    url = _canonical(doc.url, download.url)
+    url = _canonical(page.url, download.url)
     return Article(
         id=url,
-        title=(doc.title or "").strip(),
-        text=text,
-        source=(doc.sitename or "").strip() or (urlsplit(url).hostname or ""),
+        title=page.title,
+        text=page.text,
+        source=page.site_name or (urlsplit(url).hostname or ""),
         url=url,
-        published=parse_date(doc.date or ""),
-        author=(doc.author or "").strip(),
+        published=page.published,
+        author=page.author,
         origin=origin,
     )
 

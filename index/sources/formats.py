@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 from index.records import Article
 from index.sources.article_checks import has_controls
+from index.sources.dates import iso_date
+from index.sources.web_pages import UnreadablePage, extract_page
 
 TITLE_CHARS = 120
 
@@ -133,7 +132,7 @@ def _md_article(text: str, article_id: str, origin: str) -> Article:
         text=body,
         source=fields.get("source", ""),
         url=fields.get("url", ""),
-        published=_iso_date(fields.get("published") or fields.get("date", "")),
+        published=iso_date(fields.get("published") or fields.get("date", "")),
         author=fields.get("author", ""),
         origin=origin,
     )
@@ -143,28 +142,21 @@ def _md_article(text: str, article_id: str, origin: str) -> Article:
 
 
 def _html_article(text: str, article_id: str, origin: str) -> Article:
-    """Main text and metadata as trafilatura extracts them (offline, from the file alone)."""
-    import trafilatura  # imported on first use: it is slow to import
-
+    """Main text and metadata of an HTML page (``web_pages.py``), offline, from the file alone."""
     try:
-        document = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
-    except Exception as exc:  # a third-party parser failing on odd markup is a bad file, not a crash
-        raise NotAnArticle(f"could not be parsed as HTML ({type(exc).__name__}: {exc})") from None
-    fields = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
-    body = (fields.get("text") or "").strip()
-    title = (fields.get("title") or "").strip()
-    if title and body.split("\n", 1)[0].strip() == title:
-        body = body[len(body.split("\n", 1)[0]) :].strip()
-    if not body:
+        page = extract_page(text)
+    except UnreadablePage as exc:
+        raise NotAnArticle(str(exc)) from None
+    if not page.text:
         raise NotAnArticle("has no article text that could be extracted")
     return Article(
         id=article_id,
-        title=title or title_from_text(body),
-        text=body,
-        source=fields.get("sitename") or fields.get("hostname") or "",
-        url=fields.get("url") or "",
-        published=_iso_date(fields.get("date") or ""),
-        author=fields.get("author") or "",
+        title=page.title or title_from_text(page.text),
+        text=page.text,
+        source=page.site_name,  # else the host name of its canonical URL
+        url=page.url,
+        published=page.published,
+        author=page.author,
         origin=origin,
     )
 
@@ -215,7 +207,7 @@ def jsonl_article(line: str, origin: str) -> Article:
         text=text,
         source=_field(record, "source"),
         url=_field(record, "url"),
-        published=_iso_date(_field(record, "published")),
+        published=iso_date(_field(record, "published")),
         author=_field(record, "author"),
         origin=origin,
     )
@@ -224,56 +216,3 @@ def jsonl_article(line: str, origin: str) -> Article:
 def _field(record: dict, name: str) -> str:
     value = record.get(name)
     return str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-
-
-# Dates --------------------------------------------------------------------------------
-
-_DATE_FORMATS = ("%Y/%m/%d", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y")
-_ARABIC_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("يناير", "كانون الثاني"),
-            ("فبراير", "شباط"),
-            ("مارس", "آذار"),
-            ("أبريل", "ابريل", "إبريل", "نيسان"),
-            ("مايو", "أيار"),
-            ("يونيو", "حزيران"),
-            ("يوليو", "تموز"),
-            ("أغسطس", "اغسطس", "آب"),
-            ("سبتمبر", "أيلول"),
-            ("أكتوبر", "اكتوبر", "تشرين الأول"),
-            ("نوفمبر", "تشرين الثاني"),
-            ("ديسمبر", "كانون الأول"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_ARABIC_DATE = re.compile(r"^(\d{1,2})\s+(.+?)\s+(\d{4})$")
-
-
-def _iso_date(value: str) -> str:
-    """``value`` as ISO 8601 (a date, or a datetime when a time is given); "" when unknown."""
-    value = unicodedata.normalize("NFKC", value).strip()
-    value = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in value)  # ٢٠١٩ -> 2019
-    if not value:
-        return ""
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.date().isoformat() if len(value) <= 10 else parsed.isoformat()
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(value).isoformat()  # e-mail and RSS dates: "Mon, 08 Oct 2018 13:40:35 GMT"
-    except (TypeError, ValueError, IndexError):
-        pass
-    arabic = _ARABIC_DATE.match(value)
-    if arabic and arabic.group(2) in _ARABIC_MONTHS:
-        value = f"{arabic.group(3)}/{_ARABIC_MONTHS[arabic.group(2)]}/{arabic.group(1)}"
-    for form in _DATE_FORMATS:
-        try:
-            return datetime.strptime(value, form).date().isoformat()
-        except ValueError:
-            continue
-    return ""
