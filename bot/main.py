@@ -32,7 +32,8 @@ NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "sentence_transformers", "t
 
 
 def configure_logging(settings: BotSettings) -> None:
-    """Log at LOG_LEVEL to standard error, with the token and the webhook secret redacted from every record."""
+    """Log at LOG_LEVEL to standard error, with the token, the webhook secret and the Qdrant API key redacted from
+    every record."""
     logging.basicConfig(level=settings.log_level_number, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.setLevel(settings.log_level_number)
@@ -40,7 +41,10 @@ def configure_logging(settings: BotSettings) -> None:
         handler.setLevel(settings.log_level_number)
     # python-telegram-bot logs the Bot API URL (it holds the token) at DEBUG; so would httpx every request
     redaction.install(
-        redaction.SecretRedactor(redaction.token_secrets(settings.token, settings.webhook_secret)), root.handlers
+        redaction.SecretRedactor(
+            redaction.token_secrets(settings.token, settings.webhook_secret, settings.index.vectors.qdrant_api_key)
+        ),
+        root.handlers,
     )
     # httpx would log every URL; the model libraries log their loading steps
     for noisy in NOISY_LOGGERS:

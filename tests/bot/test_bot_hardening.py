@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from bot_harness import ADMIN_ID, READER_ID, bot_settings, hashing_embedder, index_settings
@@ -16,6 +17,7 @@ from fake_telegram import private_chat, user
 from bot.main import NOISY_LOGGERS, configure_logging
 from bot.messages import URL_SHOWN, short_url
 from index.engine import Engine
+from index.storage.vector_base import VectorStoreSettings
 
 # 6. the token is never logged -----------------------------------------------------------------------
 
@@ -55,6 +57,15 @@ def test_the_token_never_reaches_the_log_at_debug(fake, engine, shared_index, st
     secret = fake.token.split(":", 1)[1]
     assert secret not in log, [line for line in log.splitlines() if secret in line][:3]
     assert "a request to" in log  # redacted, not dropped
+
+
+def test_the_qdrant_api_key_never_reaches_the_log(fake, engine, shared_index, root_log):
+    settings = bot_settings(fake, engine, shared_index[0], log_level="DEBUG")
+    vectors = VectorStoreSettings(store="qdrant", qdrant_url="https://qdrant.example", qdrant_api_key="qk-s3cr3t-42")
+    configure_logging(replace(settings, index=replace(settings.index, vectors=vectors)))
+    logging.getLogger("test").warning("request with api-key qk-s3cr3t-42 refused")
+    log = root_log.getvalue()
+    assert "request with api-key" in log and "qk-s3cr3t-42" not in log
 
 
 # 8. /add of a very long link ------------------------------------------------------------------------
