@@ -10,6 +10,7 @@ from pathlib import Path
 
 from index.errors import SettingsError
 from index.sources.loaders import LoadLimits
+from index.storage.qdrant_vectors import require_client
 from index.storage.vector_base import STORES, VectorStoreSettings
 
 BUNDLED_MODEL = "bundled:multilingual-e5-small"
@@ -67,6 +68,8 @@ def vector_store_settings(env: Mapping[str, str]) -> VectorStoreSettings:
     store = env.get("VECTOR_STORE", "").strip().lower() or VectorStoreSettings.store
     if store not in STORES:
         raise SettingsError(f"VECTOR_STORE must be one of {', '.join(STORES)}, not {store!r}.")
+    if store == "qdrant":
+        require_client()  # now, not after a build has embedded every article
     url = env.get("QDRANT_URL", "").strip().rstrip("/")
     if url and not re.match(r"https?://[^/\s]+", url):
         raise SettingsError(f"QDRANT_URL must be a server's address such as http://localhost:6333, not {url!r}.")

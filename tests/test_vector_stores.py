@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 import faiss
@@ -462,3 +463,14 @@ def test_filters_work_with_approximate_faiss_indexes(tmp_path, factory, kind_of_
     assert type(faiss.downcast_index(store.index)).__name__ == kind_of_index
     where = VectorFilter(since=dt.date(2024, 3, 1), until=dt.date(2024, 9, 1), sources=frozenset({"Reuters"}))
     _assert_same(store.search(_queries(), 6, where), _expected(vectors, payloads, _queries(), 6, where))
+
+
+def test_without_the_qdrant_client_it_is_one_sentence_before_any_work(tmp_path, capsys, monkeypatch):
+    articles = write_articles(tmp_path / "articles", NEWS)
+    index_dir = tmp_path / "index"
+    assert run(capsys, index_dir, {"VECTOR_STORE": "qdrant"}, "build", articles)[0] == 0
+    monkeypatch.setitem(sys.modules, "qdrant_client", None)  # as in a plain install, without the qdrant extra
+    status, out, err = run(capsys, index_dir, {"VECTOR_STORE": "qdrant"}, "build", articles)
+    assert status == 1 and "pip install 'article-qa-bot[qdrant]'" in one_line_error(err) and "embedding" not in err
+    status, _, err = run(capsys, index_dir, {}, "ask", "olive oil prices")  # an index kept in Qdrant
+    assert status == 1 and "needs the Qdrant client" in one_line_error(err)

@@ -20,6 +20,7 @@ indexes the last two for the filters. Scores are inner products (``Distance.DOT`
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import uuid
@@ -49,6 +50,17 @@ UPLOAD_BATCH = 256  # points sent at a time
 QUERY_BATCH = 64  # searches sent at a time (the build's hubness pass sends thousands)
 HNSW_EF = 128  # a server's search-time breadth, as FAISS's HNSW_EF_SEARCH
 TIMEOUT_SECONDS = 60
+MISSING_CLIENT = "VECTOR_STORE=qdrant needs the Qdrant client; install it with `pip install 'article-qa-bot[qdrant]'`."
+
+
+def require_client() -> None:
+    """SettingsError unless qdrant-client (the ``qdrant`` extra) is installed."""
+    try:
+        found = importlib.util.find_spec("qdrant_client") is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        found = False
+    if not found:
+        raise SettingsError(MISSING_CLIENT)
 
 
 class QdrantStore(VectorStore):
@@ -67,6 +79,7 @@ class QdrantStore(VectorStore):
     ) -> QdrantStore:
         """Write ``vectors`` (one ``payloads`` entry a row) for the generation being built in ``folder``;
         returns the store opened for search."""
+        require_client()
         from qdrant_client import models
 
         if settings.qdrant_url:
@@ -110,6 +123,7 @@ class QdrantStore(VectorStore):
     @classmethod
     def open(cls, generation: Path, record: dict, rows: int | None, settings: VectorStoreSettings) -> QdrantStore:
         """The store of a generation; IndexCorruptError when it is missing or holds another number of rows."""
+        require_client()
         collection = str(record.get("collection", ""))
         folder = generation / str(record.get("path", LOCAL_FOLDER)) if record.get("location") == "local" else None
         if folder is not None:
@@ -192,12 +206,9 @@ def discard_collection(folder: Path, settings: VectorStoreSettings) -> None:
 
 def _connect(settings: VectorStoreSettings, local_folder: Path | None, generation: Path | None = None) -> Any:
     """A client of the server (``local_folder`` None) or of the local store in ``local_folder``."""
-    try:
-        from qdrant_client import QdrantClient
-    except ImportError:
-        raise SettingsError(
-            "VECTOR_STORE=qdrant needs the Qdrant client; install it with `pip install 'article-qa-bot[qdrant]'`."
-        ) from None
+    require_client()
+    from qdrant_client import QdrantClient
+
     if local_folder is None:
         return QdrantClient(
             url=settings.qdrant_url,
