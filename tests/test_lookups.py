@@ -49,7 +49,7 @@ def open_both(tmp_path) -> tuple[KeywordIndex, KeywordIndex]:
     old = tmp_path / "old"
     old.mkdir()
     for path in folder.iterdir():
-        if path.name not in (lookups.KEYS, lookups.TERMS, lookups.RECORD):
+        if path.name not in (lookups.KEYS, lookups.IDS, lookups.TERM_BYTES, lookups.TERM_OFFSETS, lookups.RECORD):
             (old / path.name).write_bytes(path.read_bytes())
     return stored, KeywordIndex(old)
 
@@ -155,4 +155,7 @@ def _mapped(array: np.ndarray) -> bool:
 def test_the_weights_and_lookups_are_memory_mapped(tmp_path):
     index, _ = open_both(tmp_path)
     assert _mapped(index._data) and _mapped(index._rows) and _mapped(index._starts)
-    assert index._lookups is not None and _mapped(index._lookups._keys) and _mapped(index._lookups._terms)
+    assert index._lookups is not None
+    assert all(_mapped(array) for array in (index._lookups._keys, index._lookups._ids, index._lookups._bytes))
+    assert index._vocabulary is None  # the whole vocabulary is never read
+    assert index.slots("Who met Haftar?") and index._vocabulary is None

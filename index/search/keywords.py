@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.search.lexicon import Translation
+from index.search.lookups import RECORD as LOOKUPS
 from index.search.lookups import Lookups, open_lookups, write_lookups
 from index.text.normalise import is_stopword, keyword_terms, light_stem, term, words
 from index.text.scripts import is_arabic, is_latin
@@ -144,23 +145,36 @@ class KeywordIndex:
     """A generation's keyword index, read-only."""
 
     def __init__(self, folder: Path) -> None:
-        import bm25s
+        # bm25s's files read as bm25s.BM25.load(mmap=True) reads them, without importing bm25s and scipy (0.4 to
+        # 0.9 s of a new process's first question); memory-mapped, so processes opening one index share the pages
+        def mapped(name: str) -> np.ndarray:  # a plain view of the mapping: slicing a np.memmap costs more
+            return np.asarray(np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False))
 
-        # memory-mapped: the weights are read from the page cache, shared by every process opening this index
-        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, mmap=True)
-        scores = retriever.scores
-        self._data = np.asarray(scores["data"], dtype=np.float32)
-        self._rows = np.asarray(scores["indices"])
-        self._starts = np.asarray(scores["indptr"])
-        self.documents = int(scores["num_docs"])
-        self.vocabulary: dict[str, int] = retriever.vocab_dict
+        self._data, self._rows, self._starts = mapped("data"), mapped("indices"), mapped("indptr")
+        if self._data.dtype != np.float32:
+            raise ValueError(f"{folder.name}/data.csc.index.npy holds {self._data.dtype}, not float32")
+        self.documents = int(json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"])
         frequency = np.diff(self._starts)
         self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
         self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
-        self._names_by_id: dict[int, str] | None = None
-        self._lookups: Lookups | None = open_lookups(folder, self._names_of)
-        self._names: NameMatcher | None = self._lookups.names if self._lookups else None
+        self._folder = folder
+        self._vocabulary: dict[str, int] | None = None
+        self._names_by_id: list[str] | None = None
         self._stems: dict[str, list[str]] | None = None
+        self._lookups: Lookups | None = open_lookups(folder)  # None for a generation written before them
+        self._names: NameMatcher | None = self._lookups.names if self._lookups else None
+        if self._lookups is not None and self._lookups.terms < len(frequency):  # bm25s adds a term "" of no row
+            raise ValueError(f"{folder.name}/{LOOKUPS} holds {self._lookups.terms} terms, not {len(frequency)}")
+
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        """Term -> id, read whole on first use (a generation with stored lookups never needs it to answer)."""
+        if self._vocabulary is None:
+            self._vocabulary = json.loads((self._folder / "vocab.index.json").read_text(encoding="utf-8"))
+        return self._vocabulary
+
+    def _term_id(self, name: str) -> int | None:
+        return self._lookups.term_id(name) if self._lookups is not None else self.vocabulary.get(name)
 
     @property
     def names(self) -> NameMatcher:
@@ -215,12 +229,16 @@ class KeywordIndex:
         return self._stems.get(stem, ())
 
     def _names_of(self, term_ids: Iterable[int]) -> list[str]:
+        if self._lookups is not None:
+            return self._lookups.names_of(term_ids)
         if self._names_by_id is None:
-            self._names_by_id = {term_id: name for name, term_id in self.vocabulary.items()}
+            self._names_by_id = list(self.vocabulary)
+            for name, term_id in self.vocabulary.items():
+                self._names_by_id[term_id] = name
         return [self._names_by_id[term_id] for term_id in term_ids]
 
     def _add(self, forms: dict[int, float], name: str, weight: float) -> None:
-        term_id = self.vocabulary.get(name)
+        term_id = self._term_id(name)
         if term_id is not None and weight > forms.get(term_id, 0.0):
             forms[term_id] = weight
 

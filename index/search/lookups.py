@@ -1,22 +1,23 @@
-"""What a question looks up in the keyword vocabulary, computed at build time: the Arabic terms of
-each light stem (روسيا, روسي, روسيه) and the terms under each consonant key of the name matcher
-(``text/names.py``: حفتر under HFTR, for Haftar).
+"""What a question looks up in the keyword vocabulary, computed at build time: the id of each term,
+the Arabic terms of each light stem (روسيا, روسي, روسيه) and the terms under each consonant key of
+the name matcher (``text/names.py``: حفتر under HFTR, for Haftar).
 
-Grouping the whole vocabulary is slow (2.7 s for the 78,000 terms of 20,000 news chunks), and a
-process used to do it on its first question. A build now writes the groups beside the keyword
-index as two plain arrays: the hash of every (table, key) pair, sorted (``uint64``), and the term
-id each entry stands for (``int32``), entries of one key in vocabulary order; a process maps them
-(several processes share the pages) and finds a key with a binary search. A hash can collide, so
-every term found is checked against the key it was looked up by: the answers are the groups'
-answers, exactly. A generation written before these files has none, and its keyword index groups
-its vocabulary on first use as before.
+Grouping the whole vocabulary is slow (2.7 s for the 78,000 terms of 20,000 news chunks, 4 s at
+100,000 chunks), and a process used to do it on its first question, after reading the whole
+vocabulary into a dictionary of its own. A build now writes them beside the keyword index as plain
+arrays: the hash of every (table, key) pair, sorted (``uint64``), the term id each entry stands for
+(``int32``; entries of one key in vocabulary order), and the terms themselves (UTF-8 bytes and
+offsets, in id order). A process maps them (several processes share the pages) and finds a key with
+a binary search. A hash can collide, so every term found is checked against the key it was looked up
+by: the answers are the old dictionaries' answers, exactly. A generation written before these files
+has none, and its keyword index reads and groups its vocabulary as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +26,13 @@ from index.text.names import NameMatcher, name_entries
 from index.text.normalise import light_stem
 from index.text.scripts import is_arabic
 
-FORMAT = 1
+FORMAT = 2  # 2: the terms themselves (term -> id, id -> term) are stored too
 KEYS = "lookup_keys.npy"  # uint64: the hash of each entry's (table, key), sorted
-TERMS = "lookup_terms.npy"  # int32: each entry's term id
+IDS = "lookup_ids.npy"  # int32: each entry's term id
+TERM_BYTES = "term_bytes.npy"  # uint8: every term in UTF-8, in id order
+TERM_OFFSETS = "term_offsets.npy"  # int64: where each term starts in TERM_BYTES, and the end
 RECORD = "lookup.json"  # the format and how many entries each table holds
-STEMS = "stem"
+TERMS, STEMS = "term", "stem"  # the tables beside the name matcher's "arabic" and "latin"
 
 
 def _hash(table: str, key: str) -> int:
@@ -37,13 +40,13 @@ def _hash(table: str, key: str) -> int:
 
 
 def write_lookups(vocabulary: Mapping[str, int], folder: Path) -> dict:
-    """Group the vocabulary (term -> id, in the order the keyword index keeps it) and save the groups
-    in ``folder``; returns the record also saved there."""
+    """Store the vocabulary (term -> id, ids 0 to n - 1, in the order the keyword index keeps it) and its
+    groups in ``folder``; returns the record also saved there."""
     hashes: list[int] = []
     ids: list[int] = []
-    counts = {STEMS: 0, "arabic": 0, "latin": 0}
+    counts = {TERMS: 0, STEMS: 0, "arabic": 0, "latin": 0}
     for name, term_id in vocabulary.items():
-        entries = [(STEMS, light_stem(name))] if is_arabic(name) else []
+        entries = [(TERMS, name)] + ([(STEMS, light_stem(name))] if is_arabic(name) else [])
         entries += [(side, key) for side, key, _ in name_entries(name)]
         for table, key in dict.fromkeys(entries):  # a Latin term heard two ways may give one key twice
             hashes.append(_hash(table, key))
@@ -52,30 +55,55 @@ def write_lookups(vocabulary: Mapping[str, int], folder: Path) -> dict:
     keys = np.array(hashes, dtype=np.uint64)
     order = np.argsort(keys, kind="stable")  # a key's entries stay in vocabulary order
     np.save(folder / KEYS, keys[order], allow_pickle=False)
-    np.save(folder / TERMS, np.array(ids, dtype=np.int32)[order], allow_pickle=False)
+    np.save(folder / IDS, np.array(ids, dtype=np.int32)[order], allow_pickle=False)
+    encoded = [b""] * len(vocabulary)
+    for name, term_id in vocabulary.items():
+        encoded[term_id] = name.encode()
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(term) for term in encoded])
+    np.save(folder / TERM_BYTES, np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
+    np.save(folder / TERM_OFFSETS, offsets, allow_pickle=False)
     record = {"format": FORMAT, "entries": counts}
     (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
     return record
 
 
 class Lookups:
-    """A keyword index's stored groups, memory-mapped; ``names_of`` gives the terms of term ids."""
+    """A keyword index's stored vocabulary and groups, memory-mapped."""
 
-    def __init__(self, folder: Path, names_of: Callable[[Iterable[int]], list[str]]) -> None:
+    def __init__(self, folder: Path) -> None:
         self.record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-        self._keys = np.load(folder / KEYS, mmap_mode="r", allow_pickle=False)
-        self._terms = np.load(folder / TERMS, mmap_mode="r", allow_pickle=False)
-        if len(self._keys) != len(self._terms) or self._keys.dtype != np.uint64:
-            raise ValueError(f"{folder.name}/{KEYS} and {TERMS} do not match")
-        self._names_of = names_of
+
+        def mapped(name: str) -> np.ndarray:  # a plain view of the mapping: slicing a np.memmap costs more
+            return np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))
+
+        self._keys, self._ids = mapped(KEYS), mapped(IDS)
+        self._bytes, self._offsets = mapped(TERM_BYTES), mapped(TERM_OFFSETS)
+        if len(self._keys) != len(self._ids) or self._keys.dtype != np.uint64 or self._offsets[-1] != len(self._bytes):
+            raise ValueError(f"{folder.name}/{RECORD}: the stored lookups do not match")
+        self.terms = len(self._offsets) - 1
         self.names = StoredNameMatcher(self)
 
-    def find(self, table: str, key: str) -> list[str]:
-        """The terms stored under ``key`` in ``table``, in vocabulary order (with any of a colliding hash)."""
+    def ids(self, table: str, key: str) -> list[int]:
+        """The term ids stored under ``key`` in ``table``, in vocabulary order (with any of a colliding hash)."""
         probe = np.uint64(_hash(table, key))
         start = int(np.searchsorted(self._keys, probe, side="left"))
         end = int(np.searchsorted(self._keys, probe, side="right"))
-        return self._names_of(self._terms[start:end].tolist()) if end > start else []
+        return self._ids[start:end].tolist()
+
+    def term_id(self, name: str) -> int | None:
+        """The id of the term ``name``; None when the vocabulary does not have it."""
+        return next((term_id for term_id in self.ids(TERMS, name) if self.term(term_id) == name), None)
+
+    def term(self, term_id: int) -> str:
+        return self._bytes[self._offsets[term_id] : self._offsets[term_id + 1]].tobytes().decode()
+
+    def names_of(self, term_ids: Iterable[int]) -> list[str]:
+        return [self.term(term_id) for term_id in term_ids]
+
+    def find(self, table: str, key: str) -> list[str]:
+        """The terms stored under ``key`` in ``table``, in vocabulary order (with any of a colliding hash)."""
+        return self.names_of(self.ids(table, key))
 
     def stem_group(self, stem: str) -> list[str]:
         """The Arabic terms of the vocabulary whose light stem is ``stem``, in vocabulary order."""
@@ -102,6 +130,10 @@ class StoredNameMatcher(NameMatcher):
         ]
 
 
-def open_lookups(folder: Path, names_of: Callable[[Iterable[int]], list[str]]) -> Lookups | None:
-    """The stored groups of a keyword index folder; None for a generation written before them."""
-    return Lookups(folder, names_of) if (folder / RECORD).is_file() else None
+def open_lookups(folder: Path) -> Lookups | None:
+    """The stored lookups of a keyword index folder; None for a generation written before them (or
+    before their format)."""
+    if not (folder / RECORD).is_file():
+        return None
+    lookups = Lookups(folder)
+    return lookups if lookups.record.get("format") == FORMAT else None
