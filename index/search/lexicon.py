@@ -140,7 +140,7 @@ class Lexicon:
             words_file = folder / f"{script}.json"
             if words_file.is_file():
                 self._words[script] = json.loads(words_file.read_text(encoding="utf-8"))
-                index = self._indexes[script] = load_faiss_index(folder / f"{script}.faiss")
+                index = self._indexes[script] = load_faiss_index(folder / f"{script}.faiss", mapped=True)
                 rows = np.unique(
                     np.linspace(0, index.ntotal - 1, min(RANKING.lexicon_sample_terms, index.ntotal)).astype(np.int64)
                 )
