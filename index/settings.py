@@ -63,6 +63,17 @@ def flag(env: Mapping[str, str], name: str, error: type[Exception] = SettingsErr
     raise error(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
 
 
+ENCODER_RUNTIMES = ("numpy", "onnx")
+
+
+def _encoder_runtime(env: Mapping[str, str]) -> str:
+    """ENCODER_RUNTIME: what runs the bundled model; the vectors are the same (cosine > 0.99999)."""
+    runtime = env.get("ENCODER_RUNTIME", "").strip().lower() or ENCODER_RUNTIMES[0]
+    if runtime not in ENCODER_RUNTIMES:
+        raise SettingsError(f"ENCODER_RUNTIME must be one of {', '.join(ENCODER_RUNTIMES)}, not {runtime!r}.")
+    return runtime
+
+
 def vector_store_settings(env: Mapping[str, str]) -> VectorStoreSettings:
     """VECTOR_STORE and, for Qdrant, QDRANT_URL, QDRANT_API_KEY and QDRANT_COLLECTION_PREFIX."""
     store = env.get("VECTOR_STORE", "").strip().lower() or VectorStoreSettings.store
@@ -100,6 +111,7 @@ class IndexSettings:
 
     index_dir: Path = Path("var/index")
     embedding_model: str = BUNDLED_MODEL  # a sentence-transformers id or path, or the bundled model
+    encoder_runtime: str = "numpy"  # the bundled model on numpy, or on onnxruntime ("onnx": the onnx extra)
     model_cache_dir: Path = Path.home() / ".cache" / "article-qa"
     chunk_tokens: int = 200  # encoder tokens of article text per chunk
     chunk_overlap_tokens: int = 30
@@ -117,6 +129,7 @@ class IndexSettings:
         return cls(
             index_dir=Path(env.get("INDEX_DIR", "").strip() or cls.index_dir),
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or BUNDLED_MODEL,
+            encoder_runtime=_encoder_runtime(env),
             model_cache_dir=Path(env.get("MODEL_CACHE_DIR", "").strip() or _default_cache_dir(env)),
             chunk_tokens=chunk_tokens,
             chunk_overlap_tokens=whole_number(

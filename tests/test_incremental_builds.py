@@ -13,10 +13,11 @@ import index.search.keywords as keywords
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.storage import generations
 
-WORDS = (
-    "oil port ship harbour tripoli benghazi misrata army council election vote court judge minister budget bank "
-    "water power grid school hospital doctor road bridge airport flight border trade market price wheat olive"
-).split()
+WORDS = [
+    *("oil", "port", "ship", "harbour", "tripoli", "benghazi", "misrata", "army", "council", "election", "vote"),
+    *("court", "judge", "minister", "budget", "bank", "water", "power", "grid", "school", "hospital", "doctor"),
+    *("road", "bridge", "airport", "flight", "border", "trade", "market", "price", "wheat", "olive"),
+]
 
 
 def _articles(count: int, seed: int) -> dict[str, str]:

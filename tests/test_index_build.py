@@ -282,3 +282,12 @@ def test_answer_threshold_decides_not_in_my_articles(hashing_engine, news_folder
     strict = hashing_engine(answer_threshold=1.0)
     answer = strict.ask("olive oil prices in Europe")
     assert not answer.found and answer.citations  # the closest passages are still offered
+
+
+def test_encoder_runtime_is_numpy_by_default_onnx_on_request_and_nothing_else():
+    from index import IndexSettings, SettingsError
+
+    assert IndexSettings.from_env({}).encoder_runtime == "numpy"
+    assert IndexSettings.from_env({"ENCODER_RUNTIME": " ONNX "}).encoder_runtime == "onnx"
+    with pytest.raises(SettingsError, match="ENCODER_RUNTIME must be one of numpy, onnx, not 'torch'"):
+        IndexSettings.from_env({"ENCODER_RUNTIME": "torch"})

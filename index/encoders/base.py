@@ -1,7 +1,8 @@
 """Text encoders: the base class every encoder implements, and a deterministic fake for tests.
 
-The real encoders (``onnx_e5.py`` for the bundled model, ``sentence_transformer.py`` for any
-other) are imported only when used, so importing this package never loads onnxruntime, torch or a model.
+The real encoders (``numpy_e5.py`` for the bundled model, or ``onnx_e5.py`` with ENCODER_RUNTIME=onnx;
+``sentence_transformer.py`` for any other) are imported only when used, so importing this package never
+loads onnxruntime, torch or a model.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoders.onnx_e5 import BundledE5Embedder, available_cores
+from index.encoders.bundled_e5 import BundledE5Embedder, available_cores
 from index.encoders.packed_model import Q4_BLOCK, PackedLayout
 
 log = logging.getLogger(__name__)

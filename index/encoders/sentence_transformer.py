@@ -1,4 +1,5 @@
-"""The real encoders: the bundled multilingual e5 run by onnxruntime (the default, no torch), or any
+"""The real encoders: the bundled multilingual e5 run by numpy (the default; or by onnxruntime with
+ENCODER_RUNTIME=onnx and the onnx extra; no torch either way), or any
 sentence-transformers model (the ``torch`` extra), which also runs the bundled model for parity tests."""
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ def load_embedder(settings: IndexSettings) -> Embedder:
     """The encoder the settings name (this loads the model: a second or more, and memory)."""
     if settings.embedding_model == TEST_HASHING_MODEL:
         return HashingEmbedder()
-    if settings.embedding_model == BUNDLED_MODEL:
+    if settings.embedding_model == BUNDLED_MODEL and settings.encoder_runtime == "onnx":
         from index.encoders.onnx_e5 import OnnxE5Embedder
 
         return OnnxE5Embedder(settings.model_cache_dir, settings.batch_size)
+    if settings.embedding_model == BUNDLED_MODEL:
+        from index.encoders.numpy_e5 import NumpyE5Embedder
+
+        return NumpyE5Embedder(settings.batch_size)
     return SentenceTransformerEmbedder(settings.embedding_model, settings.model_cache_dir, settings.batch_size)
 
 
