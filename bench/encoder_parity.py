@@ -1,6 +1,6 @@
 """Do the torch-free encoder and the sentence-transformers path rank XQuAD paragraphs the same?
 
-    .venv/bin/python bench/encoder_parity.py [--eval-dir ../shared/eval]
+    .venv/bin/python bench/encoder_parity.py [--eval-dir ../shared/eval] [--runtime numpy|onnx]
 
 Embeds the Arabic XQuAD dev paragraphs (passages) and the English and Arabic questions
 (queries) with both encoders of the bundled model, then prints the cosine between the two
@@ -15,14 +15,14 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for `index`
 
 import numpy as np
 
-from index.encoders.onnx_e5 import OnnxE5Embedder
-from index.encoders.sentence_transformer import SentenceTransformerEmbedder
+from index.encoders.sentence_transformer import SentenceTransformerEmbedder, load_embedder
 from index.settings import BUNDLED_MODEL, IndexSettings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -57,11 +57,12 @@ def describe(name: str, ours: np.ndarray, theirs: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eval-dir", type=Path, default=PROJECT.parent / "shared" / "eval")
+    parser.add_argument("--runtime", choices=("numpy", "onnx"), default="numpy", help="the torch-free runtime")
     args = parser.parse_args()
     paragraphs, questions = load(args.eval_dir)
-    settings = IndexSettings.from_env()
+    settings = replace(IndexSettings.from_env(), encoder_runtime=args.runtime)
     encoders = {
-        "onnx": OnnxE5Embedder(settings.model_cache_dir, batch_size=settings.batch_size),
+        "free": load_embedder(settings),
         "torch": SentenceTransformerEmbedder(BUNDLED_MODEL, settings.model_cache_dir, settings.batch_size),
     }
     vectors: dict[str, dict[str, np.ndarray]] = {}
@@ -71,15 +72,15 @@ def main() -> None:
         for language, asked in questions.items():
             vectors[name][language] = timed(f"{language} questions", encoder.embed_queries, asked)
     print(f"{len(paragraphs)} paragraphs, " + ", ".join(f"{len(q)} {lang} questions" for lang, q in questions.items()))
-    lowest = describe("paragraphs", vectors["onnx"]["paragraphs"], vectors["torch"]["paragraphs"])
+    lowest = describe("paragraphs", vectors["free"]["paragraphs"], vectors["torch"]["paragraphs"])
     for language in questions:
-        lowest = min(lowest, describe(f"{language} questions", vectors["onnx"][language], vectors["torch"][language]))
+        lowest = min(lowest, describe(f"{language} questions", vectors["free"][language], vectors["torch"][language]))
         rankings = {
             name: np.argsort(-(vectors[name][language] @ vectors[name]["paragraphs"].T), axis=1)[:, :TOP]
             for name in encoders
         }
-        same_order = np.all(rankings["onnx"] == rankings["torch"], axis=1)
-        same_set = [set(a) == set(b) for a, b in zip(rankings["onnx"], rankings["torch"])]
+        same_order = np.all(rankings["free"] == rankings["torch"], axis=1)
+        same_set = [set(a) == set(b) for a, b in zip(rankings["free"], rankings["torch"])]
         print(
             f"  top-{TOP} identical, {language} questions: {same_order.mean():.2%} in order, "
             f"{np.mean(same_set):.2%} as sets ({int((~same_order).sum())} of {len(same_order)} differ)"
