@@ -363,7 +363,9 @@ def _write_manifest(
     vectors: dict,
 ) -> None:
     faiss = (
-        {"faiss": {"factory": settings.faiss_factory, "metric": "inner_product"}} if vectors["store"] == "faiss" else {}
+        {"faiss": {"factory": vectors.get("factory", settings.faiss_factory), "metric": "inner_product"}}
+        if vectors["store"] == "faiss"
+        else {}
     )
     manifest = {
         "format": generations.FORMAT_VERSION,

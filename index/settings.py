@@ -115,7 +115,7 @@ class IndexSettings:
     model_cache_dir: Path = Path.home() / ".cache" / "article-qa"
     chunk_tokens: int = 200  # encoder tokens of article text per chunk
     chunk_overlap_tokens: int = 30
-    faiss_factory: str = "Flat"  # FAISS index factory string, e.g. "HNSW32" or "IVF256,Flat"
+    faiss_factory: str = ""  # FAISS factory string ("Flat", "HNSW32"); empty: chosen by size (faiss_vectors.py)
     vectors: VectorStoreSettings = VectorStoreSettings()  # which store a build writes the vectors to (FAISS, Qdrant)
     batch_size: int = 8  # texts encoded at once: 8 chunks of 200 tokens take ~35 MB more (bench/footprint_bench.py)
     max_question_chars: int = 500

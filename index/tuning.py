@@ -72,6 +72,24 @@ class RankingConfig:
     hubness_extra_depth: int = 100
     """At most this many same-document chunks are skipped to find the neighbours."""
 
+    # --- approximate vector search (bench/scale_bench.py recall; README "Scale") ---
+    approximate_above_rows: int = 250_000
+    """Chunks (of 384 dimensions; scaled by the dimension, as an exact search costs rows x dimension) above which
+    a build without FAISS_FACTORY gets an IVF index instead of exact search (Flat). One core searched e5 vectors
+    exactly in 6.7 ms a question at 100,000, 19.8 ms at 300,000 and 69.8 ms at 1M (too much of a 100 ms budget);
+    the IVF index in 2.7, 4.6 and 6.5 ms, at the cost of a training step (583 s of a 1M build, two cores)."""
+    ivf_lists_per_root: int = 4
+    """An IVF index has about this many times the square root of its rows lists (a power of two)."""
+    ivf_probes: int = 256
+    """Lists an IVF search visits. Recall@10 against exact search (a search for 100, as the dense side asks):
+    0.998 on 24,000 real e5 chunk vectors (IVF512), 0.986 / 0.986 / 0.982 on 100,000 / 300,000 / 1M synthetic
+    ones made from them (IVF1024 / 2048 / 4096); recall@100 0.996 / 0.977 / 0.968 / 0.969. 128 lists fell to
+    0.945 at 1M; 16, the previous setting, gave 0.75 / 0.69 / 0.73 / 0.76. HNSW32 fell with size instead
+    (efSearch 512: 0.950 real, 0.971 / 0.891 synthetic at 100,000 / 300,000), and cannot remove rows."""
+    hnsw_ef_search: int = 512
+    """An HNSW index's search breadth (FAISS_FACTORY=HNSW32): recall@10 0.950 on the 24,000 real vectors, 1.4 ms
+    a question (128, the previous setting: 0.883)."""
+
     # --- re-ranking by sentence ---
     rerank_chunk_weight: float = 0.7
     """The chunk's search score in the re-ranking mix; the rest is its best sentence's cosine."""

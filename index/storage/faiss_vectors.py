@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,9 +14,19 @@ import numpy as np
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
 from index.storage.generations import VECTORS
 from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
+from index.tuning import RANKING
 
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = RANKING.hnsw_ef_search
 UNKNOWN_DAY = np.iinfo(np.int32).min  # the published day of a row without a date: outside every range
+
+
+def default_factory(rows: int, dimension: int) -> str:
+    """The index a build gets when FAISS_FACTORY is not set: exact search while it is cheap, an IVF index of about
+    ``RANKING.ivf_lists_per_root`` sqrt(rows) lists above ``RANKING.approximate_above_rows`` rows of 384 dimensions
+    (an exact search costs rows x dimension)."""
+    if rows * dimension <= RANKING.approximate_above_rows * 384:
+        return "Flat"
+    return f"IVF{2 ** round(math.log2(RANKING.ivf_lists_per_root * math.sqrt(rows)))},Flat"
 
 
 def build_faiss_index(vectors: np.ndarray, factory: str):
@@ -78,7 +89,7 @@ def tune_for_recall(index) -> None:
         hnsw.efSearch = max(hnsw.efSearch, HNSW_EF_SEARCH)
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
-        ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, 16))
+        ivf.nprobe = max(ivf.nprobe, min(ivf.nlist, RANKING.ivf_probes))
 
 
 class FaissStore(VectorStore):
@@ -94,7 +105,9 @@ class FaissStore(VectorStore):
 
     @classmethod
     def write(cls, folder: Path, vectors: np.ndarray, payloads: Sequence[RowPayload], factory: str) -> FaissStore:
-        """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened."""
+        """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened.
+        An empty ``factory`` (FAISS_FACTORY unset) is ``default_factory``'s choice for the number of rows."""
+        factory = factory or default_factory(*vectors.shape)
         index = build_faiss_index(vectors, factory)
         save_faiss_index(index, folder / VECTORS)
         names = sorted({payload.source for payload in payloads})
