@@ -6,12 +6,12 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from conftest import write_articles
 
 import index.builder as builder
 import index.search.keywords as keywords
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.storage import generations
+from tests.conftest import write_articles
 
 WORDS = [
     *("oil", "port", "ship", "harbour", "tripoli", "benghazi", "misrata", "army", "council", "election", "vote"),

@@ -269,7 +269,8 @@ answer = engine.ask("Who met Haftar?")
 heavy = ("torch", "sentence_transformers", "transformers", "tokenizers", "onnxruntime")
 heavy = sorted(n for n in heavy if n in sys.modules)
 runner = type(engine.embedder).__name__
-print(json.dumps({"model": engine.embedder.model_id, "runner": runner, "heavy": heavy, "answered": bool(answer.sentences)}))
+found = bool(answer.sentences)
+print(json.dumps({"model": engine.embedder.model_id, "runner": runner, "heavy": heavy, "answered": found}))
 """
 
 

@@ -7,13 +7,13 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import write_articles
 
 from index import IndexCorruptError
 from index.builder import answer_sentences
 from index.encoders.base import HashingEmbedder
 from index.storage import generations
 from index.storage.sentence_vectors import FOLDER, open_sentences, sentence_keys, write_sentences
+from tests.conftest import write_articles
 
 
 class CountingEmbedder(HashingEmbedder):
