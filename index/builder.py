@@ -148,7 +148,9 @@ def _write_generation(
         sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
         old_row_of = np.full(rows_total, -1, dtype=np.int64)  # each kept row's row in the previous generation
         old_terms = open_stored_terms(previous) if previous else None
-        sentences_kept = previous is not None and not changes.replace_all  # see _write_sentence_vectors
+        old_sentences = _previous_sentences(previous, embedder)
+        # an incremental build keeps every sentence of the previous table and splits only its new chunks
+        sentences_kept = old_sentences is not None and not changes.replace_all
         row = fresh_row = 0
         for article in final:
             if article.id in fresh_chunks:
@@ -188,7 +190,7 @@ def _write_generation(
             f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
         )
     np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
-    sentence_record = _write_sentence_vectors(staging, previous, embedder, sentences, progress, sentences_kept)
+    sentence_record = _write_sentence_vectors(staging, old_sentences, embedder, sentences, progress, sentences_kept)
     report.embedded_sentences = sentence_record["embedded"]
     del sentences
     if progress:
@@ -234,22 +236,28 @@ def _known_density(previous: Path | None, old_row_of: np.ndarray) -> dict:
     return {"previous": density, "changed": np.flatnonzero(fresh)}
 
 
+def _previous_sentences(previous: Path | None, embedder: Embedder) -> StoredSentences | None:
+    """The previous generation's sentence vectors, or None (none stored, or damaged: only a lost shortcut,
+    its sentences are embedded again)."""
+    if previous is None:
+        return None
+    try:
+        return open_sentences(previous, embedder.dimension)
+    except (OSError, ValueError):
+        return None
+
+
 def _write_sentence_vectors(
     staging: Path,
-    previous: Path | None,
+    kept: StoredSentences | None,
     embedder: Embedder,
     sentences: list[str],
     progress: Progress | None,
     keep_previous: bool,
 ) -> dict:
-    """Every sentence's vectors with both prompts, copied from ``previous`` where it holds them; with
-    ``keep_previous`` (an incremental build, given only its new chunks' sentences) all of ``previous`` kept."""
-    kept: StoredSentences | None = None
-    if previous is not None:
-        try:
-            kept = open_sentences(previous, embedder.dimension)
-        except (OSError, ValueError):
-            kept = None  # a damaged table is only a lost shortcut: its sentences are embedded again
+    """Every sentence's vectors with both prompts, copied from ``kept`` (the previous generation's) where it
+    holds them; with ``keep_previous`` (an incremental build, given only its new chunks' sentences) all of
+    ``kept`` is kept."""
 
     def embedding(stage: str, prompt: str) -> Callable[[list[str]], np.ndarray]:
         return lambda texts: embed_in_steps(embedder, texts, progress, stage, prompt=prompt)
@@ -260,7 +268,7 @@ def _write_sentence_vectors(
         embedder.dimension,
         {"passages": embedding("sentences", "passage"), "queries": embedding("sentences, query prompt", "query")},
         kept,
-        keep_previous and kept is not None,
+        keep_previous,
     )
 
 

@@ -143,3 +143,18 @@ def test_damaged_sentence_vectors_are_a_one_line_error(hashing_engine, news_fold
     with pytest.raises(IndexCorruptError) as caught:
         hashing_engine().ask("Who met Haftar?")
     assert "\n" not in str(caught.value) and "sentences" in str(caught.value)
+
+
+def test_adding_to_an_index_without_stored_sentences_stores_every_sentence(hashing_engine, news_folder):
+    engine = hashing_engine()
+    engine.update([news_folder], replace_all=True)
+    generation = generations.current_generation(engine.index_dir)
+    everything = len(open_sentences(generation, engine.embedder.dimension))
+    shutil.rmtree(generation / FOLDER)  # as an index written before sentence vectors were stored
+    manifest = json.loads((generation / generations.MANIFEST).read_text())
+    del manifest["sentences"]
+    (generation / generations.MANIFEST).write_text(json.dumps(manifest))
+    write_articles(news_folder, {"new-port": "Port of Misrata reopens\n\nShips returned to Misrata harbour on Monday."})
+    report = engine.update([news_folder])
+    stored = open_sentences(generations.current_generation(engine.index_dir), engine.embedder.dimension)
+    assert len(stored) == report.embedded_sentences == everything + 1  # the kept articles' sentences too
