@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,22 +63,20 @@ def flag(env: Mapping[str, str], name: str, error: type[Exception] = SettingsErr
     raise error(f"{name} must be 1 (on) or 0 (off), not {raw!r}.")
 
 
-ENCODER_RUNTIMES = ("numpy", "onnx")
+def one_of(env: Mapping[str, str], name: str, choices: Sequence[str]) -> str:
+    """The setting ``name`` as one of ``choices`` (lower case; unset: the first)."""
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
 
 
-def _encoder_runtime(env: Mapping[str, str]) -> str:
-    """ENCODER_RUNTIME: what runs the bundled model; the vectors are the same (cosine > 0.99999)."""
-    runtime = env.get("ENCODER_RUNTIME", "").strip().lower() or ENCODER_RUNTIMES[0]
-    if runtime not in ENCODER_RUNTIMES:
-        raise SettingsError(f"ENCODER_RUNTIME must be one of {', '.join(ENCODER_RUNTIMES)}, not {runtime!r}.")
-    return runtime
+ENCODER_RUNTIMES = ("numpy", "onnx")  # ENCODER_RUNTIME: what runs the bundled model; the same vectors
 
 
 def vector_store_settings(env: Mapping[str, str]) -> VectorStoreSettings:
     """VECTOR_STORE and, for Qdrant, QDRANT_URL, QDRANT_API_KEY and QDRANT_COLLECTION_PREFIX."""
-    store = env.get("VECTOR_STORE", "").strip().lower() or VectorStoreSettings.store
-    if store not in STORES:
-        raise SettingsError(f"VECTOR_STORE must be one of {', '.join(STORES)}, not {store!r}.")
+    store = one_of(env, "VECTOR_STORE", STORES)
     if store == "qdrant":
         require_client()  # now, not after a build has embedded every article
     url = env.get("QDRANT_URL", "").strip().rstrip("/")
@@ -129,7 +127,7 @@ class IndexSettings:
         return cls(
             index_dir=Path(env.get("INDEX_DIR", "").strip() or cls.index_dir),
             embedding_model=env.get("EMBEDDING_MODEL", "").strip() or BUNDLED_MODEL,
-            encoder_runtime=_encoder_runtime(env),
+            encoder_runtime=one_of(env, "ENCODER_RUNTIME", ENCODER_RUNTIMES),
             model_cache_dir=Path(env.get("MODEL_CACHE_DIR", "").strip() or _default_cache_dir(env)),
             chunk_tokens=chunk_tokens,
             chunk_overlap_tokens=whole_number(
