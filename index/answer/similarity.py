@@ -24,7 +24,7 @@ class _RememberedVectors:
         embed: Callable[[list[str]], np.ndarray],
         dimension: int,
         size: int,
-        stored: Callable[[list[str]], tuple[np.ndarray, np.ndarray]] | None = None,
+        stored: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
     ) -> None:
         self._embed = embed
         self._dimension = dimension
@@ -36,7 +36,7 @@ class _RememberedVectors:
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         result = np.zeros((len(texts), self._dimension), np.float32)
         todo = list(range(len(texts)))
-        if self._stored is not None and texts:
+        if texts:
             found, vectors = self._stored(list(texts))
             if found.any():
                 result[found] = vectors
