@@ -35,7 +35,7 @@ from index.progress import ProgressBars
 from index.records import Answer, Article, BuildReport, Citation, IndexStats, LoadProblem, SearchHit
 from index.settings import IndexSettings, whole_number
 from index.sources.article_checks import is_web_url
-from index.sources.fetching import FetchSettings
+from index.sources.fetch_settings import FetchSettings
 from index.storage.catalog import newest_articles
 
 __all__ = [

@@ -25,14 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from index.records import Article, BuildReport, Changes, LoadProblem, UniqueIds
-from index.sources.fetching import Fetcher, FetchSettings
+from index.sources.fetch_settings import FetchSettings
 from index.sources.loaders import LoadLimits
 from index.sources.sources_file import classify, file_url_refusal, read_sources_file
 from index.storage import catalog
+
+if TYPE_CHECKING:
+    import httpx
+
+    from index.sources.fetching import Fetcher
 
 Progress = Callable[[str, int, int], None]
 SOURCES_SUFFIX = ".sources"
@@ -124,8 +128,21 @@ class Collector:
     ) -> None:
         self.index_dir = Path(index_dir)
         self.load_limits = load_limits or LoadLimits()  # how large a local article file, line, .jsonl.gz may be
-        self.fetcher = Fetcher(fetch_settings, self.index_dir / FETCH_STATE, transport)
+        self.fetch_settings = fetch_settings
+        self._transport = transport
+        self._fetcher: Fetcher | None = None  # made at the first fetch: httpx, lxml and the rest load only then
+        self._fetcher_lock = threading.Lock()
         self._added_lock = threading.Lock()
+
+    @property
+    def fetcher(self) -> Fetcher:
+        """The one Fetcher of this index (its lock keeps fetches sharing the state file one at a time)."""
+        with self._fetcher_lock:
+            if self._fetcher is None:
+                from index.sources.fetching import Fetcher
+
+                self._fetcher = Fetcher(self.fetch_settings, self.index_dir / FETCH_STATE, self._transport)
+            return self._fetcher
 
     @property
     def added_file(self) -> Path:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import numpy as np
 
 from index.answer.compose import Reading, compose_answer, read_sentences
@@ -34,7 +33,7 @@ from index.records import Answer, Article, BuildReport, Changes, IndexStats, Loa
 from index.search.keywords import Slot
 from index.search.retrieval import OpenIndex
 from index.settings import IndexSettings
-from index.sources.fetching import FetchSettings
+from index.sources.fetch_settings import FetchSettings
 from index.sources.sources_file import classify
 from index.storage import catalog, generations
 from index.text.places import load_places
@@ -43,6 +42,8 @@ from index.text.typed_spans import SpanFinder
 from index.tuning import RANKING
 
 if TYPE_CHECKING:
+    import httpx
+
     from index.llm.answering import Draft, LlmAnswer, LlmAnswerer
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total), e.g. ("embedding", 640, 1200)

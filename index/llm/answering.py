@@ -10,8 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from index.llm.client import ChatClient, Completion, LlmCallError
 from index.llm.prompt import NO_ANSWER, Passage, build_messages, passages_for
@@ -21,6 +20,9 @@ from index.records import Answer, Citation, SearchHit
 from index.text.places import Places, load_places
 from index.text.scripts import script_of
 from index.text.typed_spans import SpanFinder
+
+if TYPE_CHECKING:
+    import httpx
 
 _LOG = logging.getLogger(__name__)
 Draft = Callable[[str], Awaitable[None]]  # called with the verified sentences so far, as the model streams

@@ -13,11 +13,13 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from index.errors import ArticleIndexError
 from index.llm.settings import LlmSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "…"}
 OnText = Callable[[str], Awaitable[None]]  # called with the whole reply so far, as it streams
@@ -54,6 +56,8 @@ class ChatClient:
     async def complete(self, messages: list[Message], on_text: OnText | None = None) -> Completion:
         """The reply to ``messages``: streamed (``on_text`` sees it grow) when ``on_text`` is given, else in one
         piece. Raises LlmCallError; the whole call, streaming included, is bounded by LLM_TIMEOUT_SECONDS."""
+        import httpx  # at the first call: a process that never asks a model does not load it
+
         started = time.monotonic()
         limit = self.settings.timeout_seconds
         try:
@@ -90,6 +94,8 @@ class ChatClient:
         if on_text is not None:
             body["stream_options"] = {"include_usage": True}
         headers = {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
+        import httpx
+
         timeout = httpx.Timeout(self.settings.timeout_seconds)
         async with (
             httpx.AsyncClient(transport=self._transport, timeout=timeout, trust_env=False) as client,

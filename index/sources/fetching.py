@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from index.records import Article, LoadProblem
-from index.settings import flag, number, whole_number
 from index.sources.article_checks import is_web_url
 from index.sources.feeds import Feed, FeedEntry, FeedParseError, looks_like_feed, parse_date, parse_feed
+from index.sources.fetch_settings import FetchSettings
 from index.sources.fetch_state import FetchState, conditional_headers, download_validators
 from index.sources.netguard import AddressGuard, Download, Downloader, DownloadError, PinnedTransport
 from index.sources.web_pages import UnreadablePage, extract_page
@@ -39,33 +39,6 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream"})
 _UNASKED_304 = "the server answered 304 Not Modified to a request that was not conditional"
 _HTML_START = re.compile(rb"<(!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
-
-
-@dataclass
-class FetchSettings:
-    """Limits and manners of fetching."""
-
-    timeout_seconds: float = 15.0
-    max_bytes: int = 5_000_000
-    concurrency: int = 4
-    retries: int = 2
-    user_agent: str = "article-qa-bot/0.1 (+https://github.com/) httpx"
-    allow_private: bool = False
-    retry_delay_seconds: float = 0.5  # doubles after each failed attempt
-    min_text_chars: int = 80  # less extracted text than this is "no article text"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> FetchSettings:
-        """FETCH_ALLOW_PRIVATE, FETCH_TIMEOUT_SECONDS, FETCH_MAX_BYTES, FETCH_CONCURRENCY, FETCH_RETRIES,
-        FETCH_USER_AGENT; unset ones keep their defaults. Raises SettingsError naming a bad one."""
-        return cls(
-            timeout_seconds=number(env, "FETCH_TIMEOUT_SECONDS", cls.timeout_seconds, 0.1, 600.0),
-            max_bytes=whole_number(env, "FETCH_MAX_BYTES", cls.max_bytes, 1_000, 500_000_000),
-            concurrency=whole_number(env, "FETCH_CONCURRENCY", cls.concurrency, 1, 64),
-            retries=whole_number(env, "FETCH_RETRIES", cls.retries, 0, 10),
-            user_agent=env.get("FETCH_USER_AGENT", "").strip() or cls.user_agent,
-            allow_private=flag(env, "FETCH_ALLOW_PRIVATE"),
-        )
 
 
 @dataclass

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from index.records import Article
 from index.sources.article_checks import has_controls
 from index.sources.dates import iso_date
-from index.sources.web_pages import UnreadablePage, extract_page
 
 TITLE_CHARS = 120
 
@@ -143,6 +142,8 @@ def _md_article(text: str, article_id: str, origin: str) -> Article:
 
 def _html_article(text: str, article_id: str, origin: str) -> Article:
     """Main text and metadata of an HTML page (``web_pages.py``), offline, from the file alone."""
+    from index.sources.web_pages import UnreadablePage, extract_page  # lxml and readability: only for HTML
+
     try:
         page = extract_page(text)
     except UnreadablePage as exc:
