@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from index.encoders.base import Embedder, embed_in_steps
-from index.storage.faiss_vectors import load_faiss_index, save_faiss_index
+from index.storage.faiss_vectors import load_faiss_index, one_thread, save_faiss_index
 from index.text.normalise import is_stopword
 from index.text.scripts import script_of_term
 from index.tuning import RANKING
@@ -174,7 +174,8 @@ class Lexicon:
                 continue
             k = min(RANKING.lexicon_neighbours, self.terms(other))
             queries = np.ascontiguousarray(vectors[rows], dtype=np.float32)
-            scores, ids = self._indexes[other].search(queries, k)
+            with one_thread(len(queries)):  # a question's few words: threads would cost more than they save
+                scores, ids = self._indexes[other].search(queries, k)
             typical = queries @ self._samples[other].T
             floors = typical.mean(axis=1) + RANKING.lexicon_min_standout * np.maximum(typical.std(axis=1), 1e-3)
             for row, row_scores, row_ids, floor in zip(rows, scores, ids, floors):
