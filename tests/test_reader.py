@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from index import HashingEmbedder
+from index.answer.answerability import ANSWERABILITY_SIGNALS, AnswerabilityModel, QuestionConstraints
 from index.answer.compose import compose_answer, read_sentences
 from index.answer.reader import DEFAULT_MODEL, SIGNALS, ReaderModel, reader_model, sentence_signals
 from index.records import SearchHit
@@ -35,6 +36,7 @@ def signals_of(question: str, sentences: list[str], **overrides) -> np.ndarray:
         "chunk_scores": [0.8] * n,
         "chunk_ranks": [1] * n,
         "word_shares": [0.5] * n,
+        "passage_shares": [0.5] * n,
         "question_terms": frozenset({"haftar", "met"}),
         "other_script": [False] * n,
         "first_in_article": [False] * n,
@@ -171,3 +173,50 @@ def test_the_floor_applies_to_answers_in_the_question_script_only() -> None:
     arabic = hit("التقى وفد أميركي بحفتر في بنغازي يوم الأحد الماضي.", "ar")
     assert not compose_answer(question, vector, [english], embedder, min_score=-1.0, model=cautious).found
     assert compose_answer(question, vector, [arabic], embedder, min_score=-1.0, model=cautious).found
+
+
+def test_a_question_numbers_years_and_names_are_its_constraints() -> None:
+    constraints = QuestionConstraints.of("How many soldiers did Haftar send to Tripoli in 2019?")
+    assert constraints.numbers == {"2019"}
+    assert constraints.numbers_in("أرسل حفتر 300 جندي عام ٢٠١٩") == 1.0  # Arabic-Indic digits count
+    assert constraints.numbers_in("Haftar sent 300 soldiers in 2020.") == 0.0
+    assert constraints.names_in("أرسل حفتر قواته إلى طرابلس") == 1.0  # Haftar and Tripoli, in Arabic letters
+    assert constraints.names_in("أرسل حفتر قواته إلى بنغازي") == 0.5
+    assert constraints.names_in("Haftar sent soldiers to Tripoli.") == 1.0
+    assert constraints.words_in("Soldiers were sent to Tripoli by Haftar.") > constraints.words_in("The sky is blue.")
+    assert constraints.words_in("الجنود") == 1.0  # across scripts the words say nothing
+    assert QuestionConstraints.of("Who met Haftar?").numbers_in("No figure here.") == 1.0  # nothing asked
+
+
+def answerability_preferring(floor: float = 0.5, **weights: float) -> AnswerabilityModel:
+    return AnswerabilityModel(tuple(weights.get(name, 0.0) for name in ANSWERABILITY_SIGNALS), 0.0, floor)
+
+
+def test_the_answerability_model_refuses_passages_without_the_question_constraints() -> None:
+    embedder = HashingEmbedder()
+    question = "How many soldiers did Haftar send in 2019?"
+    vector = embedder.embed_queries([question])[0]
+    # the bias is 0: a read holding none of the question's numbers has probability 0.5, under the floor
+    demanding = answerability_preferring(floor=0.6, numbers_in_passage=4.0)
+    strict = replace(model_preferring(has_number=1.0), answerability=demanding)
+    answered = hit("In 2019 Haftar sent 3,000 soldiers to the capital.")
+    other_year = hit("In 2020 Haftar sent 3,000 soldiers to the capital.")
+    assert compose_answer(question, vector, [answered], embedder, min_score=-1.0, model=strict).found
+    refused = compose_answer(question, vector, [other_year], embedder, min_score=-1.0, model=strict)
+    assert not refused.found and refused.citations  # the closest passages are still offered
+    # across scripts too (the old floor applied to answers in the question's script only)
+    arabic = hit("أرسل حفتر ثلاثة آلاف جندي إلى العاصمة عام 2020.")
+    assert not compose_answer(question, vector, [arabic], embedder, min_score=-1.0, model=strict).found
+
+
+def test_answerability_weights_travel_with_the_reader_weights() -> None:
+    answerability = answerability_preferring(lead=2.0)
+    model = replace(model_preferring(cosine=1.0), answerability=answerability)
+    again = ReaderModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.answerability is not None
+    assert again.answerability.weights == pytest.approx(answerability.weights)
+    assert again.answerability.min_probability == pytest.approx(0.5)
+    data = model.to_json()
+    data["answerability"]["signals"] = data["answerability"]["signals"][1:]
+    with pytest.raises(ValueError, match="train_reader.py"):
+        ReaderModel.from_json(data)

@@ -7,7 +7,8 @@ For every question of every set below the engine reads the best passages of its 
 (``Engine.read``) twice: as indexed, and as if the question's own paragraph were not there (an
 on-topic question the articles do not answer). Each candidate sentence gives a row of the
 reader's signals and a label: does it contain a gold answer. The rows are kept in
-``WORK/signals-<set>.npz`` so that refitting is instant.
+``WORK/reads-<set>.npz``, with the sentences, their passages and the questions, so that refitting is instant
+and new signals can be computed from the texts.
 
 Fitted on ``FIT``: ARCD train (693 Arabic questions over 231 Wikipedia paragraphs) and the XQuAD dev
 articles at even positions (200 English and 200 Arabic questions over the Arabic paragraphs, 2,000 news
@@ -37,8 +38,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
 
 from index import IndexSettings
+from index.answer.answerability import (
+    ANSWERABILITY_SIGNALS,
+    AnswerabilityModel,
+    QuestionConstraints,
+    answerability_signals,
+)
 from index.answer.compose import mix_confidence
-from index.answer.reader import SIGNALS, ReaderModel, reader_model
+from index.answer.reader import SIGNALS, TYPED, ReaderModel, reader_model
 from index.encoders.calibration import calibration_for
 from index.evaluation import EvalInputs, open_eval, sentence_contains
 
@@ -46,6 +53,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 EVAL = PROJECT.parent / "shared" / "eval"
 NEWS = PROJECT.parent / "shared" / "bench" / "news-ar-5000.jsonl.gz"
 MAX_FALSE_REFUSALS = 0.05  # on each fitted set: held-out sets refuse more
+MAX_ANSWERABLE_REFUSED = 0.08  # of each fitted set's answerable reads above the off-topic threshold (target: 0.10)
 FIT = ("arcd", "xquad-en-even", "xquad-ar-even")
 
 
@@ -73,7 +81,7 @@ def read_set(
     spec: QuestionSet, settings: IndexSettings, work: Path, news_work: Path, max_questions: int = 0
 ) -> dict[str, np.ndarray]:
     """Signals, labels and per-question facts of one set, read through the engine (cached)."""
-    cache = work / f"signals-{spec.name}.npz"
+    cache = work / f"reads-{spec.name}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as data:
             return dict(data)
@@ -95,6 +103,7 @@ def read_set(
     calibration = calibration_for(engine.embedder)
     probe = ReaderModel(tuple(0.0 for _ in SIGNALS), 0.0, 0.0, "probe")  # any non-default model: signals are read
     rows, labels, groups, mixes, confidences, unanswerable, types = [], [], [], [], [], [], []
+    texts, passages, asked = [], [], []
     started = time.monotonic()
     for number, question in enumerate(questions):
         for excluded in (False, True):
@@ -113,6 +122,9 @@ def read_set(
                 confidences.append(confidence)
                 unanswerable.append(excluded)
                 types.append(reading.signals.expected.type.value)
+                texts.append(candidate.text)
+                passages.append(candidate.hit.text)
+                asked.append(question.text)
         if number % 50 == 0:
             print(f"  {spec.name}: {number}/{len(questions)} questions, {time.monotonic() - started:.0f} s", flush=True)
     engine.close()
@@ -124,6 +136,9 @@ def read_set(
         "confidences": np.asarray(confidences, dtype=np.float64),
         "unanswerable": np.asarray(unanswerable, dtype=bool),
         "types": np.asarray(types, dtype="U8"),
+        "texts": np.asarray(texts, dtype=str),  # the candidate sentences, their passages and questions: signals
+        "passages": np.asarray(passages, dtype=str),  # can be added and refitted without reading again
+        "questions": np.asarray(asked, dtype=str),
         "threshold": np.asarray(calibration.threshold),
     }
     np.savez(cache, **data)
@@ -145,21 +160,84 @@ def fit(sets: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, float]:
     return weights, bias
 
 
-def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.ndarray]:
-    """Per read: is it unanswerable, the best sentence's score and label, the best mix confidence."""
-    scores = data["mixes"] if model.source == "default" else model.probabilities(data["signals"])
-    groups = data["groups"]
-    order = np.lexsort((-scores, groups))
+def rankings(data: dict[str, np.ndarray], model: ReaderModel) -> tuple[np.ndarray, np.ndarray]:
+    """The reader's probability of every row, and what ranks the rows as ``compose.read_sentences`` does:
+    the probability, or the cosine mix when most of a question's candidates are in another script."""
+    if model.source == "default":
+        return data["mixes"], data["mixes"]
+    probabilities = model.probabilities(data["signals"])
+    groups, other = data["groups"], data["signals"][:, SIGNALS.index("other_script")]
+    across = np.bincount(groups, weights=other) * 2 > np.bincount(groups)
+    return probabilities, np.where(across[groups], data["mixes"], probabilities)
+
+
+def answerability_rows(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.ndarray]:
+    """One row per read: the answerability signals of the sentence the answer would quote, and the facts
+    the report needs (is it unanswerable, is the quoted sentence right, is it above the off-topic threshold)."""
+    probabilities, ranking = rankings(data, model)
+    groups, threshold = data["groups"], float(data["threshold"])
+    order = np.lexsort((-ranking, groups))
     firsts = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    bounds = np.r_[np.searchsorted(groups, groups[firsts]), len(groups)]
+    rows = []
+    for number, first in enumerate(firsts):
+        rows_of_read = slice(bounds[number], bounds[number + 1])
+        rows.append(
+            answerability_signals(
+                QuestionConstraints.of(str(data["questions"][first])),
+                data["texts"][rows_of_read].tolist(),
+                data["passages"][rows_of_read].tolist(),
+                data["signals"][rows_of_read],
+                SIGNALS,
+                probabilities[rows_of_read],
+                int(first - bounds[number]),
+                float(data["confidences"][first]) - threshold,
+                str(data["types"][first]) in {t.value for t in TYPED},
+            )
+        )
     return {
+        "signals": np.asarray(rows, dtype=np.float64).reshape(-1, len(ANSWERABILITY_SIGNALS)),
         "unanswerable": data["unanswerable"][firsts],
-        "best_score": scores[firsts],
+        "best_score": probabilities[firsts],
         "best_hit": data["labels"][firsts],
         "any_hit": np.array([data["labels"][groups == g].any() for g in groups[firsts]]),
-        "on_topic": data["confidences"][firsts] >= float(data["threshold"]),
+        "on_topic": data["confidences"][firsts] >= threshold,
         "other_script": data["signals"][firsts, SIGNALS.index("other_script")] > 0,
         "types": data["types"][firsts],
     }
+
+
+def fit_answerability(reads: dict[str, dict[str, np.ndarray]]) -> AnswerabilityModel:
+    """Logistic regression: does the read come with its answering paragraph, from the reads above the off-topic
+    threshold; its floor refuses at most MAX_ANSWERABLE_REFUSED of those reads that are answerable, in every set."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.concatenate([r["signals"][r["on_topic"]] for r in reads.values()])
+    y = np.concatenate([~r["unanswerable"][r["on_topic"]] for r in reads.values()])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    fitted = LogisticRegression(C=0.1, max_iter=3000, solver="lbfgs").fit((x - mean) / scale, y)
+    weights = fitted.coef_[0] / scale
+    bias = float(fitted.intercept_[0] - (fitted.coef_[0] * mean / scale).sum())
+    model = AnswerabilityModel(tuple(float(w) for w in weights), bias, 0.0)
+    floors = []
+    for r in reads.values():
+        answerable = r["on_topic"] & ~r["unanswerable"]
+        scores = np.sort([model.probability(row) for row in r["signals"][answerable]])
+        if len(scores):
+            floors.append(float(scores[int(MAX_ANSWERABLE_REFUSED * len(scores))]))
+    return replace(model, min_probability=min(floors, default=0.0))
+
+
+def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.ndarray]:
+    """Per read: is it unanswerable, the quoted sentence's score and label, and whether the bot answers."""
+    reads = answerability_rows(data, model)
+    if model.answerability is not None:
+        answerable = np.array([model.answerability.probability(row) >= model.answerability.min_probability
+                               for row in reads["signals"]], dtype=bool)  # fmt: skip
+    else:
+        answerable = (reads["best_score"] >= model.min_probability) | reads["other_script"]
+    return {**reads, "answers": reads["on_topic"] & answerable}
 
 
 def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: ReaderModel) -> float:
@@ -177,7 +255,7 @@ def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: Reader
 def report(name: str, data: dict[str, np.ndarray], model: ReaderModel) -> dict:
     o = outcomes(data, model)
     answerable, unanswerable = ~o["unanswerable"], o["unanswerable"]
-    answers = o["on_topic"] & ((o["best_score"] >= model.min_probability) | o["other_script"])
+    answers = o["answers"]
     hits = answers & o["best_hit"]
     figures = {
         "set": name,
@@ -229,12 +307,19 @@ def main() -> int:
         weights, bias = fit({name: sets[name] for name in FIT})
         model = ReaderModel(tuple(float(w) for w in weights), bias, 0.0, "fitted on " + ", ".join(FIT))
         model = replace(model, min_probability=choose_min_probability({name: sets[name] for name in FIT}, model))
+        answerability = fit_answerability({name: answerability_rows(sets[name], model) for name in FIT})
+        model = replace(model, answerability=answerability)
         target = PROJECT / "index" / "encoders" / f"reader-{model_id.replace('/', '_').replace('@', '_')}.json"
         target.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {target.relative_to(PROJECT)}")
         for signal, weight in zip(SIGNALS, model.weights):
             print(f"  {signal:>22} {weight:+.3f}")
-        print(f"  {'bias':>22} {model.bias:+.3f}; not in my articles under p = {model.min_probability:.3f}")
+        print(f"  {'bias':>22} {model.bias:+.3f}; no second sentence under p = {model.min_probability:.3f}")
+        print("answerability:")
+        for signal, weight in zip(ANSWERABILITY_SIGNALS, answerability.weights):
+            print(f"  {signal:>22} {weight:+.3f}")
+        floor = answerability.min_probability
+        print(f"  {'bias':>22} {answerability.bias:+.3f}; not in my articles under p = {floor:.3f}")
     default = reader_model("no fitted reader")
     for name, data in sets.items():
         kind = "fitted" if name in FIT else "held out"

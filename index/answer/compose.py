@@ -44,7 +44,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.answer.reader import DEFAULT_MODEL, ReaderModel, SentenceSignals, reader_model, sentence_signals
+from index.answer.answerability import QuestionConstraints, answerability_signals
+from index.answer.reader import (
+    DEFAULT_MODEL,
+    SIGNALS,
+    TYPED,
+    ReaderModel,
+    SentenceSignals,
+    reader_model,
+    sentence_signals,
+)
 from index.answer.similarity import SentenceVectors, question_similarity
 from index.encoders.base import Embedder
 from index.encoders.calibration import Calibration, calibration_for
@@ -103,11 +112,8 @@ def compose_answer(
         return Answer(question, found=False)
     best_mix = max(reading.candidates, key=lambda c: c.mix)
     scored = sorted(reading.candidates, key=lambda c: -c.score)
-    off_topic = mix_confidence(best_mix, question, calibration) < threshold
-    # The reader's floor was fitted on questions in the script of their answers; across scripts (an English
-    # question over Arabic articles) its probabilities run lower, and only the calibrated threshold decides.
-    same_script = script_of(scored[0].text) == script_of(question)
-    if off_topic or (same_script and scored[0].score < reading.model.min_probability):
+    over_threshold = mix_confidence(best_mix, question, calibration) - threshold
+    if over_threshold < 0 or not answers_at_all(question, reading, scored[0], over_threshold):
         closest = [Candidate(hit, hit.start, hit.end, hit.text, hit.score) for hit in hits[: RANKING.closest_passages]]
         return Answer(question, found=False, citations=_citations(closest))
     if reading.model is DEFAULT_MODEL:
@@ -127,6 +133,31 @@ class Reading:
     model: ReaderModel
     candidates: list[Candidate]  # in the order of the passages and the text
     signals: SentenceSignals | None  # None with the default model (it reads the mix alone)
+    probabilities: np.ndarray | None = None  # the reader's, per candidate (the ranking may be the mix's)
+
+
+def answers_at_all(question: str, reading: Reading, chosen: Candidate, over_threshold: float) -> bool:
+    """Whether the passages answer the question (above the calibrated "off topic" threshold already).
+
+    With a fitted answerability model, its probability over the reading's signals decides. Otherwise the
+    reader's floor: it was fitted on questions in the script of their answers; across scripts (an English
+    question over Arabic articles) its probabilities run lower, and only the calibrated threshold decides."""
+    model = reading.model.answerability
+    if model is None or reading.signals is None or reading.probabilities is None:
+        same_script = script_of(chosen.text) == script_of(question)
+        return not same_script or chosen.score >= reading.model.min_probability
+    signals = answerability_signals(
+        QuestionConstraints.of(question),
+        [c.text for c in reading.candidates],
+        [c.hit.text for c in reading.candidates],
+        reading.signals.matrix,
+        SIGNALS,
+        reading.probabilities,
+        next(i for i, c in enumerate(reading.candidates) if c is chosen),
+        over_threshold,
+        reading.signals.expected.type in TYPED,
+    )
+    return model.probability(signals) >= model.min_probability
 
 
 def read_sentences(
@@ -157,6 +188,8 @@ def read_sentences(
         c.hit.score if chunk_scores is None else chunk_scores.get(c.hit.chunk_id, c.hit.score) for c in candidates
     ]
     shares = [_word_share(c.text, question_words) for c in candidates]
+    passages = {c.hit.chunk_id: c.hit.text for c in candidates}
+    passage_shares = {chunk: _word_share(text, question_words) for chunk, text in passages.items()}
     mixes = [
         RANKING.sentence_weight * float(cosine)
         + (1 - RANKING.sentence_weight) * context
@@ -176,22 +209,23 @@ def read_sentences(
         contexts,
         [rank_of[c.hit.chunk_id] for c in candidates],
         shares,
+        [passage_shares[c.hit.chunk_id] for c in candidates],
         frozenset(term for terms, _ in question_words for term in terms),
         [script_of(c.text) != script for c in candidates],
         [c.start == _first_sentence_start(c.hit) for c in candidates],
         finder or SpanFinder(),
     )
-    probabilities = model.probabilities(signals.matrix)
+    probabilities = ranking = model.probabilities(signals.matrix)
     if sum(script_of(c.text) != script for c in candidates) * 2 > len(candidates):
         # Across scripts (an English question over Arabic articles) the fitted reader chose no better than
         # the cosine mix on the English questions it was fitted on (0.595 against 0.600), and worse on the
         # example article: the mix ranks there, the reader still marks typed spans and continues lists.
-        probabilities = np.asarray(mixes)
+        ranking = np.asarray(mixes)
     scored = [
         replace(c, score=float(p), mix=mix, marks=tuple((s.start, s.end) for s in spans))
-        for c, p, mix, spans in zip(candidates, probabilities, mixes, signals.spans)
+        for c, p, mix, spans in zip(candidates, ranking, mixes, signals.spans)
     ]
-    return Reading(model, scored, signals)
+    return Reading(model, scored, signals, probabilities)
 
 
 def _first_sentence_start(hit: SearchHit) -> int:

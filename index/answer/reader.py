@@ -26,6 +26,7 @@ from importlib import resources
 
 import numpy as np
 
+from index.answer.answerability import AnswerabilityModel, QuestionConstraints
 from index.text.answer_types import AnswerType, ExpectedAnswer
 from index.text.typed_spans import SpanFinder, TypedSpan, new_spans, unit_matches
 from index.tuning import RANKING
@@ -38,6 +39,8 @@ SIGNALS: tuple[str, ...] = (
     "chunk_behind_best",  # how far that is behind the best chunk's
     "chunk_rank",  # 1 / the chunk's rank after re-ranking
     "word_share",  # the weighted share of the question's words (and their translations) it holds
+    "passage_share",  # ... that its passage holds (a passage without the question's specifics does not answer)
+    "numbers_share",  # the share of the question's numbers and years it holds (1 when the question has none)
     "restates",  # the share of its own content words that are the question's
     *(f"has_{t.value}" for t in TYPED),  # it holds a new span of the type asked (one signal per type)
     *(f"lacks_{t.value}" for t in TYPED),  # the question asks for that type and it holds none
@@ -56,26 +59,31 @@ class ReaderModel:
     bias: float
     min_probability: float  # 0: abstain on the calibrated cosine threshold alone
     source: str = "default"  # where the weights come from
+    answerability: AnswerabilityModel | None = None  # whether the passages answer at all; None: min_probability
 
     def probabilities(self, signals: np.ndarray) -> np.ndarray:
         logits = signals @ np.asarray(self.weights, dtype=np.float64) + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "signals": list(SIGNALS),
             "weights": [round(w, 6) for w in self.weights],
             "bias": round(self.bias, 6),
             "min_probability": round(self.min_probability, 4),
             "source": self.source,
         }
+        if self.answerability is not None:
+            data["answerability"] = self.answerability.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> ReaderModel:
         if tuple(data.get("signals", ())) != SIGNALS:
             raise ValueError("the reader weights were fitted on other signals; run training/train_reader.py again")
+        answerability = AnswerabilityModel.from_json(data["answerability"]) if "answerability" in data else None
         return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), float(data["min_probability"]),
-                   str(data.get("source", "")))  # fmt: skip
+                   str(data.get("source", "")), answerability)  # fmt: skip
 
 
 def _default_model() -> ReaderModel:
@@ -120,6 +128,7 @@ def sentence_signals(
     chunk_scores: list[float],
     chunk_ranks: list[int],
     word_shares: list[float],
+    passage_shares: list[float],
     question_terms: frozenset[str],
     other_script: list[bool],
     first_in_article: list[bool],
@@ -136,6 +145,7 @@ def sentence_signals(
     best_cosine, best_chunk = float(np.max(cosines)), max(chunk_scores)
     asked = expected.type if expected.type in TYPED else None
     spans: list[list[TypedSpan]] = []
+    constraints = QuestionConstraints.of(question)
     for row, sentence in enumerate(sentences):
         found: list[TypedSpan] = []
         if asked is not None:
@@ -149,6 +159,8 @@ def sentence_signals(
             "chunk_behind_best": best_chunk - chunk_scores[row],
             "chunk_rank": 1.0 / chunk_ranks[row],
             "word_share": word_shares[row],
+            "passage_share": passage_shares[row],
+            "numbers_share": constraints.numbers_in(sentence),
             "restates": sum(t in question_terms for t in terms) / len(terms) if terms else 0.0,
             "unit_match": float(any(unit_matches(expected.unit, span.unit) for span in found)),
             "other_script": float(other_script[row]),
