@@ -214,7 +214,7 @@ class Engine:
         question's time frame, the language-gap correction, then re-ranking by best sentence."""
         question = self.check_question(question)
         index = self._index()
-        query_vector = self.embedder.embed_queries([question])[0]
+        query_vector = self._sentences().embed_question(question, index.words_to_translate(question))
         slots = index.slots(question, self._sentences().passages)
         timeframe = question_timeframe(question, self.today())
         depth = max(k, RANKING.search_depth) * (RANKING.timeframe_depth_factor if timeframe else 1)

@@ -152,8 +152,8 @@ def test_junk_spans_of_an_article() -> None:
 
 def test_junk_spans_leave_prose_alone() -> None:
     text = "\n\n".join(PROSE[:8])
-    assert junk_spans(text) == []
-    assert junk_spans("") == []
+    assert junk_spans(text) == ()
+    assert junk_spans("") == ()
 
 
 def test_a_long_paragraph_with_a_stray_quote_or_bracket_is_prose() -> None:
@@ -164,4 +164,4 @@ def test_a_long_paragraph_with_a_stray_quote_or_bracket_is_prose() -> None:
         "main avenue, which is still lined with their buildings today."
     )
     assert junk_reason(paragraph) is None
-    assert junk_spans(paragraph) == []
+    assert junk_spans(paragraph) == ()

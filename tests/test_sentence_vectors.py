@@ -158,3 +158,31 @@ def test_adding_to_an_index_without_stored_sentences_stores_every_sentence(hashi
     report = engine.update([news_folder])
     stored = open_sentences(generations.current_generation(engine.index_dir), engine.embedder.dimension)
     assert len(stored) == report.embedded_sentences == everything + 1  # the kept articles' sentences too
+
+
+@pytest.mark.model
+def test_a_question_and_its_words_are_embedded_in_one_encoder_pass(bundled_embedder) -> None:
+    """The question (query prompt) and the words it translates (passage prompt) go through the encoder once,
+    with the same vectors as apart; the words are then remembered and translating them embeds nothing."""
+    from index.answer.similarity import SentenceVectors
+    from index.encoders.bundled_e5 import BundledE5Embedder
+
+    embedder = bundled_embedder
+    assert isinstance(embedder, BundledE5Embedder)
+    passes = []
+    run = embedder._run
+    embedder._run = lambda texts: passes.append(len(texts)) or run(texts)  # type: ignore[method-assign]
+    try:
+        vectors = SentenceVectors(embedder)
+        question = vectors.embed_question("Who met Haftar in Benghazi?", ["haftar", "benghazi"])
+        assert passes == [3]
+        words = vectors.passages(["haftar", "benghazi"])
+        assert passes == [3]  # remembered
+        alone_question, alone_words = (
+            embedder.embed_queries(["Who met Haftar in Benghazi?"]),
+            embedder.embed_passages(["haftar", "benghazi"]),
+        )
+    finally:
+        embedder._run = run  # type: ignore[method-assign]
+    assert float(question @ alone_question[0]) > 0.99999
+    assert np.allclose(words, alone_words, atol=1e-5)

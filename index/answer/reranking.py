@@ -15,6 +15,7 @@ distractors): R@1 0.812 → 0.822, MRR@10 0.876 → 0.886 against the passage pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -82,5 +83,5 @@ def rerank_by_sentences(
     return rescored + [replace(hit, score=min(hit.score, floor)) for hit in tail]
 
 
-def _in_junk(start: int, end: int, junk: list[tuple[int, int, str]]) -> bool:
+def _in_junk(start: int, end: int, junk: Sequence[tuple[int, int, str]]) -> bool:
     return any(start < junk_end and junk_start < end for junk_start, junk_end, _ in junk)

@@ -45,6 +45,23 @@ class _RememberedVectors:
             result[todo] = self._remembered([texts[i] for i in todo])
         return result
 
+    def unknown(self, texts: Sequence[str]) -> list[str]:
+        """Those of ``texts`` (once each) neither stored nor remembered."""
+        texts = list(dict.fromkeys(texts))
+        if not texts:
+            return []
+        found, _ = self._stored(texts)
+        with self._lock:
+            return [t for t, stored in zip(texts, found) if not stored and t not in self._vectors]
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        with self._lock:
+            for text, vector in zip(texts, vectors):
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
     def _remembered(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
@@ -71,6 +88,7 @@ class SentenceVectors:
     others are embedded and remembered across questions (they often return to the same passages)."""
 
     def __init__(self, embedder: Embedder, size: int = 8192) -> None:
+        self._embedder = embedder
         self._stored: StoredSentences | None = None
         self.passages = _RememberedVectors(
             embedder.embed_passages, embedder.dimension, size, lambda texts: self._lookup("passages", texts)
@@ -78,6 +96,14 @@ class SentenceVectors:
         self.queries = _RememberedVectors(
             embedder.embed_queries, embedder.dimension, size, lambda texts: self._lookup("queries", texts)
         )
+
+    def embed_question(self, question: str, words: Sequence[str]) -> np.ndarray:
+        """The question's vector (query prompt), its ``words`` embedded as passages in the same encoder pass
+        and remembered, so that translating them embeds nothing more."""
+        missing = self.passages.unknown(words)
+        question_vectors, word_vectors = self._embedder.embed_together([question], missing)
+        self.passages.remember(missing, word_vectors)
+        return question_vectors[0]
 
     def use(self, stored: StoredSentences | None) -> None:
         """Read from ``stored`` (the current generation's table) from now on."""

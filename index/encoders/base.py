@@ -37,6 +37,15 @@ class Embedder(ABC):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for passages, shape (len(texts), dimension)."""
 
+    def embed_together(self, queries: Sequence[str], passages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``embed_queries(queries)`` and ``embed_passages(passages)``; an encoder that can runs them in one pass
+        (a question and its words: one pass costs about what either does alone)."""
+        empty = np.zeros((0, self.dimension), np.float32)
+        return (
+            self.embed_queries(queries) if queries else empty,
+            self.embed_passages(passages) if passages else empty,
+        )
+
     @abstractmethod
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` takes as a passage, prompt and special tokens excluded."""

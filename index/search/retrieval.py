@@ -111,6 +111,12 @@ class OpenIndex:
         cosines = np.asarray(self._vectors[rows], dtype=np.float32) @ query_vector
         return cosines - self._penalty[rows] if self._penalty is not None else cosines
 
+    def words_to_translate(self, question: str) -> list[str]:
+        """The question's words that ``slots`` embeds to find their translations."""
+        if self.keywords is None or self.lexicon is None:
+            return []
+        return self.lexicon.words_to_translate(words(question))
+
     def slots(self, question: str, embed_words: Callable[[Sequence[str]], np.ndarray] | None = None) -> list[Slot]:
         """The question's words as keyword slots ([] without a keyword index); with
         ``embed_words`` (the encoder's passage vectors) its words also match their
@@ -119,7 +125,7 @@ class OpenIndex:
             return []
         translations = None
         if embed_words is not None and self.lexicon is not None:
-            chosen = self.lexicon.words_to_translate(words(question))
+            chosen = self.words_to_translate(question)
             if chosen:
                 translations = self.lexicon.translate(chosen, embed_words(chosen))
         return self.keywords.slots(question, translations)

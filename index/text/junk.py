@@ -11,6 +11,7 @@ headlines under "اقرأ أيضا:" or "Related:".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.text.normalise import is_stopword, normalise, term
 
@@ -133,8 +134,12 @@ def _is_short_question(text: str, words: list[str]) -> bool:
     return text.endswith(("?", "؟", "!")) and len(words) <= MAX_QUESTION_HEADING_WORDS
 
 
-def junk_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, reason)`` for every junk line of an article's ``text`` (offsets into ``text``)."""
+@lru_cache(maxsize=512)
+def junk_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, reason)`` for every junk line of an article's ``text`` (offsets into ``text``).
+
+    Remembered for the last texts seen: a question reads each of its passages three times (re-ranking,
+    candidates, the sentences that continue an answer)."""
     lines = [(match.start(), match.end(), match.group()) for match in re.finditer(r"[^\n]+", text)]
     lines = [(start, end, line) for start, end, line in lines if line.strip()]
     arabic = len(_ARABIC.findall(text)) > len(_LATIN.findall(text))
@@ -158,7 +163,7 @@ def junk_spans(text: str) -> list[tuple[int, int, str]]:
         if reason:
             left = len(line) - len(line.lstrip())
             spans.append((start + left, start + len(line.rstrip()), reason))
-    return spans
+    return tuple(spans)
 
 
 def _could_be_headline(line: str) -> bool:
