@@ -3,6 +3,8 @@ recall of approximate FAISS structures on real e5 vectors.
 
     # N chunks from the news sample, hashing encoder (the encoder is not what is measured):
     nice -n 10 .venv/bin/python bench/scale_bench.py index --chunks 20000 [--work DIR] [--reuse]
+    # only adding 100 articles to the index ``index`` built (on a copy of it: it stays as it is):
+    nice -n 10 .venv/bin/python bench/scale_bench.py add --chunks 20000 [--repeat 3] [--profile FILE]
     # real e5 vectors of the sample's chunks (slow: the bundled model on the CPU), then FAISS recall:
     nice -n 10 .venv/bin/python bench/scale_bench.py embed --out var/scale-e5
     nice -n 10 .venv/bin/python bench/scale_bench.py recall --vectors var/scale-e5 [--synthetic 100000,1000000]
@@ -14,6 +16,10 @@ vocabulary stays the sample's (a real corpus's would grow). It then times, each 
 build (wall time and peak RSS), adding 100 articles, and two searching processes: the first question of a
 new process, search p50/p95, and each process's memory from /proc/PID/smaps_rollup (private against shared
 pages: what a second process adds). Prints numbers; nothing here is a test.
+
+Adding 100 articles runs on a copy of the index's current generation (``WORK/add-copy``, removed afterwards), so
+the index stays as built and ``--reuse`` measures the same add again; ``add`` times only that, ``--repeat`` times,
+with the add's own report (how long embedding took) and, with ``--profile``, a cProfile of the last run.
 """
 
 from __future__ import annotations
@@ -126,10 +132,11 @@ def write_articles(work: Path, chunks: int) -> tuple[Path, Path, list[str], int]
 
 
 def timed_child(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of a child process; exits when it fails."""
+    """(seconds, peak RSS in MB) of a child process, its output and errors appended to ``log``; exits when it
+    fails."""
     started = time.perf_counter()
     with open(log, "a", encoding="utf-8") as errors:
-        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen(command, env=env, stdout=errors, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
     if status:
         sys.exit(f"{' '.join(command)} failed ({status}); see {log}")
@@ -175,8 +182,35 @@ def run_index(args: argparse.Namespace) -> None:
         process.stdin.flush()
         process.wait()
     if args.add:
-        seconds, peak = timed_child([sys.executable, "-m", "index", "add", str(add)], env, work / "build.log")
-        print(f"add 100 articles       {seconds:9.1f} s    peak {peak:7.0f} MB")
+        time_add(work, env)
+
+
+def time_add(work: Path, env: dict[str, str], profile: Path | None = None) -> None:
+    """Add WORK/add.jsonl to a copy of WORK/index's current generation, timed in a child process."""
+    import shutil
+
+    copy = work / "add-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    generation = _current(work / "index")
+    shutil.copytree(generation, copy / generation.name)
+    (copy / "CURRENT").symlink_to(generation.name)
+    command = [sys.executable, "-m", "index", "add", str(work / "add.jsonl")]
+    if profile:
+        command[1:1] = ["-m", "cProfile", "-o", str(profile)]
+    try:
+        seconds, peak = timed_child(command, {**env, "INDEX_DIR": str(copy)}, work / "build.log")
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+    print(f"add 100 articles       {seconds:9.1f} s    peak {peak:7.0f} MB", flush=True)
+
+
+def run_add(args: argparse.Namespace) -> None:
+    work = args.work
+    if not (work / "index" / "CURRENT").exists() or not (work / "add.jsonl").is_file():
+        sys.exit(f"no index in {work}: run `scale_bench.py index --chunks {args.chunks}` first")
+    env = {**os.environ, "INDEX_DIR": str(work / "index"), "EMBEDDING_MODEL": HASHING, "PYTHONPATH": str(PROJECT)}
+    for run in range(args.repeat):
+        time_add(work, env, args.profile if run == args.repeat - 1 else None)
 
 
 def _current(index_dir: Path) -> Path:
@@ -405,6 +439,11 @@ def main() -> None:
     index.add_argument("--work", type=Path, default=PROJECT / "var" / "scale")
     index.add_argument("--reuse", action="store_true", help="keep the articles and index already in --work")
     index.add_argument("--no-add", dest="add", action="store_false", help="skip adding 100 articles")
+    add = commands.add_parser("add", help="only time adding 100 articles to the index `index` built (on a copy)")
+    add.add_argument("--chunks", type=int, default=20_000)
+    add.add_argument("--work", type=Path, default=PROJECT / "var" / "scale")
+    add.add_argument("--repeat", type=int, default=1, help="time the add this many times")
+    add.add_argument("--profile", type=Path, help="write a cProfile of the (last) add here")
     embed = commands.add_parser("embed", help="e5 vectors of the sample's chunks and of eval questions")
     embed.add_argument("--out", type=Path, default=PROJECT / "var" / "scale-e5")
     embed.add_argument("--limit", type=int, default=0, help="at most this many chunks (0: all)")
@@ -429,9 +468,12 @@ def main() -> None:
         run_recall(args)
     elif args.command == "embed":
         run_embed(args)
-    elif args.command == "index":
+    elif args.command in ("index", "add"):
         args.work = args.work / str(args.chunks) if args.work == PROJECT / "var" / "scale" else args.work
-        run_index(args)
+        if args.command == "index":
+            run_index(args)
+        else:
+            run_add(args)
 
 
 if __name__ == "__main__":

@@ -7,18 +7,20 @@ import platform
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from index.answer.compose import is_sentence
+from index.carry_over import KeptChunks, carried_vectors, group_stories, one_faiss_thread, write_store
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
+from index.search.keyword_writer import open_previous_terms, write_keyword_index
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
-from index.search.keywords import build_keyword_index, open_stored_terms
 from index.search.lexicon import FOLDER as LEXICON_FOLDER
 from index.search.lexicon import build_lexicon, term_limit
 from index.settings import IndexSettings
@@ -28,7 +30,6 @@ from index.storage.sentence_vectors import StoredSentences, open_sentences, writ
 from index.storage.vector_base import RowPayload
 from index.storage.vector_stores import folder_discarder, write_vectors
 from index.text.chunking import chunk_article, split_sentences
-from index.text.near_duplicates import DuplicateFinder, signature
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
@@ -137,69 +138,76 @@ def _write_generation(
         fresh_vectors = embed_in_steps(embedder, passages, progress, "embedding")
         report.embedded_chunks = len(passages)
 
-        stories, signatures = _stories(final, fresh_chunks, old_store)
-        store = ArticleStore.create(staging / generations.STORE)
-        kept_chunks = {a.id: old_store.chunks_of(a.id) for a in final if old_store and a.id not in fresh_chunks}
-        rows_total = sum(len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept_chunks[a.id]) for a in final)
-        vectors = np.zeros((rows_total, embedder.dimension), dtype=np.float32)
-        keyword_texts: list[str | list[str]] = []  # one per vector row: the title and chunk, or their stored terms
+        stories, signatures = group_stories(final, fresh_chunks, old_store)
+        kept = KeptChunks(old_store)
+        sizes = [len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept.rows(a.id)) for a in final]
+        old_row_of = np.full(sum(sizes), -1, dtype=np.int64)  # each kept row's row in the previous generation
+        row = 0
+        for article, size in zip(final, sizes):
+            if article.id not in fresh_chunks:
+                old_row_of[row : row + size] = kept.rows(article.id)
+            row += size
+        vectors = carried_vectors(old_vectors, old_row_of, fresh_vectors, embedder.dimension)
+        write_store(
+            staging / generations.STORE,
+            previous,
+            old_store,
+            final,
+            sizes,
+            old_row_of,
+            fresh_chunks,
+            kept,
+            stories,
+            signatures,
+        )
+        with ArticleStore(staging / generations.STORE) as store:
+            report.articles, report.chunks = store.counts()
+        if report.articles == 0:
+            skipped = (
+                f" ({report.problems[0]}{' and more' if len(report.problems) > 1 else ''})" if report.problems else ""
+            )
+            raise BuildError(
+                f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
+            )
+        old_terms = open_previous_terms(previous) if previous else None
+        if old_terms is not None and old_terms.rows != len(old_vectors if old_vectors is not None else ()):
+            old_terms = None  # the keyword index of another set of rows: read every text again
+        keyword_rows = old_row_of if old_terms is not None else np.full(len(old_row_of), -1, dtype=np.int64)
+        keyword_texts: list[str | list[str]] = []  # the new rows' title and chunk, in row order
         document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
         payloads: list[RowPayload] = []  # one per vector row: what the vector store keeps for filters
         sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
-        old_row_of = np.full(rows_total, -1, dtype=np.int64)  # each kept row's row in the previous generation
-        old_terms = open_stored_terms(previous) if previous else None
         old_sentences = _previous_sentences(previous, embedder)
         # an incremental build keeps every sentence of the previous table and splits only its new chunks
         sentences_kept = old_sentences is not None and not changes.replace_all
-        row = fresh_row = 0
-        for article in final:
-            if article.id in fresh_chunks:
-                chunks = fresh_chunks[article.id]
-                vectors[row : row + len(chunks)] = fresh_vectors[fresh_row : fresh_row + len(chunks)]
-                fresh_row += len(chunks)
-            else:
-                pairs = kept_chunks[article.id]
-                chunks = [chunk for _, chunk in pairs]
-                assert old_vectors is not None  # a kept article comes from the previous generation
-                old_row_of[row : row + len(chunks)] = [old_row for old_row, _ in pairs]
-                vectors[row : row + len(chunks)] = old_vectors[old_row_of[row : row + len(chunks)]]
-            store.add_article(
-                article,
-                [(row + i, chunk) for i, chunk in enumerate(chunks)],
-                stories[article.id],
-                signatures[article.id],
-            )
-            if article.id in fresh_chunks or old_terms is None:
-                keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
-            else:  # the terms the previous build read from the same title and chunk
-                keyword_texts += [old_terms.terms(int(old_row)) for old_row in old_row_of[row : row + len(chunks)]]
-            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * len(chunks)
-            payloads += [RowPayload(article.id, article.published, article.source)] * len(chunks)
-            if article.id in fresh_chunks or not sentences_kept:
-                sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
-            row += len(chunks)
-        store.commit()
-        report.articles, report.chunks = store.counts()
-        store.close()
+        for article, size in zip(final, sizes):
+            is_fresh = article.id in fresh_chunks
+            if is_fresh or old_terms is None or not sentences_kept:  # texts to read: a kept one's from the store
+                chunks = fresh_chunks[article.id] if is_fresh else kept.chunks(article.id)
+                if is_fresh or old_terms is None:
+                    keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
+                if is_fresh or not sentences_kept:
+                    sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
+            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * size
+            payloads += [RowPayload(article.id, article.published, article.source)] * size
     finally:
         if old_store:
             old_store.close()
-    if report.articles == 0:
-        skipped = f" ({report.problems[0]}{' and more' if len(report.problems) > 1 else ''})" if report.problems else ""
-        raise BuildError(
-            f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
-        )
     np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
     sentence_record = _write_sentence_vectors(staging, old_sentences, embedder, sentences, progress, sentences_kept)
     report.embedded_sentences = sentence_record["embedded"]
     del sentences
     if progress:
         progress("indexing", 0, 1)
+    known_density = _known_density(previous, old_row_of)
     with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
-        density = neighbourhood_density(vector_store, vectors, document_of_row, **_known_density(previous, old_row_of))
+        with one_faiss_thread() if known_density else nullcontext():
+            density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
         hubness = save_density(density, staging)
         vectors_record = vector_store.record
-    keywords, document_frequencies = build_keyword_index(keyword_texts, staging / KEYWORDS_FOLDER)
+    keywords, document_frequencies = write_keyword_index(
+        staging / KEYWORDS_FOLDER, keyword_rows, keyword_texts, old_terms
+    )
     if progress:
         progress("indexing", 1, 1)
     lexicon = build_lexicon(
@@ -270,22 +278,6 @@ def _write_sentence_vectors(
         kept,
         keep_previous,
     )
-
-
-def _stories(
-    final: list[Article], fresh: dict[str, list[Chunk]], old_store: ArticleStore | None
-) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Group republished copies of one story: (story id by article id, signature by article id)."""
-    kept = old_store.signatures() if old_store and old_store.has_signatures() else {}
-    signatures = {
-        article.id: kept[article.id]
-        if article.id in kept and article.id not in fresh
-        else signature(article.text).tobytes()
-        for article in final
-    }
-    finder = DuplicateFinder()
-    stories = finder.add_all((article.id, np.frombuffer(signatures[article.id], dtype=np.uint64)) for article in final)
-    return stories, signatures
 
 
 def _plan(

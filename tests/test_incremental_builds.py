@@ -3,14 +3,24 @@ are searched only for the new rows and their neighbours, kept sentences are not 
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import sqlite3
+import uuid
 
 import numpy as np
+import pytest
 
 import index.builder as builder
+import index.search.keyword_writer as keyword_writer
 import index.search.keywords as keywords
+from index.records import Article, Changes
+from index.search import lookups
 from index.search.hubness import FILE as HUBNESS_FILE
+from index.search.keywords import build_keyword_index
 from index.storage import generations
+from index.storage.article_store import ArticleStore
+from index.text.near_duplicates import DuplicateFinder
 from tests.conftest import write_articles
 
 WORDS = [
@@ -45,8 +55,8 @@ def test_an_add_reads_only_the_new_chunks_and_writes_the_index_a_rebuild_writes(
     engine.update([folder], replace_all=True)
     write_articles(folder, _articles(2, seed=2))
     read: list[str] = []
-    original = keywords.keyword_terms
-    monkeypatch.setattr(keywords, "keyword_terms", lambda text: read.append(text) or original(text))
+    original = keyword_writer.keyword_terms
+    monkeypatch.setattr(keyword_writer, "keyword_terms", lambda text: read.append(text) or original(text))
     split: list[str] = []
     original_sentences = builder.answer_sentences
     monkeypatch.setattr(builder, "answer_sentences", lambda text: split.append(text) or original_sentences(text))
@@ -116,3 +126,217 @@ def test_a_removed_article_leaves_the_keyword_index_a_rebuild_writes(hashing_eng
     rebuilt = hashing_engine(index_dir=tmp_path / "rebuilt")
     rebuilt.update([folder], replace_all=True)
     assert _keyword_files(engine) == _keyword_files(rebuilt)
+
+
+# --- every part of a generation written from the previous one: the same as a build of the same articles ---
+
+NAMES = ("Haftar", "Tripoli", "Benghazi", "حفتر", "طرابلس", "بنغازي", "روسيا", "الروسي", "النفط", "ليبيا")
+
+
+def _news(count: int, seed: int, prefix: str = "news") -> list[Article]:
+    """Articles in English and Arabic, with names in both scripts and words only some articles hold."""
+    chooser = random.Random(seed)
+    words = [*WORDS, *NAMES, *(f"rare{seed}x{n}" for n in range(40))]
+    articles = []
+    for number in range(count):
+        sentences = [" ".join(chooser.choices(words, k=chooser.randrange(6, 16))).capitalize() + "." for _ in range(5)]
+        articles.append(
+            Article(
+                f"{prefix}-{seed}-{number:03d}",
+                f"{chooser.choice(NAMES)} {chooser.choice(WORDS)} {number}",
+                " ".join(sentences),
+                source=chooser.choice(("Wire", "الوسط", "Herald")),
+                published=f"2020-0{chooser.randrange(1, 10)}-1{chooser.randrange(10)}",
+            )
+        )
+    return articles
+
+
+WIRE = " ".join(random.Random(3).choices(WORDS, k=120))
+
+
+def _copies(start: int, count: int) -> list[Article]:
+    """A wire story republished, a few words changed each time: one story (near_duplicates.py)."""
+    chooser = random.Random(start)
+    found = []
+    for number in range(start, start + count):
+        words = WIRE.split()
+        for _ in range(chooser.randrange(0, 6)):
+            words[chooser.randrange(len(words))] = chooser.choice(WORDS)
+        found.append(Article(f"copy-{number:03d}", f"Wire story {number % 3}", " ".join(words)))
+    return found
+
+
+def _store_rows(generation) -> tuple[list, list]:
+    """The store's articles in their order and its chunks by row (what a reader sees, not SQLite's pages)."""
+    with sqlite3.connect(generation / generations.STORE) as db:
+        articles = db.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
+        chunks = db.execute("SELECT * FROM chunks ORDER BY id").fetchall()
+    return articles, chunks
+
+
+def _generation_files(generation) -> dict[str, bytes]:
+    skip = {generations.STORE, generations.MANIFEST}  # the store compared by its rows
+    return {
+        str(path.relative_to(generation)): path.read_bytes()
+        for path in sorted(generation.rglob("*"))
+        if path.is_file() and path.name not in skip
+    }
+
+
+@pytest.fixture
+def exact_densities(monkeypatch):
+    """Every build computes every hubness density (an update's are otherwise close, not equal: see above)."""
+    monkeypatch.setattr(builder, "INCREMENTAL_SHARE", -1.0)
+
+
+def _rebuilt_alike(engine, hashing_engine, tmp_path):
+    """A full build, in a fresh folder, of the articles ``engine``'s index holds, in its order."""
+    with ArticleStore(generations.current_generation(engine.index_dir) / generations.STORE) as store:
+        articles = list(store.articles())
+    rebuilt = hashing_engine(index_dir=tmp_path / f"rebuilt-{uuid.uuid4().hex[:6]}")
+    rebuilt.apply(Changes(articles, replace_all=True))
+    return rebuilt
+
+
+def _assert_same_index(engine, rebuilt, sentences: bool = True) -> None:
+    mine = generations.current_generation(engine.index_dir)
+    theirs = generations.current_generation(rebuilt.index_dir)
+    assert _store_rows(mine) == _store_rows(theirs)
+    files, expected = _generation_files(mine), _generation_files(theirs)
+    if not sentences:  # an incremental build keeps a removed article's sentences (sentence_vectors.py)
+        files = {name: data for name, data in files.items() if not name.startswith("sentences/")}
+        expected = {name: data for name, data in expected.items() if not name.startswith("sentences/")}
+    assert sorted(files) == sorted(expected)
+    assert [name for name in files if files[name] != expected[name]] == []
+    for question in ("Which minister spoke in Tripoli about the wheat price?", "ماذا قال حفتر عن النفط في بنغازي؟"):
+        found = [(hit.chunk_id, round(hit.score, 5)) for hit in engine.search(question, k=8)]
+        assert found == [(hit.chunk_id, round(hit.score, 5)) for hit in rebuilt.search(question, k=8)]
+
+
+def test_an_add_copies_the_previous_generation_and_writes_what_a_build_of_the_same_articles_writes(
+    hashing_engine, tmp_path, monkeypatch, exact_densities
+):
+    engine = hashing_engine(index_dir=tmp_path / "incremental")
+    engine.apply(Changes(_news(60, seed=11), replace_all=True))
+    created, postings, grouped = [], [], []
+    monkeypatch.setattr(ArticleStore, "create", classmethod(lambda cls, path: created.append(path)))
+    original_postings = keyword_writer._postings
+
+    def counting_postings(flat, *args, **kwargs):
+        postings.append(len(flat))
+        return original_postings(flat, *args, **kwargs)
+
+    monkeypatch.setattr(keyword_writer, "_postings", counting_postings)
+    original_entries = lookups._entries
+    monkeypatch.setattr(lookups, "_entries", lambda name: grouped.append(name) or original_entries(name))
+    report = engine.add_articles(_news(3, seed=12))
+    monkeypatch.undo()
+    assert report.added == 3 and report.embedded_chunks > 0
+    assert created == []  # the store is the previous one's copy with the new articles inserted
+    new_rows = [keyword_writer.keyword_terms(text) for text in _keyword_texts(engine, 3)]
+    assert postings == [sum(len(terms) for terms in new_rows)]  # only the new rows' terms were sorted into postings
+    assert 0 < len(grouped) <= len({term for terms in new_rows for term in terms}) + 1  # new terms (and "") grouped
+    _assert_same_index(engine, _rebuilt_alike(engine, hashing_engine, tmp_path))
+
+
+def _keyword_texts(engine, articles: int) -> list[str]:
+    """The title-and-chunk texts of the last ``articles`` articles of the index."""
+    with ArticleStore(generations.current_generation(engine.index_dir) / generations.STORE) as store:
+        last = list(store.articles())[-articles:]
+        return [f"{a.title}\n{chunk.text}" for a in last for _, chunk in store.chunks_of(a.id)]
+
+
+def test_removals_changes_and_a_new_order_write_what_a_build_of_the_same_articles_writes(
+    hashing_engine, tmp_path, exact_densities
+):
+    first, second = _news(50, seed=13), _news(8, seed=14) + _copies(0, 6)
+    engine = hashing_engine(index_dir=tmp_path / "incremental")
+    engine.apply(Changes(first + second, replace_all=True))
+    engine.remove([first[0].id, first[17].id, second[7].id, "copy-000"])  # rows after them move down
+    stories = {row[0]: row[9] for row in _store_rows(generations.current_generation(engine.index_dir))[0]}
+    assert stories["copy-005"] == "copy-001"  # the story's first article went: its copies' story changed
+    _assert_same_index(engine, _rebuilt_alike(engine, hashing_engine, tmp_path), sentences=False)
+    changed = dataclasses.replace(first[5], text=first[5].text + " A new closing sentence about Misrata.")
+    engine.apply(Changes([changed, first[6], *_news(2, seed=15)]))  # changed, unchanged, new
+    _assert_same_index(engine, _rebuilt_alike(engine, hashing_engine, tmp_path), sentences=False)
+    reordered = list(reversed(first[1:17])) + first[18:] + second[:7] + second[8:]  # a refresh, in another order
+    engine.apply(Changes(reordered + _news(2, seed=16), replace_all=True))
+    _assert_same_index(engine, _rebuilt_alike(engine, hashing_engine, tmp_path))
+
+
+def test_an_add_groups_new_copies_into_the_stories_grouping_every_article_again_finds(
+    hashing_engine, tmp_path, monkeypatch
+):
+    base = _copies(0, 45) + _news(10, seed=17)  # more copies than a bucket keeps (near_duplicates.py)
+    later = _copies(100, 6) + _news(2, seed=18)
+    engine = hashing_engine(index_dir=tmp_path / "incremental")
+    engine.apply(Changes(base, replace_all=True))
+    compared: list[str] = []
+    original = DuplicateFinder.add
+    monkeypatch.setattr(DuplicateFinder, "add", lambda self, i, sig: compared.append(i) or original(self, i, sig))
+    engine.add_articles(later)
+    monkeypatch.undo()
+    assert compared == [article.id for article in later]  # the previous articles were not grouped again
+    rebuilt = _rebuilt_alike(engine, hashing_engine, tmp_path)
+    mine, theirs = (
+        _store_rows(generations.current_generation(engine.index_dir)),
+        _store_rows(generations.current_generation(rebuilt.index_dir)),
+    )
+    assert mine == theirs
+    stories = {row[0]: row[9] for row in mine[0]}
+    assert len({stories[a.id] for a in later[:6]}) == 1 and stories[later[0].id].startswith("copy-0")
+
+
+def test_a_failed_add_leaves_the_previous_generation_byte_for_byte(hashing_engine, tmp_path, monkeypatch):
+    articles = _news(30, seed=19)
+    engine = hashing_engine(index_dir=tmp_path / "incremental")
+    engine.apply(Changes(articles, replace_all=True))
+    generation = generations.current_generation(engine.index_dir)
+    before = {path: path.read_bytes() for path in generation.rglob("*") if path.is_file()}
+    question = "What did Haftar say about the oil port?"
+    answers = [hit.chunk_id for hit in engine.search(question)]
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # a build killed after its copy of the store was edited
+
+    monkeypatch.setattr("index.builder.write_keyword_index", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        engine.apply(Changes(_news(2, seed=20), remove_ids=[articles[3].id]))
+    monkeypatch.undo()
+    assert generations.current_generation(engine.index_dir) == generation
+    assert {path: path.read_bytes() for path in generation.rglob("*") if path.is_file()} == before
+    assert not list(engine.index_dir.glob(".staging-*"))
+    assert [hit.chunk_id for hit in engine.search(question)] == answers
+
+
+def test_the_keyword_writer_writes_the_files_bm25s_writes(tmp_path, monkeypatch):
+    """From texts, and from a previous index's terms after an add, removals and another order."""
+    monkeypatch.setattr(keyword_writer, "BLOCK", 7)  # weighed in many blocks
+
+    def texts(count: int, seed: int) -> list[str]:
+        chooser = random.Random(seed)
+        words = [*WORDS, *NAMES, *(f"w{seed}x{n}" for n in range(30))]
+        return [" ".join(chooser.choices(words, k=chooser.randrange(0, 40))) for _ in range(count)]
+
+    def files(folder):
+        return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.name != keyword_writer.COUNTS}
+
+    first, more = texts(60, 1), texts(15, 2)
+    build_keyword_index(first, tmp_path / "bm25s")
+    keyword_writer.write_keyword_index(tmp_path / "gen" / keywords.FOLDER, np.full(60, -1), first)
+    assert files(tmp_path / "gen" / keywords.FOLDER) == files(tmp_path / "bm25s")
+    previous = keyword_writer.open_previous_terms(tmp_path / "gen")
+    assert previous is not None and previous.postings is not None
+    cases = {
+        "add": (list(range(60)), more),
+        "remove": ([row for row in range(60) if row % 7], []),
+        "reorder": ([5, 3, *range(10, 60)], more),
+        "everything new": ([], more),
+    }
+    for name, (rows, fresh) in cases.items():
+        build_keyword_index([first[row] for row in rows] + fresh, tmp_path / f"bm25s-{name}")
+        old_rows = np.array(rows + [-1] * len(fresh), dtype=np.int64)
+        keyword_writer.write_keyword_index(tmp_path / name, old_rows, fresh, previous)
+        mine, theirs = files(tmp_path / name), files(tmp_path / f"bm25s-{name}")
+        assert [file for file in theirs if mine.get(file) != theirs[file]] == [], name

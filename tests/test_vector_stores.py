@@ -377,7 +377,7 @@ def test_on_a_server_a_failed_build_drops_its_collection_and_a_killed_one_is_cle
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr("index.builder.build_keyword_index", disk_full)  # after the vectors are written
+        patched.setattr("index.builder.write_keyword_index", disk_full)  # after the vectors are written
         with pytest.raises(BuildError, match="disk holding"):
             engine.update([news_folder], replace_all=True)
     assert _collections(server) == kept

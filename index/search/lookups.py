@@ -39,6 +39,13 @@ def _hash(table: str, key: str) -> int:
     return int.from_bytes(hashlib.blake2b(f"{table}\x00{key}".encode(), digest_size=8).digest(), "little")
 
 
+def _entries(name: str) -> list[tuple[str, str]]:
+    """The (table, key) pairs a term is stored under, each once (a Latin term heard two ways may give a key twice)."""
+    entries = [(TERMS, name)] + ([(STEMS, light_stem(name))] if is_arabic(name) else [])
+    entries += [(side, key) for side, key, _ in name_entries(name)]
+    return list(dict.fromkeys(entries))
+
+
 def write_lookups(vocabulary: Mapping[str, int], folder: Path) -> dict:
     """Store the vocabulary (term -> id, ids 0 to n - 1, in the order the keyword index keeps it) and its
     groups in ``folder``; returns the record also saved there."""
@@ -46,26 +53,68 @@ def write_lookups(vocabulary: Mapping[str, int], folder: Path) -> dict:
     ids: list[int] = []
     counts = {TERMS: 0, STEMS: 0, "arabic": 0, "latin": 0}
     for name, term_id in vocabulary.items():
-        entries = [(TERMS, name)] + ([(STEMS, light_stem(name))] if is_arabic(name) else [])
-        entries += [(side, key) for side, key, _ in name_entries(name)]
-        for table, key in dict.fromkeys(entries):  # a Latin term heard two ways may give one key twice
+        for table, key in _entries(name):
             hashes.append(_hash(table, key))
             ids.append(term_id)
             counts[table] += 1
     keys = np.array(hashes, dtype=np.uint64)
     order = np.argsort(keys, kind="stable")  # a key's entries stay in vocabulary order
-    np.save(folder / KEYS, keys[order], allow_pickle=False)
-    np.save(folder / IDS, np.array(ids, dtype=np.int32)[order], allow_pickle=False)
-    encoded = [b""] * len(vocabulary)
+    terms = [""] * len(vocabulary)
     for name, term_id in vocabulary.items():
-        encoded[term_id] = name.encode()
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(term) for term in encoded])
-    np.save(folder / TERM_BYTES, np.frombuffer(b"".join(encoded), dtype=np.uint8), allow_pickle=False)
+        terms[term_id] = name
+    return _save(folder, keys[order], np.array(ids, dtype=np.int32)[order], terms, counts)
+
+
+def update_lookups(previous: Path, old_terms: Sequence[str], terms: Sequence[str], folder: Path) -> dict:
+    """Write the lookups of the vocabulary ``terms`` (in id order) from those of a previous keyword index
+    (``previous``, whose vocabulary was ``old_terms``): the entries of the terms both hold are kept with their
+    new ids, only the terms the previous one lacks are grouped (grouping is slow). The same files as
+    ``write_lookups``; a previous folder without lookups of this format raises ValueError."""
+    record = json.loads((previous / RECORD).read_text(encoding="utf-8"))
+    old_keys = np.load(previous / KEYS, allow_pickle=False)
+    old_ids = np.load(previous / IDS, allow_pickle=False)
+    stored = np.load(previous / TERM_BYTES, allow_pickle=False), np.load(previous / TERM_OFFSETS, allow_pickle=False)
+    expected = _encoded(old_terms)
+    if record.get("format") != FORMAT or not all(np.array_equal(a, b) for a, b in zip(stored, expected)):
+        raise ValueError(f"{previous.name}/{RECORD}: the stored lookups are not of this vocabulary")
+    new_id = {name: term_id for term_id, name in enumerate(terms)}
+    old_to_new = np.array([new_id.get(name, -1) for name in old_terms], dtype=np.int64)
+    counts = dict(record["entries"])
+    for name in (name for name, moved in zip(old_terms, old_to_new) if moved < 0):  # terms no row holds now
+        for table, _ in _entries(name):
+            counts[table] -= 1
+    kept = old_to_new[old_ids] >= 0
+    keys, ids = [old_keys[kept]], [old_to_new[old_ids[kept]]]
+    known = set(old_terms)
+    for term_id, name in enumerate(terms):
+        if name not in known:
+            entries = _entries(name)
+            keys.append(np.array([_hash(table, key) for table, key in entries], dtype=np.uint64))
+            ids.append(np.full(len(entries), term_id, dtype=np.int64))
+            for table, _ in entries:
+                counts[table] += 1
+    all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
+    order = np.lexsort((all_ids, all_keys))  # by key, a key's entries in vocabulary order: write_lookups' order
+    return _save(folder, all_keys[order], all_ids[order].astype(np.int32), terms, counts)
+
+
+def _save(folder: Path, keys: np.ndarray, ids: np.ndarray, terms: Sequence[str], counts: dict[str, int]) -> dict:
+    np.save(folder / KEYS, keys, allow_pickle=False)
+    np.save(folder / IDS, ids, allow_pickle=False)
+    encoded, offsets = _encoded(terms)
+    np.save(folder / TERM_BYTES, encoded, allow_pickle=False)
     np.save(folder / TERM_OFFSETS, offsets, allow_pickle=False)
     record = {"format": FORMAT, "entries": counts}
     (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
     return record
+
+
+def _encoded(terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every term in UTF-8, one after another (uint8), and where each starts, and the end (int64)."""
+    encoded = [name.encode() for name in terms]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(term) for term in encoded])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
 class Lookups:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from index.errors import IndexCorruptError
@@ -69,7 +69,7 @@ class ArticleStore:
                 raise self._damaged("its tables are missing")
         else:
             self._db = sqlite3.connect(path, check_same_thread=False)
-            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
 
     def _damaged(self, problem: object) -> IndexCorruptError:
         generation = self.path.parent
@@ -133,9 +133,50 @@ class ArticleStore:
     def commit(self) -> None:
         self._db.commit()
 
+    # editing a copy of a previous generation's store (an update writes what changed, not every article)
+    def remove_articles(self, article_ids: Iterable[str]) -> None:
+        """Delete articles and their chunks."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM gone")
+        self._db.executemany("INSERT INTO gone (id) VALUES (?)", ((article_id,) for article_id in article_ids))
+        self._db.execute("DELETE FROM chunks WHERE article_id IN (SELECT id FROM gone)")
+        self._db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM gone)")
+
+    def move_chunks(self, old_rows: Sequence[int], new_rows: Sequence[int]) -> None:
+        """Give the chunks at ``old_rows`` the vector rows ``new_rows`` (any that stay unmoved may be left out)."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+        self._db.execute("DELETE FROM moves")
+        self._db.executemany("INSERT INTO moves (old, new) VALUES (?, ?)", zip(old_rows, new_rows))
+        # through negative ids: a row may move to one another chunk has not left yet
+        self._db.execute(
+            "UPDATE chunks SET id = -1 - (SELECT new FROM moves WHERE old = chunks.id)"
+            " WHERE id IN (SELECT old FROM moves)"
+        )
+        self._db.execute("UPDATE chunks SET id = -1 - id WHERE id < 0")
+
+    def set_stories(self, stories: Mapping[str, str]) -> None:
+        """Change the story of the given articles (article id -> story id)."""
+        changes = ((story, article_id) for article_id, story in stories.items())
+        self._db.executemany("UPDATE articles SET story_id = ? WHERE id = ?", changes)
+
     # reading
     def content_hashes(self) -> dict[str, str]:
         return dict(self._query("SELECT id, content_hash FROM articles"))
+
+    def ids(self) -> list[str]:
+        """Every article's id, in the order they were stored."""
+        return [article_id for (article_id,) in self._query("SELECT id FROM articles ORDER BY rowid")]
+
+    def stories(self) -> dict[str, str]:
+        """Each article's story id, by article id."""
+        return dict(self._query("SELECT id, story_id FROM articles"))
+
+    def chunk_rows(self) -> dict[str, list[int]]:
+        """Each article's chunks' vector rows, in order (one query, not one an article)."""
+        rows: dict[str, list[int]] = {}
+        for article_id, row in self._query("SELECT article_id, id FROM chunks ORDER BY article_id, ordinal"):
+            rows.setdefault(article_id, []).append(row)
+        return rows
 
     def has_signatures(self) -> bool:
         """Whether this store records stories (index format 2 and later)."""

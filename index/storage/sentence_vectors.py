@@ -60,6 +60,10 @@ class StoredSentences:
         """The ``kind`` ("passages" or "queries") vectors at ``rows`` (all found), as float32."""
         return np.asarray(self._vectors[kind][np.asarray(rows, dtype=np.int64)], dtype=np.float32)
 
+    def span(self, kind: str, start: int, count: int) -> np.ndarray:
+        """The ``kind`` vectors of ``count`` rows from ``start``."""
+        return np.asarray(self._vectors[kind][start : start + count], dtype=np.float32)
+
     def lookup(self, kind: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, the found texts' vectors in order) for ``texts``."""
         rows = self.find(sentence_keys(texts))
@@ -120,9 +124,17 @@ def write_sentences(
         )
         if kept.any():
             assert previous is not None
-            array[kept] = previous.vectors(kind, old_rows[kept])
+            _copy_runs(array, previous, kind, np.flatnonzero(kept), old_rows[kept])
         if fresh_texts:
             array[~kept] = embed[kind](fresh_texts)
         array.flush()
         del array
     return {"sentences": len(keys), "reused": int(kept.sum()), "embedded": len(fresh_texts)}
+
+
+def _copy_runs(array: np.ndarray, previous: StoredSentences, kind: str, rows: np.ndarray, old_rows: np.ndarray) -> None:
+    """``array[rows] = previous``'s vectors at ``old_rows``, a slice at a time where both run on together (an
+    incremental build keeps the previous table whole, in order, with the new keys between its rows)."""
+    breaks = np.flatnonzero((np.diff(rows) != 1) | (np.diff(old_rows) != 1)) + 1
+    for start, end in zip(np.concatenate(([0], breaks)).tolist(), np.concatenate((breaks, [len(rows)])).tolist()):
+        array[rows[start] : rows[start] + end - start] = previous.span(kind, int(old_rows[start]), end - start)
