@@ -14,6 +14,7 @@ import numpy as np
 from index.records import Article, Chunk
 from index.storage import generations
 from index.storage.article_store import ArticleStore
+from index.storage.faiss_vectors import single_thread
 from index.text.near_duplicates import BANDS, PERMUTATIONS, ROWS, DuplicateFinder, signature
 
 
@@ -105,14 +106,8 @@ def one_faiss_thread() -> Iterator[None]:
     """FAISS on one OpenMP thread in this thread: an update searches the densities of a few thousand rows, and on
     this project's busy 2-core machine that took 1.3 s on one thread and 3.1 to 3.7 s on two (100,000 rows; the
     bot's questions share the cores). A whole build's densities (every row) keep every thread."""
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
+    with single_thread():
         yield
-    finally:
-        faiss.omp_set_num_threads(before)
 
 
 def group_stories(

@@ -95,6 +95,13 @@ def one_thread(queries: int) -> Iterator[None]:
     if queries >= SMALL_BATCH:
         yield
         return
+    with single_thread():
+        yield
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """FAISS on one OpenMP thread in this thread, whatever it searches (the thread count is restored after)."""
     import faiss
 
     before = faiss.omp_get_max_threads()
