@@ -6,7 +6,7 @@ import json
 import platform
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from index.answer.compose import is_sentence
 from index.carry_over import KeptChunks, carried_vectors, group_stories, one_faiss_thread, write_store
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
+from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
@@ -29,12 +30,12 @@ from index.storage.article_store import ArticleStore
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
 from index.storage.vector_base import RowPayload
 from index.storage.vector_stores import folder_discarder, write_vectors
-from index.text.chunking import chunk_article, split_sentences
+from index.text.chunking import split_sentences
 
 Progress = Callable[[str, int, int], None]
 CHUNKER_VERSION = 1
+__all__ = ["apply_changes", "check_chunking", "check_model", "encoder_passages", "answer_sentences"]
 VECTOR_COMPATIBLE_FORMATS = (1, 2, 3, 4)  # generations whose chunks and vectors a new build may reuse
-TITLE_TOKENS = 48  # at most this much of the title is given to the encoder with each chunk
 
 
 def chunking_settings(settings: IndexSettings) -> dict:
@@ -124,23 +125,21 @@ def _write_generation(
     report: BuildReport,
     progress: Progress | None,
 ) -> None:
+    """The generation's files, streamed: the new articles are chunked and embedded a step at a time and only
+    their chunks' spans are kept (``FreshChunks``); the store, the sentences and the keyword index then read
+    each chunk's text again from its article (or the previous store) as they write it, so a build holds the
+    articles' texts once and, besides them, numbers: vectors, spans, term ids, sentence keys."""
     old_store = ArticleStore(previous / generations.STORE) if previous else None
     old_vectors = np.load(previous / generations.EMBEDDINGS, mmap_mode="r", allow_pickle=False) if previous else None
     try:
         old_hashes = old_store.content_hashes() if old_store else {}
         final, fresh = _plan(changes, old_store, old_hashes, report)
-        fresh_chunks: dict[str, list[Chunk]] = {}
-        passages: list[str] = []
-        for article in fresh:
-            title = _encoder_title(article.title, embedder)
-            fresh_chunks[article.id] = _chunks(article, title, embedder, settings)
-            passages += [_passage_text(title, chunk, embedder) for chunk in fresh_chunks[article.id]]
-        fresh_vectors = embed_in_steps(embedder, passages, progress, "embedding")
-        report.embedded_chunks = len(passages)
+        fresh_chunks, fresh_vectors = chunk_and_embed(fresh, embedder, settings, progress)
+        report.embedded_chunks = len(fresh_vectors)
 
         stories, signatures = group_stories(final, fresh_chunks, old_store)
         kept = KeptChunks(old_store)
-        sizes = [len(fresh_chunks[a.id]) if a.id in fresh_chunks else len(kept.rows(a.id)) for a in final]
+        sizes = [fresh_chunks.count(a.id) if a.id in fresh_chunks else len(kept.rows(a.id)) for a in final]
         old_row_of = np.full(sum(sizes), -1, dtype=np.int64)  # each kept row's row in the previous generation
         row = 0
         for article, size in zip(final, sizes):
@@ -148,6 +147,7 @@ def _write_generation(
                 old_row_of[row : row + size] = kept.rows(article.id)
             row += size
         vectors = carried_vectors(old_vectors, old_row_of, fresh_vectors, embedder.dimension)
+        del fresh_vectors
         write_store(
             staging / generations.STORE,
             previous,
@@ -160,6 +160,7 @@ def _write_generation(
             stories,
             signatures,
         )
+        del signatures
         with ArticleStore(staging / generations.STORE) as store:
             report.articles, report.chunks = store.counts()
         if report.articles == 0:
@@ -173,41 +174,52 @@ def _write_generation(
         if old_terms is not None and old_terms.rows != len(old_vectors if old_vectors is not None else ()):
             old_terms = None  # the keyword index of another set of rows: read every text again
         keyword_rows = old_row_of if old_terms is not None else np.full(len(old_row_of), -1, dtype=np.int64)
-        keyword_texts: list[str | list[str]] = []  # the new rows' title and chunk, in row order
         document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
         payloads: list[RowPayload] = []  # one per vector row: what the vector store keeps for filters
-        sentences: list[str] = []  # every sentence that may answer, embedded below (sentence_vectors.py)
+        for article, size in zip(final, sizes):
+            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * size
+            payloads += [RowPayload(article.id, article.published, article.source)] * size
         old_sentences = _previous_sentences(previous, embedder)
         # an incremental build keeps every sentence of the previous table and splits only its new chunks
         sentences_kept = old_sentences is not None and not changes.replace_all
-        for article, size in zip(final, sizes):
-            is_fresh = article.id in fresh_chunks
-            if is_fresh or old_terms is None or not sentences_kept:  # texts to read: a kept one's from the store
-                chunks = fresh_chunks[article.id] if is_fresh else kept.chunks(article.id)
-                if is_fresh or old_terms is None:
-                    keyword_texts += [f"{article.title}\n{chunk.text}" for chunk in chunks]
-                if is_fresh or not sentences_kept:
-                    sentences += [sentence for chunk in chunks for sentence in answer_sentences(chunk.text)]
-            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * size
-            payloads += [RowPayload(article.id, article.published, article.source)] * size
+
+        def texts_of(reads: Callable[[bool], bool]) -> Iterator[tuple[Article, list[Chunk]]]:
+            """The chunks of each article whose texts ``reads(is_fresh)``, in row order: a kept one's from the store."""
+            for article in final:
+                is_fresh = article.id in fresh_chunks
+                if reads(is_fresh):
+                    yield article, fresh_chunks[article.id] if is_fresh else kept.chunks(article.id)
+
+        # every sentence that may answer, embedded as it comes (sentence_vectors.py)
+        sentences = (
+            sentence
+            for _, chunks in texts_of(lambda is_fresh: is_fresh or not sentences_kept)
+            for chunk in chunks
+            for sentence in answer_sentences(chunk.text)
+        )
+        np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
+        sentence_record = _write_sentence_vectors(staging, old_sentences, embedder, sentences, progress, sentences_kept)
+        report.embedded_sentences = sentence_record["embedded"]
+        if progress:
+            progress("indexing", 0, 1)
+        known_density = _known_density(previous, old_row_of)
+        with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
+            with one_faiss_thread() if known_density else nullcontext():
+                density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
+            hubness = save_density(density, staging)
+            vectors_record = vector_store.record
+        del payloads, document_of_row, density, vectors
+        keyword_texts = (  # the new rows' title and chunk, in row order
+            f"{article.title}\n{chunk.text}"
+            for article, chunks in texts_of(lambda is_fresh: is_fresh or old_terms is None)
+            for chunk in chunks
+        )
+        keywords, document_frequencies = write_keyword_index(
+            staging / KEYWORDS_FOLDER, keyword_rows, keyword_texts, old_terms
+        )
     finally:
         if old_store:
             old_store.close()
-    np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
-    sentence_record = _write_sentence_vectors(staging, old_sentences, embedder, sentences, progress, sentences_kept)
-    report.embedded_sentences = sentence_record["embedded"]
-    del sentences
-    if progress:
-        progress("indexing", 0, 1)
-    known_density = _known_density(previous, old_row_of)
-    with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
-        with one_faiss_thread() if known_density else nullcontext():
-            density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
-        hubness = save_density(density, staging)
-        vectors_record = vector_store.record
-    keywords, document_frequencies = write_keyword_index(
-        staging / KEYWORDS_FOLDER, keyword_rows, keyword_texts, old_terms
-    )
     if progress:
         progress("indexing", 1, 1)
     lexicon = build_lexicon(
@@ -259,24 +271,28 @@ def _write_sentence_vectors(
     staging: Path,
     kept: StoredSentences | None,
     embedder: Embedder,
-    sentences: list[str],
+    sentences: Iterable[str],
     progress: Progress | None,
     keep_previous: bool,
 ) -> dict:
     """Every sentence's vectors with both prompts, copied from ``kept`` (the previous generation's) where it
     holds them; with ``keep_previous`` (an incremental build, given only its new chunks' sentences) all of
-    ``kept`` is kept."""
+    ``kept`` is kept. ``sentences`` is read as it comes (``write_sentences`` embeds a batch at a time)."""
+    embedded = 0
 
-    def embedding(stage: str, prompt: str) -> Callable[[list[str]], np.ndarray]:
-        return lambda texts: embed_in_steps(embedder, texts, progress, stage, prompt=prompt)
+    def passages(texts: list[str]) -> np.ndarray:
+        return embed_in_steps(embedder, texts, None, "sentences", prompt="passage")
+
+    def queries(texts: list[str]) -> np.ndarray:
+        nonlocal embedded
+        vectors = embed_in_steps(embedder, texts, None, "sentences", prompt="query")
+        embedded += len(texts)
+        if progress:  # how many will be is known at the end only
+            progress("sentences", embedded, embedded)
+        return vectors
 
     return write_sentences(
-        staging,
-        sentences,
-        embedder.dimension,
-        {"passages": embedding("sentences", "passage"), "queries": embedding("sentences, query prompt", "query")},
-        kept,
-        keep_previous,
+        staging, sentences, embedder.dimension, {"passages": passages, "queries": queries}, kept, keep_previous
     )
 
 
@@ -320,35 +336,6 @@ def _plan(
             LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing)
         )
     return final, fresh
-
-
-def _chunks(article: Article, title: str, embedder: Embedder, settings: IndexSettings) -> list[Chunk]:
-    title_tokens = embedder.count_tokens(title) + 1 if title else 0
-    budget = min(settings.chunk_tokens, embedder.passage_token_budget - title_tokens)
-    overlap = min(settings.chunk_overlap_tokens, budget // 2)
-    return chunk_article(article, embedder.count_tokens, budget, overlap)
-
-
-def encoder_passages(article: Article, embedder: Embedder, settings: IndexSettings) -> list[str]:
-    """The passages of an article exactly as a build gives them to the encoder (its chunks with its title)."""
-    title = _encoder_title(article.title, embedder)
-    return [_passage_text(title, chunk, embedder) for chunk in _chunks(article, title, embedder, settings)]
-
-
-def _encoder_title(title: str, embedder: Embedder) -> str:
-    """The title as given to the encoder: whole words, at most TITLE_TOKENS tokens."""
-    words = title.split()
-    while words and embedder.count_tokens(" ".join(words)) > TITLE_TOKENS:
-        words.pop()
-    return " ".join(words)
-
-
-def _passage_text(title: str, chunk: Chunk, embedder: Embedder) -> str:
-    """The chunk with its article's title, as the encoder sees it; never past the encoder's limit."""
-    text = f"{title}\n{chunk.text}" if title else chunk.text
-    if embedder.count_tokens(text) > embedder.passage_token_budget:
-        return chunk.text  # the chunker sized the chunk alone to fit; the title must give way
-    return text
 
 
 def _write_manifest(

@@ -5,7 +5,7 @@ the previous articles. ``builder.py`` writes the rest of the generation around t
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def write_store(
     final: list[Article],
     sizes: list[int],
     old_row_of: np.ndarray,
-    fresh_chunks: dict[str, list[Chunk]],
+    fresh_chunks: Mapping[str, list[Chunk]],
     kept: KeptChunks,
     stories: dict[str, str],
     signatures: dict[str, bytes],
@@ -111,7 +111,7 @@ def one_faiss_thread() -> Iterator[None]:
 
 
 def group_stories(
-    final: list[Article], fresh: dict[str, list[Chunk]], old_store: ArticleStore | None
+    final: list[Article], fresh: Mapping[str, list[Chunk]], old_store: ArticleStore | None
 ) -> tuple[dict[str, str], dict[str, bytes]]:
     """Group republished copies of one story: (story id by article id, signature by article id).
 

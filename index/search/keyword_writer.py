@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from itertools import chain
+from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -82,27 +82,32 @@ def open_previous_terms(generation: Path) -> PreviousTerms | None:
 def write_keyword_index(
     folder: Path,
     old_rows: np.ndarray,
-    fresh: Sequence[str | list[str]],
+    fresh: Iterable[str | list[str]],
     previous: PreviousTerms | None = None,
 ) -> tuple[dict, dict[str, int]]:
     """Write the keyword index of a generation into ``folder``. ``old_rows`` gives each row's row in
-    ``previous`` (the rows it keeps), -1 for a new row; ``fresh`` the new rows' texts (or terms), in row order.
+    ``previous`` (the rows it keeps), -1 for a new row; ``fresh`` the new rows' texts (or terms), in row order,
+    read once (a generator: a build holds no text of them, only their term ids, 4 bytes a term).
     Returns the manifest's record and each term's document frequency (how many rows hold it)."""
     old_rows = np.asarray(old_rows, dtype=np.int64)
     rows = len(old_rows)
     kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
-    if len(new) != len(fresh) or (len(kept) and previous is None):
+    if len(kept) and previous is None:
         raise ValueError("every kept row needs the previous terms, every new row its text")
     # term ids: the previous vocabulary's, then each new term as first met in the new rows
     names = list(previous.names[: previous.used]) if previous else []
     known = {name: term_id for term_id, name in enumerate(names)}
-    fresh_ids = [
-        [known.setdefault(term, len(known)) for term in (text if isinstance(text, list) else keyword_terms(text))]
-        for text in fresh
-    ]
+    fresh_terms, fresh_lengths = array("i"), array("q")  # the new rows' term ids one row after another, lengths
+    for text in fresh:
+        ids = [known.setdefault(term, len(known)) for term in (text if isinstance(text, list) else keyword_terms(text))]
+        fresh_terms.extend(ids)
+        fresh_lengths.append(len(ids))
+    if len(fresh_lengths) != len(new):
+        raise ValueError("every kept row needs the previous terms, every new row its text")
     names = list(known)
+    del known
     lengths = np.zeros(rows, dtype=np.int64)
-    lengths[new] = [len(ids) for ids in fresh_ids]
+    lengths[new] = np.frombuffer(fresh_lengths, dtype=np.int64) if len(fresh_lengths) else 0
     # an add: the kept rows are every previous row, in order, first (a first build keeps none of none)
     appended = len(kept) == (previous.rows if previous else 0) and bool(np.all(old_rows[: len(kept)] == kept))
     if len(kept):
@@ -110,14 +115,17 @@ def write_keyword_index(
         lengths[kept] = np.diff(previous.offsets)[old_rows[kept]]
     offsets = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    flat = np.empty(int(offsets[-1]), dtype=np.int32)
-    fresh_flat = np.fromiter(chain.from_iterable(fresh_ids), dtype=np.int32, count=int(lengths[new].sum()))
-    if appended:  # the previous rows, in order, then the new ones: their terms are first met in this order
+    fresh_flat = np.frombuffer(fresh_terms, dtype=np.int32) if len(fresh_terms) else np.zeros(0, dtype=np.int32)
+    if appended and not len(kept):  # every row new, in order: the new rows' ids are every row's (no copy)
+        flat = fresh_flat
+    elif appended:  # the previous rows, in order, then the new ones: their terms are first met in this order
+        flat = np.empty(int(offsets[-1]), dtype=np.int32)
         split = int(offsets[len(kept)])
         if previous is not None:
             flat[:split] = previous.ids[:split]
         flat[split:] = fresh_flat
     else:
+        flat = np.empty(int(offsets[-1]), dtype=np.int32)
         if len(kept):
             assert previous is not None
             flat[_runs(offsets[kept], lengths[kept])] = previous.ids[
@@ -159,20 +167,64 @@ def _in_first_use_order(flat: np.ndarray, names: list[str]) -> tuple[np.ndarray,
     return renumber[flat].astype(np.int32), [names[term_id] for term_id in used.tolist()]
 
 
+POSTINGS_BLOCK = 1 << 20  # terms of consecutive rows whose postings are found at a time
+
+
 def _postings(
     flat: np.ndarray, lengths: np.ndarray, terms: int, first_row: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, rows, counts) of the rows' terms, term by term, rows ascending within a term."""
-    rows = np.repeat(np.arange(first_row, first_row + len(lengths), dtype=np.int64), lengths)
-    width = first_row + len(lengths)
-    keys = flat.astype(np.int64) * max(width, 1) + rows
-    keys.sort()
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys[:0]
-    counts = np.diff(np.append(starts, len(keys)))
-    unique = keys[starts]
+    """(indptr, rows, counts) of the rows' terms, term by term, rows ascending within a term.
+
+    A block of rows at a time (``POSTINGS_BLOCK`` terms), twice: once to count each term's postings (``indptr``),
+    once to put each block's postings after the earlier blocks' of their term. Besides the result, a build holds
+    one block's sort keys, not a key and a row of every term of every row (16 bytes a term: 1.5 GB at 1M chunks)."""
+    width = max(first_row + len(lengths), 1)
+    ends = np.cumsum(lengths)
+    blocks = _row_blocks(ends, POSTINGS_BLOCK)
+
+    def block_postings(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """(unique term-and-row keys, sorted; how often each occurs) of rows ``first`` to ``last`` - 1."""
+        start = int(ends[first - 1]) if first else 0
+        keys = flat[start : int(ends[last - 1]) if last else 0].astype(np.int64)
+        keys *= width
+        keys += np.repeat(np.arange(first_row + first, first_row + last, dtype=np.int64), lengths[first:last])
+        keys.sort()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys[:0]
+        return keys[starts], np.diff(np.append(starts, len(keys)))
+
+    frequency = np.zeros(terms, dtype=np.int64)
+    largest = 0
+    for first, last in blocks:
+        unique, counts = block_postings(first, last)
+        frequency += np.bincount(unique // width, minlength=terms)
+        largest = max(largest, int(counts.max()) if len(counts) else 0)
     indptr = np.zeros(terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(unique // max(width, 1), minlength=terms), out=indptr[1:])
-    return indptr, (unique % max(width, 1)).astype(np.int32), _small(counts)
+    np.cumsum(frequency, out=indptr[1:])
+    rows = np.empty(int(indptr[-1]), dtype=np.int32)
+    counts_out = np.empty(int(indptr[-1]), dtype=np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32)
+    filled = indptr[:-1].copy()  # where each term's next posting goes
+    for first, last in blocks:
+        unique, counts = block_postings(first, last)
+        term = unique // width
+        new_term = np.concatenate(([True], term[1:] != term[:-1])) if len(term) else np.zeros(0, dtype=bool)
+        term_start = np.flatnonzero(new_term)
+        rank = np.arange(len(term)) - np.repeat(term_start, np.diff(np.append(term_start, len(term))))
+        at = filled[term] + rank
+        rows[at] = unique % width
+        counts_out[at] = counts
+        filled += np.bincount(term, minlength=terms)
+    return indptr, rows, counts_out
+
+
+def _row_blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """(first, last + 1) rows of consecutive blocks holding about ``size`` terms each (one row at least); one
+    empty block when there is no row."""
+    if not len(ends):
+        return [(0, 0)]
+    cuts = np.unique(np.searchsorted(ends, np.arange(size, int(ends[-1]), size), side="left") + 1)
+    cuts = cuts[(cuts > 0) & (cuts < len(ends))]
+    edges = [0, *cuts.tolist(), len(ends)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _merged(
