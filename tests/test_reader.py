@@ -220,3 +220,19 @@ def test_answerability_weights_travel_with_the_reader_weights() -> None:
     data["answerability"]["signals"] = data["answerability"]["signals"][1:]
     with pytest.raises(ValueError, match="train_reader.py"):
         ReaderModel.from_json(data)
+
+
+def test_the_span_marked_for_who_names_someone_when_one_does() -> None:
+    """ "مسؤولة الشرق الأوسط" (the Middle East official) comes first but names no one: the mark goes to the span
+    with a name; the signal (a new person span) is the same either way."""
+    sentence = (
+        "وتكون الوفد من مسؤولة الشرق الأوسط في مجلس الأمن القومي فيكتوريا كوتس، "
+        "والسفير الأميركي لدى ليبيا ريتشارد نورلاند."
+    )
+    question = "من التقى حفتر؟"
+    signals = sentence_signals(question, expected_answer(question), [sentence], np.full(1, 0.8), [0.8], [1], [0.5],
+                               [0.5], frozenset(), [False], [False], SpanFinder())  # fmt: skip
+    first = signals.spans[0][0]
+    assert "ريتشارد نورلاند" in sentence[first.start : first.end]
+    assert any("مسؤولة" in sentence[s.start : s.end] for s in signals.spans[0])  # still found, marked second
+    assert signals.matrix[0][COLUMN["has_person"]] == 1.0

@@ -28,6 +28,7 @@ import numpy as np
 
 from index.answer.answerability import AnswerabilityModel, QuestionConstraints
 from index.text.answer_types import AnswerType, ExpectedAnswer
+from index.text.entity_spans import names_someone
 from index.text.typed_spans import SpanFinder, TypedSpan, new_spans, unit_matches
 from index.tuning import RANKING
 
@@ -150,6 +151,8 @@ def sentence_signals(
         found: list[TypedSpan] = []
         if asked is not None:
             found = new_spans(finder.find(sentence, asked), sentence, question, question_terms=question_terms)
+            if asked is AnswerType.PERSON:  # the span marked for "who" names someone if any does (stable sort)
+                found.sort(key=lambda span: not names_someone(sentence[span.start : span.end]))
         spans.append(found)
         terms = [t for t in keyword_terms(sentence) if not is_stopword(t)]
         values = {

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 
-from index.text.folding import Folded, fold_phrase, folded_words
+from index.text.folding import Folded, fold, fold_phrase, folded_words
 from index.text.normalise import ENGLISH_STOPWORDS, is_stopword
 from index.text.places import Places
 
@@ -248,6 +248,23 @@ def person_spans(folded: Folded, names: PhraseMatcher, places: Places) -> list[S
     spans += _arabic_title_spans(folded)
     spans += _arabic_enumeration_spans(folded)
     return spans
+
+
+def names_someone(span_text: str) -> bool:
+    """Whether a person span holds a name, not only a title and what it is of ("مسؤولة الشرق الأوسط", the
+    Middle East official): a word that is no title, institution or function word and has no article."""
+    for word in fold(span_text).text.split():
+        word = word.strip(".,،:;\"'()«»")
+        if not word or word.isdigit() or is_stopword(word):
+            continue
+        if word.isascii():
+            if word[:1].isalpha() and not _is_calendar_or_title(word):
+                return True
+            continue
+        bare = word[1:] if word[:1] in "وبل" and word[1:] in _AR_TITLES | _AR_INSTITUTIONS else word
+        if bare not in _AR_TITLES and bare not in _AR_INSTITUTIONS and not bare.startswith(("ال", "لل")):
+            return True
+    return False
 
 
 def place_spans(folded: Folded, place_names: PhraseMatcher) -> list[Span]:
