@@ -69,3 +69,35 @@ def test_search_takes_the_penalty_off_and_reorders(hashing_engine, news_folder):
     penalty = load_penalty(generation)
     assert penalty[first] > 0 and abs(dict(ranked)[first] - (cosines[first] - penalty[first])) < 1e-5
     assert abs(penalised.cosines(query, np.array([first]))[0] - dict(ranked)[first]) < 1e-5
+
+
+def test_a_large_build_searches_a_coarse_index_whose_densities_stay_close_to_exact(monkeypatch):
+    """Above EXACT_ROWS every row's density is searched in an approximate index (IVF, 8-bit codes), not in the
+    build's own index: the same densities to within a few thousandths, in the same order."""
+    from index.search import hubness
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(40, 32))
+    vectors = centres[rng.integers(0, 40, size=6000)] + 0.6 * rng.normal(size=(6000, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    documents = [(f"title {i // 3}", f"story {i // 3}") for i in range(len(vectors))]  # 3 chunks a document
+    exact = _density(vectors, documents, neighbours=10)
+
+    searched = []
+
+    class Counting:  # the build's own index: the coarse search must not use it
+        def __init__(self, inner):
+            self.inner = inner
+
+        def search(self, queries, k):
+            searched.append(len(queries))
+            return self.inner.search(queries, k)
+
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    monkeypatch.setattr(hubness, "EXACT_ROWS", 1000)
+    coarse = neighbourhood_density(Counting(flat), vectors, documents, 10)
+    assert searched == []
+    assert np.abs(coarse - exact).mean() < 0.005 and np.abs(coarse - exact).max() < 0.05
+    assert np.corrcoef(coarse, exact)[0, 1] > 0.99
+    assert not np.array_equal(coarse, exact)  # it did search another index
