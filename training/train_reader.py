@@ -147,17 +147,27 @@ def read_set(
 
 def fit(sets: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, float]:
     """Logistic regression on the answerable reads of the fitted sets; weights on the raw signals."""
-    from sklearn.linear_model import LogisticRegression
-
     x = np.concatenate([d["signals"][~d["unanswerable"]] for d in sets.values()])
     y = np.concatenate([d["labels"][~d["unanswerable"]] for d in sets.values()])
+    return logistic_regression(x, y, strength=0.01)  # strong L2: held-out sets gained most
+
+
+def logistic_regression(x: np.ndarray, y: np.ndarray, strength: float) -> tuple[np.ndarray, float]:
+    """scikit-learn's logistic regression (inverse L2 strength ``strength``) on standardised columns, its
+    weights folded back onto the raw ones: (weights, bias)."""
+    from sklearn.linear_model import LogisticRegression
+
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=0.01, max_iter=3000, solver="lbfgs")  # strong L2: held-out sets gained most
-    model.fit((x - mean) / scale, y)
-    weights = model.coef_[0] / scale
-    bias = float(model.intercept_[0] - (model.coef_[0] * mean / scale).sum())
-    return weights, bias
+    fitted = LogisticRegression(C=strength, max_iter=3000, solver="lbfgs").fit((x - mean) / scale, y)
+    weights = fitted.coef_[0] / scale
+    return weights, float(fitted.intercept_[0] - (fitted.coef_[0] * mean / scale).sum())
+
+
+def lowest_floor(score_sets: list[np.ndarray], share: float) -> float:
+    """The highest floor under which at most ``share`` of each set's scores fall, whichever set is strictest."""
+    floors = [float(np.sort(scores)[int(share * len(scores))]) for scores in score_sets if len(scores)]
+    return min(floors, default=0.0)
 
 
 def rankings(data: dict[str, np.ndarray], model: ReaderModel) -> tuple[np.ndarray, np.ndarray]:
@@ -210,23 +220,15 @@ def answerability_rows(data: dict[str, np.ndarray], model: ReaderModel) -> dict[
 def fit_answerability(reads: dict[str, dict[str, np.ndarray]]) -> AnswerabilityModel:
     """Logistic regression: does the read come with its answering paragraph, from the reads above the off-topic
     threshold; its floor refuses at most MAX_ANSWERABLE_REFUSED of those reads that are answerable, in every set."""
-    from sklearn.linear_model import LogisticRegression
-
     x = np.concatenate([r["signals"][r["on_topic"]] for r in reads.values()])
     y = np.concatenate([~r["unanswerable"][r["on_topic"]] for r in reads.values()])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    fitted = LogisticRegression(C=0.1, max_iter=3000, solver="lbfgs").fit((x - mean) / scale, y)
-    weights = fitted.coef_[0] / scale
-    bias = float(fitted.intercept_[0] - (fitted.coef_[0] * mean / scale).sum())
+    weights, bias = logistic_regression(x, y, strength=0.1)
     model = AnswerabilityModel(tuple(float(w) for w in weights), bias, 0.0)
-    floors = []
-    for r in reads.values():
-        answerable = r["on_topic"] & ~r["unanswerable"]
-        scores = np.sort([model.probability(row) for row in r["signals"][answerable]])
-        if len(scores):
-            floors.append(float(scores[int(MAX_ANSWERABLE_REFUSED * len(scores))]))
-    return replace(model, min_probability=min(floors, default=0.0))
+    scores = [
+        np.array([model.probability(row) for row in r["signals"][r["on_topic"] & ~r["unanswerable"]]])
+        for r in reads.values()
+    ]
+    return replace(model, min_probability=lowest_floor(scores, MAX_ANSWERABLE_REFUSED))
 
 
 def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.ndarray]:
@@ -243,13 +245,9 @@ def outcomes(data: dict[str, np.ndarray], model: ReaderModel) -> dict[str, np.nd
 def choose_min_probability(sets: dict[str, dict[str, np.ndarray]], model: ReaderModel) -> float:
     """The highest probability floor that refuses at most MAX_FALSE_REFUSALS of the answerable reads of EVERY
     fitted set (reads the calibrated threshold does not already refuse, answers in the question's script)."""
-    floors = []
-    for data in sets.values():
-        o = outcomes(data, model)
-        scores = np.sort(o["best_score"][~o["unanswerable"] & o["on_topic"] & ~o["other_script"]])
-        if len(scores):
-            floors.append(float(scores[int(MAX_FALSE_REFUSALS * len(scores))]))
-    return min(floors, default=0.0)
+    reads = [outcomes(data, model) for data in sets.values()]
+    scores = [o["best_score"][~o["unanswerable"] & o["on_topic"] & ~o["other_script"]] for o in reads]
+    return lowest_floor(scores, MAX_FALSE_REFUSALS)
 
 
 def report(name: str, data: dict[str, np.ndarray], model: ReaderModel) -> dict:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.answer.answerability import QuestionConstraints, answerability_signals
+from index.answer.answerability import answerability_signals
 from index.answer.reader import (
     DEFAULT_MODEL,
     SIGNALS,
@@ -147,7 +147,7 @@ def answers_at_all(question: str, reading: Reading, chosen: Candidate, over_thre
         same_script = script_of(chosen.text) == script_of(question)
         return not same_script or chosen.score >= reading.model.min_probability
     signals = answerability_signals(
-        QuestionConstraints.of(question),
+        reading.signals.constraints,
         [c.text for c in reading.candidates],
         [c.hit.text for c in reading.candidates],
         reading.signals.matrix,

@@ -117,6 +117,7 @@ class SentenceSignals:
     """The signals of each candidate sentence, and the typed spans that make an answer."""
 
     expected: ExpectedAnswer
+    constraints: QuestionConstraints  # the question's words, numbers and names (the answerability model reads them)
     matrix: np.ndarray  # one row per candidate, columns SIGNALS
     spans: list[list[TypedSpan]]  # per candidate: new spans of the expected type (for marking the answer)
 
@@ -141,12 +142,12 @@ def sentence_signals(
     n = len(sentences)
     matrix = np.zeros((n, len(SIGNALS)), dtype=np.float64)
     column = {name: i for i, name in enumerate(SIGNALS)}
+    constraints = QuestionConstraints.of(question)
     if n == 0:
-        return SentenceSignals(expected, matrix, [])
+        return SentenceSignals(expected, constraints, matrix, [])
     best_cosine, best_chunk = float(np.max(cosines)), max(chunk_scores)
     asked = expected.type if expected.type in TYPED else None
     spans: list[list[TypedSpan]] = []
-    constraints = QuestionConstraints.of(question)
     for row, sentence in enumerate(sentences):
         found: list[TypedSpan] = []
         if asked is not None:
@@ -174,4 +175,4 @@ def sentence_signals(
             values[f"has_{asked.value}" if found else f"lacks_{asked.value}"] = 1.0
         for name, value in values.items():
             matrix[row, column[name]] = value
-    return SentenceSignals(expected, matrix, spans)
+    return SentenceSignals(expected, constraints, matrix, spans)

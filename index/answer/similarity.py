@@ -56,19 +56,26 @@ class _RememberedVectors:
 
     def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         with self._lock:
-            for text, vector in zip(texts, vectors):
-                self._vectors[text] = vector
-                self._vectors.move_to_end(text)
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
+            self._keep(texts, vectors)
+            self._evict()
+
+    def _keep(self, texts: Sequence[str], vectors: np.ndarray | list[np.ndarray]) -> None:
+        """Remember ``vectors`` as the most recently used (the lock held)."""
+        for text, vector in zip(texts, vectors):
+            self._vectors[text] = vector
+            self._vectors.move_to_end(text)
+
+    def _evict(self) -> None:
+        """Forget the least recently used beyond the size (the lock held)."""
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
 
     def _remembered(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         fresh: np.ndarray | list[np.ndarray] = self._embed(missing) if missing else []
         with self._lock:
-            for text, vector in zip(missing, fresh):
-                self._vectors[text] = vector
+            self._keep(missing, fresh)
             result = []
             for text in texts:
                 vector = self._vectors.get(text)
@@ -77,8 +84,7 @@ class _RememberedVectors:
                 else:
                     self._vectors.move_to_end(text)
                 result.append(vector)
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
+            self._evict()
         return np.stack(result)
 
 
