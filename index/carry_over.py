@@ -15,7 +15,9 @@ from index.records import Article, Chunk
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import single_thread
-from index.text.near_duplicates import BANDS, PERMUTATIONS, ROWS, DuplicateFinder, signature
+from index.text.near_duplicates import BANDS, PERMUTATIONS, DuplicateFinder, band_keys, signature
+
+STORED_SIGNATURE = np.dtype("<u8")  # the store keeps a signature's values as little-endian uint64
 
 
 class KeptChunks:
@@ -62,14 +64,15 @@ def write_store(
     fresh_chunks: Mapping[str, list[Chunk]],
     kept: KeptChunks,
     stories: dict[str, str],
-    signatures: dict[str, bytes],
+    signatures: np.ndarray,
 ) -> None:
     """The generation's article store with every article of ``final`` in order, each chunk at its vector row.
 
     It starts as a copy of the previous generation's store (a copy: the previous generation stays whole if the
     build stops) when that one records stories: the articles that keep their place and order stay (their chunks
     moved to their new rows when rows before them went), the others are deleted, and the articles after them
-    are inserted in order; a staying article whose story changed gets its new one."""
+    are inserted in order; a staying article whose story changed gets its new one. ``signatures``: one row for each
+    article of ``final`` (``group_stories``), stored as uint64 values."""
     if previous is None or old_store is None or not old_store.has_signatures():
         staying = 0
         store = ArticleStore.create(path)
@@ -92,11 +95,13 @@ def write_store(
         old_stories = old_store.stories()
         store.set_stories({a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]})
     row = sum(sizes[:staying])
-    for article, size in zip(final[staying:], sizes[staying:]):
+    for position in range(staying, len(final)):
+        article = final[position]
         chunks = fresh_chunks[article.id] if article.id in fresh_chunks else kept.chunks(article.id)
         rows_of_chunks = [(row + i, chunk) for i, chunk in enumerate(chunks)]
-        store.add_article(article, rows_of_chunks, stories[article.id], signatures[article.id])
-        row += size
+        stored_signature = signatures[position].astype(STORED_SIGNATURE).tobytes()
+        store.add_article(article, rows_of_chunks, stories[article.id], stored_signature)
+        row += sizes[position]
     store.commit()
     store.close()
 
@@ -112,37 +117,38 @@ def one_faiss_thread() -> Iterator[None]:
 
 def group_stories(
     final: list[Article], fresh: Mapping[str, list[Chunk]], old_store: ArticleStore | None
-) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Group republished copies of one story: (story id by article id, signature by article id).
+) -> tuple[dict[str, str], np.ndarray]:
+    """Group republished copies of one story: (story id by article id, the signatures of ``final``: one uint32 row
+    an article, in order).
 
     When ``final`` begins with every previous article in its order (an add), those keep their stored stories (the
     finder gave them the same over the same articles) and only the articles after them are grouped, against
     the previous articles sharing a band with one of them (``ResumedFinder``): the stories grouping them all
     again gives, without going through every previous article (5 s at 27,000 articles)."""
-    kept = old_store.signatures() if old_store and old_store.has_signatures() else {}
-    signatures = {
-        article.id: kept[article.id]
-        if article.id in kept and article.id not in fresh
-        else signature(article.text).tobytes()
-        for article in final
-    }
-    old_ids = old_store.ids() if old_store and kept else []
+    old_ids: list[str] = []
+    kept = np.zeros((0, PERMUTATIONS), dtype=np.uint32)
+    if old_store is not None and old_store.has_signatures():
+        old_ids, kept = old_store.signature_rows()
+    row_of = {article_id: row for row, article_id in enumerate(old_ids)}
+    signatures = np.empty((len(final), PERMUTATIONS), dtype=np.uint32)
+    for position, article in enumerate(final):
+        row = -1 if article.id in fresh else row_of.get(article.id, -1)
+        signatures[position] = kept[row] if row >= 0 else signature(article.text)
+    del row_of, kept
     added = len(final) >= len(old_ids) and all(
         article.id == old_id and old_id not in fresh for article, old_id in zip(final, old_ids)
     )
     if not (old_ids and added):
-        finder = DuplicateFinder()
-        return finder.add_all((a.id, np.frombuffer(signatures[a.id], dtype=np.uint64)) for a in final), signatures
+        ids = [article.id for article in final]
+        return dict(zip(ids, DuplicateFinder().stories_of(ids, signatures))), signatures
     assert old_store is not None
     stories = old_store.stories()
     new = final[len(old_ids) :]
     resumed = ResumedFinder()
     resumed.remember_near(
-        np.frombuffer(b"".join(signatures[article_id] for article_id in old_ids), dtype=np.uint64),
-        [stories[article_id] for article_id in old_ids],
-        np.frombuffer(b"".join(signatures[article.id] for article in new), dtype=np.uint64),
+        signatures[: len(old_ids)], [stories[article_id] for article_id in old_ids], signatures[len(old_ids) :]
     )
-    stories.update(resumed.add_all((a.id, np.frombuffer(signatures[a.id], dtype=np.uint64)) for a in new))
+    stories.update(resumed.add_all((a.id, signatures[len(old_ids) + i]) for i, a in enumerate(new)))
     return stories, signatures
 
 
@@ -157,16 +163,7 @@ class ResumedFinder(DuplicateFinder):
         earlier, later = signatures.reshape(-1, PERMUTATIONS), coming.reshape(-1, PERMUTATIONS)
         near = np.zeros(len(earlier), dtype=bool)
         for band in range(BANDS):
-            near |= np.isin(_band_key(earlier, band), _band_key(later, band))
-        for position in np.flatnonzero(near).tolist():
-            sig = earlier[position]
-            self._remember(sig, stories[position], [sig[b * ROWS : (b + 1) * ROWS].tobytes() for b in range(BANDS)])
-
-
-def _band_key(signatures: np.ndarray, band: int) -> np.ndarray:
-    """One number for each signature's band (equal bands, equal numbers; a rare equal number for unequal bands
-    only remembers an article more)."""
-    key = np.zeros(len(signatures), dtype=np.uint64)
-    for value in signatures[:, band * ROWS : (band + 1) * ROWS].T:
-        key = key * np.uint64(0x9E3779B97F4A7C15) + value  # wraps around: a hash
-    return key
+            # equal bands, equal keys; an unequal band sharing a key only remembers an article more
+            near |= np.isin(band_keys(earlier, band), band_keys(later, band))
+        near_positions = np.flatnonzero(near)
+        self.remember(earlier[near_positions], [stories[position] for position in near_positions.tolist()])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from index.errors import IndexCorruptError
 from index.records import Article, Chunk
@@ -183,9 +186,27 @@ class ArticleStore:
         columns = {row[1] for row in self._query("PRAGMA table_info(articles)")}
         return "signature" in columns
 
-    def signatures(self) -> dict[str, bytes]:
-        """Each article's MinHash signature, by article id."""
-        return dict(self._query("SELECT id, signature FROM articles"))
+    def signature_rows(self, block: int = 4096) -> tuple[list[str], np.ndarray]:
+        """Every article's id and MinHash signature, in the order they were stored: the signatures as one uint32
+        array, a row an article (stored as uint64 values below 2**31), read ``block`` articles at a time."""
+        count = self.counts()[0]
+        rows = self._query("SELECT id, signature FROM articles ORDER BY rowid")
+        ids: list[str] = []
+        table = np.zeros((count, 0), dtype=np.uint32)
+        for start in range(0, count, block):
+            read = list(itertools.islice(rows, block))
+            blobs = [blob for _, blob in read]
+            if start == 0:
+                table = np.empty((count, len(blobs[0]) // 8 if blobs else 0), dtype=np.uint32)
+            width = table.shape[1] * 8
+            if len(read) != min(block, count - start) or any(type(b) is not bytes or len(b) != width for b in blobs):
+                raise self._damaged("an article's MinHash signature is damaged")
+            values = np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(read), -1)
+            if values.size and int(values.max()) >= 2**31:
+                raise self._damaged("an article's MinHash signature is damaged")
+            table[start : start + len(read)] = values
+            ids += [article_id for article_id, _ in read]
+        return ids, table
 
     def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
         """For each given article, the other articles of its story (republished copies), oldest first."""
