@@ -146,7 +146,9 @@ def _write_generation(
             if article.id not in fresh_chunks:
                 old_row_of[row : row + size] = kept.rows(article.id)
             row += size
-        vectors = carried_vectors(old_vectors, old_row_of, fresh_vectors, embedder.dimension)
+        vectors = carried_vectors(  # written to the generation's file; read back from it a block at a time
+            old_vectors, old_row_of, fresh_vectors, embedder.dimension, staging / generations.EMBEDDINGS
+        )
         del fresh_vectors
         write_store(
             staging / generations.STORE,
@@ -197,7 +199,6 @@ def _write_generation(
             for chunk in chunks
             for sentence in answer_sentences(chunk.text)
         )
-        np.save(staging / generations.EMBEDDINGS, vectors, allow_pickle=False)
         sentence_record = _write_sentence_vectors(staging, old_sentences, embedder, sentences, progress, sentences_kept)
         report.embedded_sentences = sentence_record["embedded"]
         if progress:
@@ -208,6 +209,7 @@ def _write_generation(
                 density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
             hubness = save_density(density, staging)
             vectors_record = vector_store.record
+        vectors.close()
         del payloads, document_of_row, density, vectors
         keyword_texts = (  # the new rows' title and chunk, in row order
             f"{article.title}\n{chunk.text}"

@@ -15,6 +15,7 @@ from index.records import Article, Chunk
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import single_thread
+from index.storage.row_files import BLOCK_ROWS, NpyWriter, RowFile
 from index.text.near_duplicates import BANDS, PERMUTATIONS, DuplicateFinder, band_keys, signature
 
 STORED_SIGNATURE = np.dtype("<u8")  # the store keeps a signature's values as little-endian uint64
@@ -39,19 +40,30 @@ class KeptChunks:
 
 
 def carried_vectors(
-    old_vectors: np.ndarray | None, old_row_of: np.ndarray, fresh_vectors: np.ndarray, dimension: int
-) -> np.ndarray:
-    """Every row's vector: a kept row's from the previous generation, a new row's as embedded (in row order)."""
-    vectors = np.zeros((len(old_row_of), dimension), dtype=np.float32)
-    kept = np.flatnonzero(old_row_of >= 0)
-    if len(kept):
-        assert old_vectors is not None
-        if np.array_equal(old_row_of[: len(kept)], kept):  # the previous rows in order, first: one copy
-            vectors[: len(kept)] = old_vectors[: len(kept)]
-        else:
-            vectors[kept] = old_vectors[old_row_of[kept]]
-    vectors[old_row_of < 0] = fresh_vectors
-    return vectors
+    old_vectors: np.ndarray | None, old_row_of: np.ndarray, fresh_vectors: np.ndarray, dimension: int, path: Path
+) -> RowFile:
+    """Write every row's vector to ``path`` (an ``.npy`` file), a kept row's from the previous generation, a new
+    row's as embedded, in row order, ``BLOCK_ROWS`` rows at a time; returns the file, read back a block at a time
+    by those who need the vectors (the build holds no second copy of them beside ``fresh_vectors``). The previous
+    generation's vectors are read from their file when they are mapped (no page of it stays in memory)."""
+    old = RowFile.of(old_vectors) if old_vectors is not None else None
+    fresh_done = 0  # new rows written so far
+    buffer = np.empty((min(BLOCK_ROWS, len(old_row_of)), dimension), dtype=np.float32)
+    with NpyWriter(path, len(old_row_of), dimension) as out:
+        for start in range(0, len(old_row_of), BLOCK_ROWS):
+            old_rows = old_row_of[start : start + BLOCK_ROWS]
+            block = buffer[: len(old_rows)]
+            kept = old_rows >= 0
+            if kept.any():
+                assert old is not None
+                block[kept] = old[old_rows[kept]]
+            fresh = len(old_rows) - int(kept.sum())
+            block[~kept] = fresh_vectors[fresh_done : fresh_done + fresh]
+            fresh_done += fresh
+            out.write(block)
+    if isinstance(old, RowFile):
+        old.close()
+    return RowFile.npy(path)
 
 
 def write_store(

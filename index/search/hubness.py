@@ -25,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.storage.row_files import RowFile
 from index.tuning import RANKING
 
 FILE = "hubness.npy"
@@ -32,6 +33,7 @@ BATCH = 4096  # chunks searched at a time, to bound memory
 INCREMENTAL_SHARE = 0.1  # an update adding more than this share of the rows computes every density again
 EXACT_ROWS = 250_000  # above, a whole build's densities search a coarse approximate index (see _coarse_search)
 COARSE_PROBES = 32  # lists of that index searched per row
+COARSE_CODES = "SQ8"  # how that index keeps a row: 8-bit codes (FAISS's scalar quantiser), a quarter of float32
 RECORD = {
     "neighbours": RANKING.hubness_neighbours,
     "excludes": "same title or story",
@@ -46,7 +48,7 @@ class NeighbourSearch(Protocol):
 
 def neighbourhood_density(
     vector_store: NeighbourSearch,
-    vectors: np.ndarray,
+    vectors: np.ndarray | RowFile,
     document_of_row: Sequence[tuple[Hashable, ...]],
     neighbours: int = RANKING.hubness_neighbours,
     previous: np.ndarray | None = None,
@@ -55,7 +57,7 @@ def neighbourhood_density(
     """Each row's mean cosine to its ``neighbours`` nearest rows of other documents, searched in
     ``vector_store`` (which holds ``vectors``, in row order). ``document_of_row`` gives each row's keys (title,
     story): rows sharing any key are one document. Rows with no other document near get the mean
-    density, hence no penalty.
+    density, hence no penalty. ``vectors`` may be a ``RowFile``: rows are read ``BATCH`` at a time.
 
     An incremental build passes ``previous`` (each row's density from the last build, NaN for new rows)
     and ``changed`` (the new rows): only those and the rows they now neighbour are searched again, so
@@ -80,7 +82,12 @@ def neighbourhood_density(
 
 
 def _densities(
-    vector_store: NeighbourSearch, vectors: np.ndarray, keys: np.ndarray, rows: np.ndarray, depth: int, neighbours: int
+    vector_store: NeighbourSearch,
+    vectors: np.ndarray | RowFile,
+    keys: np.ndarray,
+    rows: np.ndarray,
+    depth: int,
+    neighbours: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(the density of each of ``rows``, NaN where no other document is near; every row counted as a neighbour)."""
     density = np.full(len(rows), np.nan, dtype=np.float32)
@@ -98,18 +105,21 @@ def _densities(
     return density, (np.unique(np.concatenate(near)) if near else np.zeros(0, dtype=np.int64))
 
 
-def _coarse_search(vectors: np.ndarray, probes: int = COARSE_PROBES) -> NeighbourSearch:
+def _coarse_search(vectors: np.ndarray | RowFile, probes: int = COARSE_PROBES) -> NeighbourSearch:
     """An approximate inner-product index over ``vectors`` for the densities of a large build: searching every
     row exactly costs N² (about a minute at 100,000 rows of 64 dimensions, hours at a million). ~4√N lists,
-    ``probes`` of them searched per row, trained on a fixed sample (deterministic). A density is a mean over a
-    row's nearest rows of other documents, so one found a little further away moves it little: forced at 99,568
-    rows, the mean difference to exact densities was 0.003 (their spread 0.025) and 47 of 50 questions kept
-    their first chunk (``bench/coarse_density_check.py``; README, Scale)."""
+    ``probes`` of them searched per row, trained on a fixed sample (deterministic), each row kept as 8-bit codes
+    of its offset from its list's centre (``COARSE_CODES``: a quarter of a float32 copy, beside the build's own
+    index). A density is a mean over a row's nearest rows of other documents, so one found a little further away,
+    or scored a little off, moves it little: forced at 99,568 rows against exact densities (their spread 0.025),
+    the mean difference was 0.0030 (0.0029 with float32 rows), the 50 benchmark questions kept 0.968 of their top
+    10 (0.970) and 47 their first chunk (47) (``bench/coarse_density_check.py``; README, Scale). ``vectors`` are
+    read a block at a time."""
     import faiss
 
     count, dimension = vectors.shape
     lists = max(1, int(4 * np.sqrt(count)))
-    index = faiss.index_factory(dimension, f"IVF{lists},Flat", faiss.METRIC_INNER_PRODUCT)  # a copy of the vectors
+    index = faiss.index_factory(dimension, f"IVF{lists},{COARSE_CODES}", faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(count, size=min(count, 64 * lists), replace=False)
     index.train(np.asarray(vectors[np.sort(sample)], dtype=np.float32))
     for start in range(0, count, BATCH * 16):

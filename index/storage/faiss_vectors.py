@@ -14,12 +14,14 @@ import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
 from index.storage.generations import VECTORS
+from index.storage.row_files import RowFile
 from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
 from index.tuning import RANKING
 
 HNSW_EF_SEARCH = RANKING.hnsw_ef_search
 UNKNOWN_DAY = np.iinfo(np.int32).min  # the published day of a row without a date: outside every range
 SMALL_BATCH = 20  # fewer queries than this are searched on one thread (``one_thread``)
+ADD_ROWS = 1 << 16  # rows added at a time: what an IVF index adds at a time anyway (the same lists, in the same order)
 
 
 def default_factory(rows: int, dimension: int) -> str:
@@ -31,8 +33,10 @@ def default_factory(rows: int, dimension: int) -> str:
     return f"IVF{2 ** round(math.log2(RANKING.ivf_lists_per_root * math.sqrt(rows)))},Flat"
 
 
-def build_faiss_index(vectors: np.ndarray, factory: str):
-    """An inner-product index over ``vectors`` (rows are L2-normalised, so scores are cosines)."""
+def build_faiss_index(vectors: np.ndarray | RowFile, factory: str):
+    """An inner-product index over ``vectors`` (rows are L2-normalised, so scores are cosines). A ``RowFile`` is
+    read a block at a time into the indexes that add row by row (Flat, IVF: the index one add makes; FAISS then
+    holds the only whole copy), whole to train an index or to fill one of another kind (HNSW)."""
     import faiss
 
     dimension = vectors.shape[1]
@@ -46,10 +50,35 @@ def build_faiss_index(vectors: np.ndarray, factory: str):
         if len(vectors) < _training_points_needed(index):
             index = faiss.IndexFlatIP(dimension)  # too few vectors to train an approximate index
         else:
-            index.train(vectors)
-    if len(vectors):
-        index.add(vectors)
+            index.train(np.asarray(vectors, dtype=np.float32))  # every row: FAISS samples its training points
+    if isinstance(faiss.downcast_index(index), faiss.IndexFlat):
+        _fill_flat(index, vectors)
+    elif isinstance(faiss.downcast_index(index), faiss.IndexIVF):
+        for start in range(0, len(vectors), ADD_ROWS):
+            index.add(np.ascontiguousarray(vectors[start : start + ADD_ROWS], dtype=np.float32))
+    elif len(vectors):
+        index.add(np.asarray(vectors, dtype=np.float32))
     return index
+
+
+def _fill_flat(index, vectors: np.ndarray | RowFile) -> None:
+    """Put ``vectors`` into an empty flat index as its ``add`` would (its codes are the rows' float32 bytes), its
+    storage grown once to the full size and filled ``ADD_ROWS`` rows at a time: adding blocks would grow it by
+    doubling, with the old and the new storage held at once."""
+    import faiss
+
+    rows, dimension = vectors.shape
+    if not rows:
+        return
+    index.codes.resize(rows * index.code_size)
+    stored = faiss.rev_swig_ptr(index.codes.data(), rows * index.code_size).view(np.float32).reshape(rows, dimension)
+    for start in range(0, rows, ADD_ROWS):
+        block = slice(start, min(start + ADD_ROWS, rows))
+        if isinstance(vectors, RowFile):
+            vectors.read(block.start, block.stop - block.start, into=stored[block])
+        else:
+            stored[block] = vectors[block]
+    index.ntotal = rows
 
 
 def _training_points_needed(index) -> int:
@@ -136,7 +165,9 @@ class FaissStore(VectorStore):
         self.record = record
 
     @classmethod
-    def write(cls, folder: Path, vectors: np.ndarray, payloads: Sequence[RowPayload], factory: str) -> FaissStore:
+    def write(
+        cls, folder: Path, vectors: np.ndarray | RowFile, payloads: Sequence[RowPayload], factory: str
+    ) -> FaissStore:
         """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened.
         An empty ``factory`` (FAISS_FACTORY unset) is ``default_factory``'s choice for the number of rows."""
         factory = factory or default_factory(*vectors.shape)

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
+
+from index.storage.row_files import NpyWriter, RowFile
 
 FOLDER = "sentences"
 KEYS = "keys.npy"
@@ -59,6 +62,10 @@ class StoredSentences:
     def vectors(self, kind: str, rows: np.ndarray) -> np.ndarray:
         """The ``kind`` ("passages" or "queries") vectors at ``rows`` (all found), as float32."""
         return np.asarray(self._vectors[kind][np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
+    def stored(self, kind: str) -> np.ndarray:
+        """Every ``kind`` vector, as stored (memory-mapped when opened from a generation)."""
+        return self._vectors[kind]
 
     def span(self, kind: str, start: int, count: int) -> np.ndarray:
         """The ``kind`` vectors of ``count`` rows from ``start``."""
@@ -112,89 +119,127 @@ def write_sentences(
     ``previous`` is kept too (an incremental build then reads only its new chunks' sentences; a removed
     article's sentences stay until a rebuild, harmless: lookups are by exact text). Returns the manifest's record.
 
-    ``texts`` is read once, as it comes (a build gives a generator): only ``batch`` texts are held at a time, the
-    keys met so far as a sorted array, and the new vectors go to a file in embedding order, put in the keys'
-    order at the end; the files are the same whatever ``batch`` is."""
+    ``texts`` is read once, as it comes (a build gives a generator): only ``batch`` texts are held at a time and
+    the keys met so far as a sorted array; each batch's new vectors go to a file in their keys' order (a sorted
+    run), and the runs are merged into the keys' order at the end, ``COPY_ROWS`` keys at a time, read with file
+    reads (``_write_in_key_order``). The files are the same whatever ``batch`` and ``COPY_ROWS`` are."""
     batch = batch or BATCH
     target = folder / FOLDER
     target.mkdir()
     met = _MetKeys(previous)
-    spill = {kind: open(target / f"{kind}.new", "wb") for kind in KINDS}  # noqa: SIM115 (closed below)
-    try:
+    runs: list[np.ndarray] = []  # the keys of each batch embedded, sorted: its rows in the spilled files
+    with ExitStack() as files:
+        spill = {kind: files.enter_context(open(target / f"{kind}.new", "wb")) for kind in KINDS}
         waiting: list[str] = []  # new sentences not embedded yet
+        waiting_keys = np.zeros(0, dtype=np.uint64)
 
         def embed_waiting(count: int) -> None:
-            group = waiting[:count]
+            nonlocal waiting_keys
+            group, keys = waiting[:count], waiting_keys[:count]
+            order = np.argsort(keys)
             for kind in KINDS:
                 vectors = np.ascontiguousarray(embed[kind](group), dtype=np.float32)
                 if vectors.shape != (len(group), dimension):
                     raise ValueError(f"{len(group)} sentences gave {vectors.shape} vectors")
-                spill[kind].write(vectors.tobytes())
+                spill[kind].write(vectors[order].data)
+            runs.append(keys[order])
             del waiting[:count]
+            waiting_keys = waiting_keys[count:]
+
+        def take(incoming: list[str]) -> None:
+            nonlocal waiting_keys
+            new_texts, new_keys = met.new(incoming)
+            waiting.extend(new_texts)
+            waiting_keys = np.concatenate([waiting_keys, new_keys])
 
         incoming: list[str] = []
         for text in texts:
             incoming.append(text)
             if len(incoming) >= INTAKE * batch:
-                waiting += met.new(incoming)
+                take(incoming)
                 incoming = []
                 while len(waiting) >= batch:
                     embed_waiting(batch)
-        waiting += met.new(incoming)
+        take(incoming)
         while waiting:
             embed_waiting(batch)
-    finally:
-        for file in spill.values():
-            file.close()
-    fresh_keys = met.fresh_keys()
-    met_keys = met.keys
-    keys = np.union1d(previous.keys, met_keys) if keep_previous and previous is not None else met_keys
+    keys = met.keys
+    if keep_previous and previous is not None:
+        keys = np.union1d(previous.keys, keys)
     np.save(target / KEYS, keys, allow_pickle=False)
-    old_rows = previous.find(keys) if previous is not None else np.full(len(keys), -1, dtype=np.int64)
-    kept = old_rows >= 0
-    spill_row = np.full(len(keys), -1, dtype=np.int64)  # where each new key's vectors are in the spilled files
-    spill_row[np.flatnonzero(~kept)] = np.argsort(fresh_keys, kind="stable")
-    for kind in KINDS:
-        spill_path = target / f"{kind}.new"
-        spilled = (
-            np.memmap(spill_path, dtype=np.float32, mode="r", shape=(len(fresh_keys), dimension))
-            if len(fresh_keys)
-            else None
-        )
-        with open(target / f"{kind}.npy", "wb") as out:  # written in order: no page of it held mapped
-            header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False}
-            np.lib.format.write_array_header_1_0(out, {**header, "shape": (len(keys), dimension)})
-            for start in range(0, len(keys), COPY_ROWS):
-                block = np.empty((min(COPY_ROWS, len(keys) - start), dimension), dtype=np.float32)
-                rows = slice(start, start + len(block))
-                old_block, spill_block = old_rows[rows], spill_row[rows]
-                if previous is not None and (old_block >= 0).any():
-                    block[old_block >= 0] = previous.vectors(kind, old_block[old_block >= 0])
-                if spilled is not None and (spill_block >= 0).any():
-                    block[spill_block >= 0] = spilled[spill_block[spill_block >= 0]]
-                out.write(block.tobytes())
-        del spilled
-        spill_path.unlink()
-    return {"sentences": len(keys), "reused": int(kept.sum()), "embedded": len(fresh_keys)}
+    reused = _write_in_key_order(target, keys, runs, dimension, previous)
+    return {"sentences": len(keys), "reused": reused, "embedded": sum(len(run) for run in runs)}
 
 
 INTAKE = 8  # texts read between two merges of the met keys: this many batches (each merge copies the keys)
-COPY_ROWS = 1 << 16  # new vectors put in the keys' order at a time
+COPY_ROWS = 1 << 14  # rows of the stored files written at a time (4 MB a kind of 64 floats)
+
+
+def _write_in_key_order(
+    target: Path, keys: np.ndarray, runs: list[np.ndarray], dimension: int, previous: StoredSentences | None
+) -> int:
+    """Write each kind's vectors of ``keys`` (sorted) to ``target``, ``COPY_ROWS`` keys at a time: those of the
+    previous table read from its files, the new ones from the sorted ``runs`` spilled in ``{kind}.new`` (for
+    each block of keys, the rows of each run within the block's keys: one read a run). Read with file reads, so
+    no page of the files stays in memory; returns the number of keys copied from ``previous``."""
+    starts = np.cumsum([0] + [len(run) for run in runs])  # each run's first row in the spilled files
+    firsts = keys[COPY_ROWS::COPY_ROWS]  # the first key of every block but the first
+    cuts = np.zeros((len(runs), len(firsts) + 2), dtype=np.int64)  # the rows of each run in each block of keys
+    for number, run in enumerate(runs):
+        cuts[number, 1:-1] = np.searchsorted(run, firsts)
+        cuts[number, -1] = len(run)
+    fresh = {kind: RowFile(target / f"{kind}.new", (int(starts[-1]), dimension)) for kind in KINDS}
+    old = {kind: RowFile.of(previous.stored(kind)) for kind in KINDS} if previous is not None else {}
+    reused = 0
+    with ExitStack() as files:
+        out = {kind: files.enter_context(NpyWriter(target / f"{kind}.npy", len(keys), dimension)) for kind in KINDS}
+        for number, start in enumerate(range(0, len(keys), COPY_ROWS)):
+            block_keys = keys[start : start + COPY_ROWS]
+            old_rows = previous.find(block_keys) if previous is not None else np.full(len(block_keys), -1)
+            kept = old_rows >= 0
+            reused += int(kept.sum())
+            pieces = np.flatnonzero(cuts[:, number + 1] > cuts[:, number])  # the runs with rows in this block
+            first_rows, counts = starts[pieces] + cuts[pieces, number], cuts[pieces, number + 1] - cuts[pieces, number]
+            at = np.concatenate(([0], np.cumsum(counts)))  # where each piece goes among the block's new rows
+            piece_keys = np.concatenate(
+                [runs[run][cuts[run, number] : cuts[run, number + 1]] for run in pieces] or [keys[:0]]
+            )
+            order = np.argsort(piece_keys)  # the pieces' rows in the keys' order
+            if not np.array_equal(piece_keys[order], block_keys[~kept]):
+                raise ValueError("the spilled sentence vectors do not match their keys")
+            places = np.empty(len(order), dtype=np.int64)
+            places[order] = np.flatnonzero(~kept)  # each of the pieces' rows' place in the block
+            for kind in KINDS:
+                block = np.empty((len(block_keys), dimension), dtype=np.float32)
+                if kept.any():
+                    block[kept] = old[kind][old_rows[kept]]
+                new = np.empty((len(order), dimension), dtype=np.float32)
+                for row, count, first in zip(first_rows.tolist(), counts.tolist(), at.tolist()):
+                    fresh[kind].read(row, count, into=new[first : first + count])
+                block[places] = new
+                out[kind].write(block)
+    for kind in KINDS:
+        fresh[kind].close()
+        (target / f"{kind}.new").unlink()
+        reader = old.get(kind)
+        if isinstance(reader, RowFile):
+            reader.close()
+    return reused
 
 
 class _MetKeys:
-    """The keys of the sentences met so far (a sorted array) and, in the order first met, those to embed (not in
-    the previous table)."""
+    """The keys of the sentences met so far (a sorted array); which of a group of texts to embed (not met before,
+    not in the previous table)."""
 
     def __init__(self, previous: StoredSentences | None) -> None:
         self.previous = previous
         self.keys = np.zeros(0, dtype=np.uint64)
-        self._fresh: list[np.ndarray] = []
 
-    def new(self, texts: list[str]) -> list[str]:
-        """The texts among ``texts`` to embed: the first of each key not met before and not in the previous table."""
+    def new(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
+        """The texts among ``texts`` to embed, and their keys: the first of each key not met before and not in the
+        previous table."""
         if not texts:
-            return []
+            return [], np.zeros(0, dtype=np.uint64)
         keys = sentence_keys(texts)
         _, first = np.unique(keys, return_index=True)
         first.sort()  # each key's first text, in the order met
@@ -203,11 +248,7 @@ class _MetKeys:
         self.keys = np.insert(self.keys, np.searchsorted(self.keys, added), added)  # one copy, no sort of all
         if self.previous is not None:
             first = first[self.previous.find(keys[first]) < 0]
-        self._fresh.append(keys[first])
-        return [texts[position] for position in first.tolist()]
-
-    def fresh_keys(self) -> np.ndarray:
-        return np.concatenate(self._fresh) if self._fresh else np.zeros(0, dtype=np.uint64)
+        return [texts[position] for position in first.tolist()], keys[first]
 
 
 def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

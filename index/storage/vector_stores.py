@@ -13,20 +13,22 @@ import numpy as np
 from index.errors import IndexMismatchError
 from index.storage.faiss_vectors import FaissStore
 from index.storage.qdrant_vectors import QdrantStore, discard_collection
+from index.storage.row_files import RowFile
 from index.storage.vector_base import RowPayload, VectorStore, VectorStoreSettings
 
 
 def write_vectors(
     folder: Path,
-    vectors: np.ndarray,
+    vectors: np.ndarray | RowFile,
     payloads: Sequence[RowPayload],
     settings: VectorStoreSettings,
     faiss_factory: str,
 ) -> VectorStore:
     """Write a new generation's vectors (row order, one payload a row) for the generation in ``folder``;
-    returns the store opened for search. Its ``record`` goes into the manifest."""
+    returns the store opened for search. Its ``record`` goes into the manifest. ``vectors`` may be a
+    ``RowFile`` (``row_files.py``): FAISS reads it a block at a time, Qdrant whole."""
     if settings.store == "qdrant":
-        return QdrantStore.write(folder, vectors, payloads, settings)
+        return QdrantStore.write(folder, np.asarray(vectors, dtype=np.float32), payloads, settings)
     return FaissStore.write(folder, vectors, payloads, faiss_factory)
 
 

@@ -1,0 +1,155 @@
+"""Arrays of rows on disk (vectors), written and read a block of rows at a time with plain file reads.
+
+A build's vectors can be larger than it should hold at once (a million chunks of 64 float32s are 256 MB, of 384:
+1.5 GB). Reading a file through a memory mapping is no way round that: the pages a process touches count in its
+resident memory until it unmaps the file, so reading a whole mapped file grows the reader by the file's size.
+``RowFile`` reads rows into arrays its caller holds only while it needs them; ``NpyWriter`` writes an ``.npy``
+file a block at a time, byte for byte what ``np.save`` writes of the whole array.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+BLOCK_ROWS = 1 << 14  # rows read or written at a time by the callers that stream a whole file (4 MB of 64 floats)
+
+
+def npy_header(file, shape: tuple[int, ...], dtype: np.dtype | type) -> None:
+    """Write the header ``np.save`` writes before a C-ordered array of ``shape`` (its rows follow)."""
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+        "fortran_order": False,
+        "shape": tuple(int(size) for size in shape),  # Python ints: the header is their repr
+    }
+    np.lib.format.write_array_header_1_0(file, header)
+
+
+class NpyWriter:
+    """A 2-d ``.npy`` file of ``rows`` x ``dimension`` written a block of rows at a time (a context manager)."""
+
+    def __init__(self, path: Path, rows: int, dimension: int, dtype: np.dtype | type = np.float32) -> None:
+        self.path, self.rows, self.dimension, self.dtype = path, int(rows), int(dimension), np.dtype(dtype)
+        self.written = 0
+        self._file = open(path, "wb")  # noqa: SIM115 (closed by __exit__)
+        npy_header(self._file, (self.rows, self.dimension), self.dtype)
+
+    def write(self, block: np.ndarray) -> None:
+        if block.ndim != 2 or block.shape[1] != self.dimension or self.written + len(block) > self.rows:
+            raise ValueError(f"{block.shape} rows do not fit {self.path.name} after {self.written} of {self.rows}")
+        self._file.write(np.ascontiguousarray(block, dtype=self.dtype).data)  # no copy of the block's bytes
+        self.written += len(block)
+
+    def __enter__(self) -> NpyWriter:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._file.close()
+        if kind is None and self.written != self.rows:
+            raise ValueError(f"{self.path.name} got {self.written} rows, not {self.rows}")
+
+
+class RowFile:
+    """The rows of a 2-d C-ordered array stored in ``path`` from byte ``offset`` on, read with file reads.
+
+    Indexed like the array it stores with a slice (``rows[a:b]``) or an array of row numbers (any order; read a
+    run of consecutive rows at a time), it returns new arrays; ``np.asarray`` reads it whole."""
+
+    def __init__(
+        self, path: Path, shape: tuple[int, int], dtype: np.dtype | type = np.float32, offset: int = 0
+    ) -> None:
+        self.path, self.dtype, self.offset = Path(path), np.dtype(dtype), int(offset)
+        self.shape = (int(shape[0]), int(shape[1]))
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY)
+        self._closer = weakref.finalize(self, os.close, self._fd)
+
+    @classmethod
+    def npy(cls, path: Path) -> RowFile:
+        """The rows of a 2-d ``.npy`` file."""
+        with open(path, "rb") as file:
+            version = np.lib.format.read_magic(file)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran_order, dtype = read_header(file)
+            if fortran_order or len(shape) != 2:
+                raise ValueError(f"{Path(path).name} holds no C-ordered rows ({shape})")
+            return cls(path, shape, dtype, file.tell())
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> RowFile | np.ndarray:
+        """The file behind ``array`` when it is a whole mapped 2-d file (``np.load(mmap_mode=...)``), else
+        ``array`` itself: either is read the same way (``[slice]``, ``[rows]``)."""
+        whole_file = isinstance(array.base, mmap.mmap) and array.ndim == 2 and array.flags.c_contiguous
+        if isinstance(array, np.memmap) and whole_file and array.filename:
+            return cls(Path(array.filename), array.shape, array.dtype, array.offset)
+        return array
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def read(self, start: int, count: int, into: np.ndarray | None = None) -> np.ndarray:
+        """``count`` rows from row ``start``, in a new array or ``into`` (C-ordered rows of this file's width)."""
+        rows = np.empty((count, self.shape[1]), dtype=self.dtype) if into is None else into
+        if rows.shape != (count, self.shape[1]) or rows.dtype != self.dtype or not rows.flags.c_contiguous:
+            raise ValueError(f"{rows.shape} {rows.dtype} rows cannot hold {count} rows of {self.path.name}")
+        self._fill(rows, start)
+        return rows
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                return self.read(start, max(0, stop - start))
+            key = np.arange(start, stop, step)
+        return self.rows(np.asarray(key))
+
+    def rows(self, numbers: np.ndarray) -> np.ndarray:
+        """The rows ``numbers`` (a 1-d array of row numbers), in that order."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        rows = np.empty((len(numbers), self.shape[1]), dtype=self.dtype)
+        if not len(numbers):
+            return rows
+        if numbers.min() < 0 or numbers.max() >= len(self):
+            raise IndexError(f"row numbers outside the {len(self)} rows of {self.path.name}")
+        breaks = np.flatnonzero(np.diff(numbers) != 1) + 1  # where a run of consecutive rows ends
+        starts = np.concatenate(([0], breaks)).tolist()
+        for first, end in zip(starts, [*breaks.tolist(), len(numbers)]):
+            self._fill(rows[first:end], int(numbers[first]))
+        return rows
+
+    def blocks(self, step: int = BLOCK_ROWS) -> Iterator[np.ndarray]:
+        """Every row, ``step`` rows at a time, in order."""
+        for start in range(0, len(self), step):
+            yield self.read(start, min(step, len(self) - start))
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        whole = self.read(0, len(self))
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        self._closer()
+
+    def _fill(self, rows: np.ndarray, start: int) -> None:
+        if start < 0 or start + len(rows) > len(self):
+            raise IndexError(f"rows {start}..{start + len(rows)} outside the {len(self)} rows of {self.path.name}")
+        if not rows.size:
+            return
+        view = rows.reshape(-1).view(np.uint8).data  # the rows' bytes, written in place
+        position = self.offset + start * self._row_bytes
+        while len(view):
+            got = os.preadv(self._fd, [view], position)
+            if got == 0:
+                raise EOFError(f"{self.path.name} ends before its row {start + len(rows)}")
+            view, position = view[got:], position + got
