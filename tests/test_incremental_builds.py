@@ -221,13 +221,16 @@ def test_an_add_copies_the_previous_generation_and_writes_what_a_build_of_the_sa
     engine.apply(Changes(_news(60, seed=11), replace_all=True))
     created, postings, grouped = [], [], []
     monkeypatch.setattr(ArticleStore, "create", classmethod(lambda cls, path: created.append(path)))
-    original_postings = keyword_writer._postings
+    previous_rows = (
+        len(np.load(generations.current_generation(engine.index_dir) / keywords.FOLDER / keywords.DOCUMENT_OFFSETS)) - 1
+    )
+    original_postings = keyword_writer._block_postings
 
-    def counting_postings(flat, *args, **kwargs):
-        postings.append(len(flat))
-        return original_postings(flat, *args, **kwargs)
+    def counting_postings(ids, offsets, first, last, *args):
+        postings.append((first, last))
+        return original_postings(ids, offsets, first, last, *args)
 
-    monkeypatch.setattr(keyword_writer, "_postings", counting_postings)
+    monkeypatch.setattr(keyword_writer, "_block_postings", counting_postings)
     original_entries = lookups._entries
     monkeypatch.setattr(lookups, "_entries", lambda name: grouped.append(name) or original_entries(name))
     report = engine.add_articles(_news(3, seed=12))
@@ -235,7 +238,8 @@ def test_an_add_copies_the_previous_generation_and_writes_what_a_build_of_the_sa
     assert report.added == 3 and report.embedded_chunks > 0
     assert created == []  # the store is the previous one's copy with the new articles inserted
     new_rows = [keyword_writer.keyword_terms(text) for text in _keyword_texts(engine, 3)]
-    assert postings == [sum(len(terms) for terms in new_rows)]  # only the new rows' terms were sorted into postings
+    assert {first for first, _ in postings} == {previous_rows}  # only the new rows' terms were sorted into postings
+    assert {last for _, last in postings} == {previous_rows + len(new_rows)}
     assert 0 < len(grouped) <= len({term for terms in new_rows for term in terms}) + 1  # new terms (and "") grouped
     _assert_same_index(engine, _rebuilt_alike(engine, hashing_engine, tmp_path))
 
@@ -327,7 +331,7 @@ def test_the_keyword_writer_writes_the_files_bm25s_writes(tmp_path, monkeypatch)
     keyword_writer.write_keyword_index(tmp_path / "gen" / keywords.FOLDER, np.full(60, -1), first)
     assert files(tmp_path / "gen" / keywords.FOLDER) == files(tmp_path / "bm25s")
     previous = keyword_writer.open_previous_terms(tmp_path / "gen")
-    assert previous is not None and previous.postings is not None
+    assert previous is not None and previous.postings
     cases = {
         "add": (list(range(60)), more),
         "remove": ([row for row in range(60) if row % 7], []),

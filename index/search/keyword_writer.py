@@ -20,20 +20,33 @@ as for a rebuild. Here:
   which change everywhere (the number of rows and their mean length are in every weight) but cost a few numpy
   operations over the postings;
 - the lookups keep the previous entries of the terms both vocabularies hold and group only the new terms.
+
+Its memory does not grow with the rows, beyond 24 bytes a row (offsets, lengths, length norms) and the vocabulary:
+the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied from the previous
+file), and come back from it a block at a time with plain reads (``npy_blocks.py``; a memory map's touched pages
+would count as the process's), once to count each term's postings, then once per range of terms holding about
+``PASS_POSTINGS`` postings, whose postings are placed, weighed and written before the next range's (blocks holding
+only lower terms are skipped: terms are numbered as first met). At 99,568 chunks the step's highest RSS rose
+11 MB over its start (138 MB when it held every row's term ids and every posting); alone, 42 MB (176). Each pass
+reads every term id again (from the page cache): about N / 26,000 passes at N rows (79 postings a row), so that
+part of the time grows as N squared; on the 100,000 chunks' term ids ten times over (1M rows, a busy machine) the
+postings took 134 s, 41 s of it sorting as before, about 45 s the passes' reading and selecting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, FORMAT, K1, TERMS, B
 from index.search.lookups import update_lookups, write_lookups
+from index.search.npy_blocks import NpyBlocks, NpyWriter
 from index.text.normalise import keyword_terms
 
 COUNTS = "term_counts.npy"  # how often each posting's term occurs in its row, aligned with data.csc.index.npy
@@ -43,30 +56,31 @@ EMPTY = ""  # the term bm25s adds to every vocabulary, held by no row
 
 
 class PreviousTerms:
-    """What a build reuses of the previous generation's keyword index: every row's term ids and the vocabulary,
-    and, when stored (generations written since ``COUNTS``), the postings with their counts."""
+    """What a build reuses of the previous generation's keyword index: every row's term ids (read from their file
+    a block at a time) and the vocabulary, and, when stored (generations written since ``COUNTS``), the postings
+    with their counts."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.names: list[str] = json.loads((folder / TERMS).read_text(encoding="utf-8"))
-        self.ids = np.load(folder / DOCUMENT_TERMS, mmap_mode="r", allow_pickle=False)
         self.offsets = np.load(folder / DOCUMENT_OFFSETS, allow_pickle=False)
-        indptr = np.load(folder / INDPTR, allow_pickle=False)
+        self.indptr = np.load(folder / INDPTR, allow_pickle=False)
         self.rows = len(self.offsets) - 1
-        self.used = len(indptr) - 1  # the terms some row holds: the vocabulary before bm25s's ""
-        if (
-            self.ids.dtype != np.int32
-            or self.offsets[-1] != len(self.ids)
-            or self.used > len(self.names)
-            or (len(self.ids) and int(self.ids.max()) >= self.used)
-        ):
-            raise ValueError(f"{FOLDER}/{DOCUMENT_TERMS} does not match {FOLDER}/{TERMS}")
-        self.postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.used = len(self.indptr) - 1  # the terms some row holds: the vocabulary before bm25s's ""
+        with NpyBlocks(folder / DOCUMENT_TERMS) as ids:
+            largest = max((int(block.max()) for block in _blocks_of(ids) if len(block)), default=-1)
+            matches = ids.dtype == np.int32 and self.offsets[-1] == ids.length and largest < self.used
+            if not matches or self.used > len(self.names):
+                raise ValueError(f"{FOLDER}/{DOCUMENT_TERMS} does not match {FOLDER}/{TERMS}")
+        self.postings = False  # the postings' rows and counts are stored, aligned with indptr
         if (folder / COUNTS).is_file():
-            indices = np.load(folder / INDICES, allow_pickle=False)
-            counts = np.load(folder / COUNTS, allow_pickle=False)
-            if len(indices) == len(counts) == indptr[-1]:
-                self.postings = (indptr, indices, counts)
+            with NpyBlocks(folder / INDICES) as indices, NpyBlocks(folder / COUNTS) as counts:
+                self.postings = indices.length == counts.length == self.indptr[-1]
+
+
+def _blocks_of(values: NpyBlocks) -> Iterator[np.ndarray]:
+    for start in range(0, values.length, TERMS_BLOCK):
+        yield values.read(start, min(start + TERMS_BLOCK, values.length))
 
 
 def open_previous_terms(generation: Path) -> PreviousTerms | None:
@@ -87,133 +101,193 @@ def write_keyword_index(
 ) -> tuple[dict, dict[str, int]]:
     """Write the keyword index of a generation into ``folder``. ``old_rows`` gives each row's row in
     ``previous`` (the rows it keeps), -1 for a new row; ``fresh`` the new rows' texts (or terms), in row order,
-    read once (a generator: a build holds no text of them, only their term ids, 4 bytes a term).
-    Returns the manifest's record and each term's document frequency (how many rows hold it)."""
+    read once (a generator: a build holds no text of them; their term ids go to ``document_terms.npy`` a block at
+    a time). Returns the manifest's record and each term's document frequency (how many rows hold it)."""
     old_rows = np.asarray(old_rows, dtype=np.int64)
-    rows = len(old_rows)
-    kept, new = np.flatnonzero(old_rows >= 0), np.flatnonzero(old_rows < 0)
+    kept = np.flatnonzero(old_rows >= 0)
     if len(kept) and previous is None:
         raise ValueError("every kept row needs the previous terms, every new row its text")
+    folder.mkdir(parents=True, exist_ok=True)
     # term ids: the previous vocabulary's, then each new term as first met in the new rows
-    names = list(previous.names[: previous.used]) if previous else []
-    known = {name: term_id for term_id, name in enumerate(names)}
-    fresh_terms, fresh_lengths = array("i"), array("q")  # the new rows' term ids one row after another, lengths
-    for text in fresh:
-        ids = [known.setdefault(term, len(known)) for term in (text if isinstance(text, list) else keyword_terms(text))]
-        fresh_terms.extend(ids)
-        fresh_lengths.append(len(ids))
-    if len(fresh_lengths) != len(new):
-        raise ValueError("every kept row needs the previous terms, every new row its text")
+    known = {name: term_id for term_id, name in enumerate(previous.names[: previous.used])} if previous else {}
+    lengths = _write_terms(folder / DOCUMENT_TERMS, old_rows, fresh, previous, known)
     names = list(known)
     del known
-    lengths = np.zeros(rows, dtype=np.int64)
-    lengths[new] = np.frombuffer(fresh_lengths, dtype=np.int64) if len(fresh_lengths) else 0
-    # an add: the kept rows are every previous row, in order, first (a first build keeps none of none)
+    # an add: the kept rows are every previous row, in order, first (a first build keeps none of none); their
+    # terms are then first met in this order, the others' are numbered again in the order first met
     appended = len(kept) == (previous.rows if previous else 0) and bool(np.all(old_rows[: len(kept)] == kept))
-    if len(kept):
-        assert previous is not None
-        lengths[kept] = np.diff(previous.offsets)[old_rows[kept]]
-    offsets = np.zeros(rows + 1, dtype=np.int64)
+    if not appended:
+        names = _renumber_in_first_use_order(folder / DOCUMENT_TERMS, names)
+    offsets = np.zeros(len(old_rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    fresh_flat = np.frombuffer(fresh_terms, dtype=np.int32) if len(fresh_terms) else np.zeros(0, dtype=np.int32)
-    if appended and not len(kept):  # every row new, in order: the new rows' ids are every row's (no copy)
-        flat = fresh_flat
-    elif appended:  # the previous rows, in order, then the new ones: their terms are first met in this order
-        flat = np.empty(int(offsets[-1]), dtype=np.int32)
-        split = int(offsets[len(kept)])
-        if previous is not None:
-            flat[:split] = previous.ids[:split]
-        flat[split:] = fresh_flat
-    else:
-        flat = np.empty(int(offsets[-1]), dtype=np.int32)
-        if len(kept):
-            assert previous is not None
-            flat[_runs(offsets[kept], lengths[kept])] = previous.ids[
-                _runs(previous.offsets[old_rows[kept]], lengths[kept])
-            ]
-        flat[_runs(offsets[new], lengths[new])] = fresh_flat
-        flat, names = _in_first_use_order(flat, names)
-    terms = len(names)
-    if appended and previous is not None and previous.postings is not None:
-        start = int(offsets[len(kept)])
-        new_postings = _postings(flat[start:], lengths[len(kept) :], terms, first_row=len(kept))
-        indptr, indices, counts = _merged(previous.postings, new_postings, terms)
-    else:
-        indptr, indices, counts = _postings(flat, lengths, terms)
-    frequency = np.diff(indptr)
-    data = _weights(indptr, indices, counts, lengths)
+    merged = previous if appended and previous is not None and previous.postings else None
+    indptr = _write_postings(folder, offsets, len(names), merged)
     vocabulary = {name: term_id for term_id, name in enumerate(names)}
     vocabulary.setdefault(EMPTY, len(vocabulary))
-    _save(folder, data, indices, indptr, vocabulary, flat, offsets, counts)
+    _save(folder, indptr, vocabulary, offsets)
     _write_lookups(folder, previous, list(vocabulary))
-    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": rows, "terms": len(vocabulary)}
-    return record, dict(zip(names, frequency.tolist()))
+    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
+    record["terms"] = len(vocabulary)
+    return record, dict(zip(names, np.diff(indptr).tolist()))
 
 
-def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The positions ``starts[i]`` to ``starts[i] + lengths[i] - 1`` of every run, one run after another."""
-    before = np.cumsum(lengths) - lengths
-    return np.repeat(np.asarray(starts, dtype=np.int64) - before, lengths) + np.arange(int(lengths.sum()))
+TERMS_BLOCK = 1 << 20  # term ids written, copied or numbered again at a time (4 MB)
 
 
-def _in_first_use_order(flat: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """The term ids renumbered in the order the terms are first met (row after row), terms no row holds left out."""
-    first = np.full(len(names), len(flat), dtype=np.int64)
-    np.minimum.at(first, flat, np.arange(len(flat), dtype=np.int64))
-    used = np.flatnonzero(first < len(flat))
-    used = used[np.argsort(first[used])]
-    renumber = np.full(len(names), -1, dtype=np.int64)
-    renumber[used] = np.arange(len(used))
-    return renumber[flat].astype(np.int32), [names[term_id] for term_id in used.tolist()]
+def _write_terms(
+    path: Path, old_rows: np.ndarray, fresh: Iterable[str | list[str]], previous: PreviousTerms | None, known: dict
+) -> np.ndarray:
+    """Write every row's term ids, row after row, into ``path`` a block at a time: a kept row's copied from the
+    previous generation's file (a run of rows that follow each other there at once), a new row's read from its
+    text, a new term numbered after the ``known`` ones as first met. Returns each row's number of terms."""
+    lengths = np.zeros(len(old_rows), dtype=np.int64)
+    kept = old_rows >= 0
+    if len(old_rows):  # runs: rows that are all new, or kept rows that follow each other in the previous rows
+        cuts = (kept[1:] != kept[:-1]) | (kept[1:] & (old_rows[1:] != old_rows[:-1] + 1))
+        edges = [0, *(np.flatnonzero(cuts) + 1).tolist(), len(old_rows)]
+    texts, pending = iter(fresh), array("i")
+    source = NpyBlocks(previous.folder / DOCUMENT_TERMS) if previous is not None else None
+    with NpyWriter(path, np.int32) as out, source or contextlib.nullcontext():
+        for first, last in zip(edges[:-1], edges[1:]) if len(old_rows) else ():
+            if kept[first]:
+                assert previous is not None and source is not None
+                rows = old_rows[first:last]
+                lengths[first:last] = np.diff(previous.offsets[rows[0] : rows[-1] + 2])
+                out.write(np.frombuffer(pending, dtype=np.int32))
+                del pending[:]
+                start, stop = int(previous.offsets[rows[0]]), int(previous.offsets[rows[-1] + 1])
+                for at in range(start, stop, TERMS_BLOCK):
+                    out.write(source.read(at, min(at + TERMS_BLOCK, stop)))
+                continue
+            for row in range(first, last):
+                text = next(texts, None)
+                if text is None:
+                    raise ValueError("every kept row needs the previous terms, every new row its text")
+                terms = text if isinstance(text, list) else keyword_terms(text)
+                pending.extend([known.setdefault(term, len(known)) for term in terms])
+                lengths[row] = len(terms)
+                if len(pending) >= TERMS_BLOCK:
+                    out.write(np.frombuffer(pending, dtype=np.int32))
+                    del pending[:]
+        out.write(np.frombuffer(pending, dtype=np.int32))
+    if next(texts, None) is not None:
+        raise ValueError("every kept row needs the previous terms, every new row its text")
+    return lengths
 
 
-POSTINGS_BLOCK = 1 << 20  # terms of consecutive rows whose postings are found at a time
+def _renumber_in_first_use_order(path: Path, names: list[str]) -> list[str]:
+    """Number the term ids of ``path`` again, in place, in the order the terms are first met (row after row);
+    returns the terms in that order, those no row holds left out."""
+    with NpyBlocks(path, "r+b") as ids:
+        first = np.full(len(names), ids.length, dtype=np.int64)  # where each term is first met
+        for start in range(0, ids.length, TERMS_BLOCK):
+            unique, at = np.unique(ids.read(start, min(start + TERMS_BLOCK, ids.length)), return_index=True)
+            unseen = first[unique] == ids.length
+            first[unique[unseen]] = at[unseen] + start
+        used = np.flatnonzero(first < ids.length)
+        used = used[np.argsort(first[used])]
+        renumber = np.full(len(names), -1, dtype=np.int32)
+        renumber[used] = np.arange(len(used), dtype=np.int32)
+        for start in range(0, ids.length, TERMS_BLOCK):
+            ids.overwrite(start, renumber[ids.read(start, min(start + TERMS_BLOCK, ids.length))])
+    return [names[term_id] for term_id in used.tolist()]
 
 
-def _postings(
-    flat: np.ndarray, lengths: np.ndarray, terms: int, first_row: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(indptr, rows, counts) of the rows' terms, term by term, rows ascending within a term.
+POSTINGS_BLOCK = 1 << 18  # term ids of consecutive rows read back and sorted into postings at a time
+PASS_POSTINGS = 1 << 21  # postings a pass over the term ids places and weighs (a range of terms holding about as many)
 
-    A block of rows at a time (``POSTINGS_BLOCK`` terms), twice: once to count each term's postings (``indptr``),
-    once to put each block's postings after the earlier blocks' of their term. Besides the result, a build holds
-    one block's sort keys, not a key and a row of every term of every row (16 bytes a term: 1.5 GB at 1M chunks)."""
-    width = max(first_row + len(lengths), 1)
-    ends = np.cumsum(lengths)
-    blocks = _row_blocks(ends, POSTINGS_BLOCK)
 
-    def block_postings(first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
-        """(unique term-and-row keys, sorted; how often each occurs) of rows ``first`` to ``last`` - 1."""
-        start = int(ends[first - 1]) if first else 0
-        keys = flat[start : int(ends[last - 1]) if last else 0].astype(np.int64)
-        keys *= width
-        keys += np.repeat(np.arange(first_row + first, first_row + last, dtype=np.int64), lengths[first:last])
-        keys.sort()
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys[:0]
-        return keys[starts], np.diff(np.append(starts, len(keys)))
+def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: PreviousTerms | None) -> np.ndarray:
+    """Write the postings (``indices``: each term's rows, ascending; ``term_counts``; the weights, ``data``) of
+    the term ids in ``folder``, term by term, from the previous generation's for its rows when ``previous`` is
+    given (an add: its rows come first). Returns ``indptr``, also written.
 
-    frequency = np.zeros(terms, dtype=np.int64)
-    largest = 0
-    for first, last in blocks:
-        unique, counts = block_postings(first, last)
-        frequency += np.bincount(unique // width, minlength=terms)
-        largest = max(largest, int(counts.max()) if len(counts) else 0)
-    indptr = np.zeros(terms + 1, dtype=np.int64)
-    np.cumsum(frequency, out=indptr[1:])
-    rows = np.empty(int(indptr[-1]), dtype=np.int32)
-    counts_out = np.empty(int(indptr[-1]), dtype=np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32)
-    filled = indptr[:-1].copy()  # where each term's next posting goes
-    for first, last in blocks:
-        unique, counts = block_postings(first, last)
-        term = unique // width
-        new_term = np.concatenate(([True], term[1:] != term[:-1])) if len(term) else np.zeros(0, dtype=bool)
-        term_start = np.flatnonzero(new_term)
-        rank = np.arange(len(term)) - np.repeat(term_start, np.diff(np.append(term_start, len(term))))
-        at = filled[term] + rank
-        rows[at] = unique % width
-        counts_out[at] = counts
-        filled += np.bincount(term, minlength=terms)
-    return indptr, rows, counts_out
+    The term ids are read back a block of rows at a time (``POSTINGS_BLOCK`` terms), once to count each term's
+    postings, then once for each range of terms holding about ``PASS_POSTINGS`` postings: each pass puts the
+    postings of its terms in place, weighs them and writes them after the previous pass's. Besides the result's
+    ``indptr``, a build holds one block's sort keys and one pass's postings, whatever its number of rows."""
+    lengths = np.diff(offsets)
+    first_row = previous.rows if previous is not None else 0
+    width = max(len(lengths), 1)  # a posting's sort key: term * width + row
+    ends = np.cumsum(lengths[first_row:])
+    blocks = [(first + first_row, last + first_row) for first, last in _row_blocks(ends, POSTINGS_BLOCK)]
+    old_width = np.zeros(terms, dtype=np.int64)
+    with contextlib.ExitStack() as files:
+        ids = files.enter_context(NpyBlocks(folder / DOCUMENT_TERMS))
+        frequency, largest = np.zeros(terms, dtype=np.int64), 0
+        highest = []  # each block's highest term id: a pass over higher terms skips it
+        for first, last in blocks:
+            unique, counts = _block_postings(ids, offsets, first, last, width)
+            frequency += np.bincount(unique // width, minlength=terms)
+            largest = max(largest, int(counts.max()) if len(counts) else 0)
+            highest.append(int(unique[-1] // width) if len(unique) else -1)
+        if previous is not None:
+            old_rows = files.enter_context(NpyBlocks(previous.folder / INDICES))
+            old_counts = files.enter_context(NpyBlocks(previous.folder / COUNTS))
+            old_width[: previous.used] = np.diff(previous.indptr)
+            if old_counts.dtype.itemsize > 2:  # written wide only when some count needed it
+                largest = max([largest, *(int(block.max()) for block in _blocks_of(old_counts) if len(block))])
+            frequency += old_width
+        indptr = np.zeros(terms + 1, dtype=np.int64)
+        np.cumsum(frequency, out=indptr[1:])
+        postings = int(indptr[-1])
+        count_type = np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32
+        weigh = _weigher(frequency, lengths)
+        data = files.enter_context(NpyWriter(folder / DATA, np.float32, postings))
+        indices = files.enter_context(NpyWriter(folder / INDICES, np.int32, postings))
+        counts_out = files.enter_context(NpyWriter(folder / COUNTS, count_type, postings))
+        for low, high in _row_blocks(np.cumsum(frequency), PASS_POSTINGS):
+            start = int(indptr[low])
+            size = int(indptr[high]) - start
+            rows, counts = np.empty(size, dtype=np.int32), np.empty(size, dtype=count_type)
+            filled = indptr[low:high] - start  # where each term's next posting goes
+            if previous is not None and low < previous.used:  # the previous rows' postings of these terms first
+                old_indptr = previous.indptr[low : min(high, previous.used) + 1]
+                old_start, old_end = int(old_indptr[0]), int(old_indptr[-1])
+                moved = filled[: len(old_indptr) - 1] - (old_indptr[:-1] - old_start)  # where each term's go
+                at = np.arange(old_end - old_start) + np.repeat(moved, np.diff(old_indptr))
+                rows[at] = old_rows.read(old_start, old_end)
+                counts[at] = old_counts.read(old_start, old_end)
+                filled += old_width[low:high]
+            for (first, last), block_highest in zip(blocks, highest):
+                if block_highest < low:  # terms are numbered as first met: many blocks hold no rare one
+                    continue
+                unique, block_counts = _block_postings(ids, offsets, first, last, width, low, high)
+                term = unique // width
+                new_term = np.concatenate(([True], term[1:] != term[:-1])) if len(term) else np.zeros(0, dtype=bool)
+                term_start = np.flatnonzero(new_term)
+                rank = np.arange(len(term)) - np.repeat(term_start, np.diff(np.append(term_start, len(term))))
+                at = filled[term] + rank
+                rows[at] = unique % width
+                counts[at] = block_counts
+                filled += np.bincount(term, minlength=high - low)
+            data.write(weigh(low, high, rows, counts))
+            indices.write(rows)
+            counts_out.write(counts)
+    np.save(folder / INDPTR, indptr, allow_pickle=False)
+    return indptr
+
+
+def _block_postings(
+    ids: NpyBlocks, offsets: np.ndarray, first: int, last: int, width: int, low: int = 0, high: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The postings of rows ``first`` to ``last`` - 1 (of the terms ``low`` to ``high`` - 1 only, when given): the
+    unique keys (term - ``low``) * ``width`` + row, sorted, and how often each occurs."""
+    start = int(offsets[first])
+    block = ids.read(start, int(offsets[last]))
+    if high is None:
+        rows = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(offsets[first : last + 1]))
+    else:  # the terms of the range, and the row of each (found for them only)
+        block -= low
+        inside = np.flatnonzero(block.view(np.uint32) < high - low)
+        block = block[inside]
+        rows = np.searchsorted(offsets[first + 1 : last + 1], inside + start, side="right") + first
+    keys = block.astype(np.int64)
+    keys *= width
+    keys += rows
+    keys.sort()
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys[:0]
+    return keys[starts], np.diff(np.append(starts, len(keys)))
 
 
 def _row_blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
@@ -227,74 +301,45 @@ def _row_blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _merged(
-    old: tuple[np.ndarray, np.ndarray, np.ndarray], new: tuple[np.ndarray, np.ndarray, np.ndarray], terms: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The postings of the previous rows followed, term by term, by those of the rows after them."""
-    old_indptr, old_rows, old_counts = old
-    new_indptr, new_rows, new_counts = new
-    new_width = np.diff(new_indptr)
-    old_width = np.zeros(terms, dtype=np.int64)
-    old_width[: len(old_indptr) - 1] = np.diff(old_indptr)
-    indptr = np.zeros(terms + 1, dtype=np.int64)
-    np.cumsum(old_width + new_width, out=indptr[1:])
-    new_terms = np.repeat(np.arange(terms, dtype=np.int64), new_width)
-    at = old_indptr[np.minimum(new_terms + 1, len(old_indptr) - 1)]  # the end of each new posting's term
-    counts = np.insert(old_counts.astype(np.result_type(old_counts, new_counts)), at, new_counts)
-    return indptr, np.insert(old_rows, at, new_rows), _small(counts)
+BLOCK = 1 << 18  # postings weighed at a time: small temporaries, reused, instead of several of every posting
 
 
-def _small(counts: np.ndarray) -> np.ndarray:
-    return counts.astype(np.uint16 if not len(counts) or int(counts.max()) <= np.iinfo(np.uint16).max else np.uint32)
-
-
-BLOCK = 1 << 20  # postings weighed at a time: small temporaries, reused, instead of several of every posting
-
-
-def _weights(indptr: np.ndarray, rows: np.ndarray, counts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Every posting's BM25 weight, computed as bm25s computes it ("lucene": idf and term frequency part, in
-    float64, stored as float32), a block of terms at a time."""
+def _weigher(frequency: np.ndarray, lengths: np.ndarray) -> Callable[[int, int, np.ndarray, np.ndarray], np.ndarray]:
+    """What weighs the postings of the terms ``low`` to ``high`` - 1 (their rows and counts, term by term) as
+    bm25s does ("lucene": idf and term frequency part, in float64, stored as float32), a block of terms at a time."""
     documents = len(lengths)
-    weights = np.empty(len(rows), dtype=np.float32)
-    if not len(rows):
-        return weights
-    frequency = np.diff(indptr)
     values, inverse = np.unique(frequency, return_inverse=True)  # math.log per distinct frequency, as bm25s does
     idf = np.array([math.log(1 + (documents - df + 0.5) / (df + 0.5)) for df in values.tolist()], dtype=np.float32)
     term_idf = idf[inverse].astype(np.float64)
+    if not frequency.any():  # no posting (no row, or rows without terms): nothing to weigh
+        return lambda low, high, rows, counts: np.empty(len(rows), dtype=np.float32)
     norm = K1 * ((1 - B) + B * lengths.astype(np.float64) / lengths.mean())
-    edges = np.unique(np.searchsorted(indptr, np.arange(0, len(rows), BLOCK), side="right") - 1)
-    for first, last in zip(edges.tolist(), [*edges[1:].tolist(), len(frequency)]):
-        start, end = int(indptr[first]), int(indptr[last])
-        tf = counts[start:end].astype(np.float64)
-        part = norm[rows[start:end]]
-        part += tf
-        np.divide(tf, part, out=part)
-        part *= np.repeat(term_idf[first:last], frequency[first:last])
-        weights[start:end] = part
-    return weights
+
+    def weigh(low: int, high: int, rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        weights = np.empty(len(rows), dtype=np.float32)
+        indptr = np.zeros(high - low + 1, dtype=np.int64)
+        np.cumsum(frequency[low:high], out=indptr[1:])
+        edges = np.unique(np.searchsorted(indptr, np.arange(0, len(rows), BLOCK), side="right") - 1)
+        for first, last in zip(edges.tolist(), [*edges[1:].tolist(), high - low]):
+            start, end = int(indptr[first]), int(indptr[last])
+            tf = counts[start:end].astype(np.float64)
+            part = norm[rows[start:end]]
+            part += tf
+            np.divide(tf, part, out=part)
+            part *= np.repeat(term_idf[low + first : low + last], frequency[low + first : low + last])
+            weights[start:end] = part
+        return weights
+
+    return weigh
 
 
-def _save(
-    folder: Path,
-    data: np.ndarray,
-    indices: np.ndarray,
-    indptr: np.ndarray,
-    vocabulary: dict[str, int],
-    flat: np.ndarray,
-    offsets: np.ndarray,
-    counts: np.ndarray,
-) -> None:
+def _save(folder: Path, indptr: np.ndarray, vocabulary: dict[str, int], offsets: np.ndarray) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         library = version("bm25s")
     except PackageNotFoundError:
         library = "0.3.16"
-    folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / DATA, data, allow_pickle=False)
-    np.save(folder / INDICES, indices, allow_pickle=False)
-    np.save(folder / INDPTR, indptr, allow_pickle=False)
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
     parameters = {
         "k1": K1,
@@ -309,10 +354,8 @@ def _save(
         "backend": "numpy",
     }
     (folder / PARAMETERS).write_text(json.dumps(parameters, indent=4), encoding="utf-8")
-    np.save(folder / DOCUMENT_TERMS, flat, allow_pickle=False)
     np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
     (folder / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
-    np.save(folder / COUNTS, counts, allow_pickle=False)
 
 
 def _write_lookups(folder: Path, previous: PreviousTerms | None, terms: list[str]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -49,20 +50,20 @@ def _entries(name: str) -> list[tuple[str, str]]:
 def write_lookups(vocabulary: Mapping[str, int], folder: Path) -> dict:
     """Store the vocabulary (term -> id, ids 0 to n - 1, in the order the keyword index keeps it) and its
     groups in ``folder``; returns the record also saved there."""
-    hashes: list[int] = []
-    ids: list[int] = []
+    hashes, ids = array("Q"), array("i")  # 12 bytes an entry (Python lists of ints: about 80)
     counts = {TERMS: 0, STEMS: 0, "arabic": 0, "latin": 0}
     for name, term_id in vocabulary.items():
         for table, key in _entries(name):
             hashes.append(_hash(table, key))
             ids.append(term_id)
             counts[table] += 1
-    keys = np.array(hashes, dtype=np.uint64)
+    keys = np.frombuffer(hashes, dtype=np.uint64) if hashes else np.zeros(0, dtype=np.uint64)
     order = np.argsort(keys, kind="stable")  # a key's entries stay in vocabulary order
     terms = [""] * len(vocabulary)
     for name, term_id in vocabulary.items():
         terms[term_id] = name
-    return _save(folder, keys[order], np.array(ids, dtype=np.int32)[order], terms, counts)
+    entry_ids = np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32)
+    return _save(folder, keys[order], entry_ids[order], terms, counts)
 
 
 def update_lookups(previous: Path, old_terms: Sequence[str], terms: Sequence[str], folder: Path) -> dict:
