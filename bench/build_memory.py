@@ -19,7 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import index.builder as builder
+import index.collect as collect
+import index.sources.loaders as loaders
 
+LOADING = [  # the CLI's build loads the files first, as here: Collector.collect and, within it, the load
+    (collect.Collector, "collect"),
+    (loaders, "load_articles"),
+    (loaders, "load_into"),  # a build's load, into a spool file (index/storage/article_spool.py)
+]
 STEPS = [
     "_plan",
     "chunk_and_embed",
@@ -47,8 +54,8 @@ def sample() -> None:
         time.sleep(0.02)
 
 
-def timed(name: str):
-    step = getattr(builder, name)
+def timed(name: str, owner: object = builder):
+    step = getattr(owner, name)
 
     def wrapper(*args, **kwargs):
         before = highest[0] = resident_mb()
@@ -67,6 +74,9 @@ def timed(name: str):
 def main() -> None:
     for name in STEPS:
         setattr(builder, name, timed(name))
+    for owner, name in LOADING:
+        if hasattr(owner, name):
+            setattr(owner, name, timed(name, owner))
     threading.Thread(target=sample, daemon=True).start()
     from index.cli import main as index_main
 

@@ -26,6 +26,7 @@ from index.search.lexicon import FOLDER as LEXICON_FOLDER
 from index.search.lexicon import build_lexicon, term_limit
 from index.settings import IndexSettings
 from index.storage import generations
+from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
 from index.storage.vector_base import RowPayload
@@ -301,10 +302,14 @@ def _write_sentence_vectors(
 def _plan(
     changes: Changes, old_store: ArticleStore | None, old_hashes: dict[str, str], report: BuildReport
 ) -> tuple[list[Article], list[Article]]:
-    """(every article of the new index, in order; the ones that need embedding)."""
-    incoming: dict[str, Article] = {}
-    for article in changes.articles:
-        incoming[article.id] = article
+    """(every article of the new index, in order; the ones that need embedding), as ``ArticleRef``s: a build
+    holds their ids, titles, outlets and dates, and reads a text from where the article is kept (the changes'
+    articles, a spool when they were loaded from files, or the previous store) when it needs it."""
+    incoming: dict[str, int] = {}  # id -> position in changes.articles (the last article of an id)
+    for position, article in enumerate(changes.articles):
+        incoming[article.id] = position
+    given = Shelf.of(changes.articles)
+    stored = Shelf(lambda article_id: _stored(old_store, article_id))
     removed = set(changes.remove_ids)
     final: list[Article] = []
     fresh: list[Article] = []
@@ -313,31 +318,39 @@ def _plan(
             if article.id in removed:
                 report.removed += 1
             elif article.id not in incoming:
-                final.append(article)
+                final.append(ArticleRef(article, stored, article.id))
     elif old_store:
         report.removed += sum(1 for old_id in old_hashes if old_id not in incoming or old_id in removed)
-    for article in incoming.values():
-        if article.id in removed:
+    for article_id, position in incoming.items():
+        if article_id in removed:
             continue
-        old_hash = old_hashes.get(article.id)
+        article = changes.articles[position]
+        old_hash = old_hashes.get(article_id)
         if old_hash == article.content_hash:
             report.unchanged += 1
-            kept = old_store.article(article.id) if old_store else None
-            assert kept is not None, article.id  # old_hashes were read from old_store
-            final.append(kept)  # keep the stored copy: its spans match its vectors
+            # keep the stored copy: its spans match its vectors
+            final.append(ArticleRef(_stored(old_store, article_id), stored, article_id))
             continue
         if old_hash is None:
             report.added += 1
         else:
             report.changed += 1
-        final.append(article)
-        fresh.append(article)
+        planned = ArticleRef(article, given, position)
+        final.append(planned)
+        fresh.append(planned)
     missing = removed - set(old_hashes)
     if missing:
         report.problems.extend(
             LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing)
         )
     return final, fresh
+
+
+def _stored(old_store: ArticleStore | None, article_id: str) -> Article:
+    """A previous article (old_hashes and the kept articles were read from ``old_store``)."""
+    article = old_store.article(article_id) if old_store else None
+    assert article is not None, article_id
+    return article
 
 
 def _write_manifest(

@@ -5,7 +5,7 @@ sources file (named with ``--sources FILE``, or any path ending in ``.sources``)
 sources one a line. Sources files are read at every collection, so an edit counts at the
 next refresh::
 
-    sources ──▶ local paths ──load_articles──────────────────────────▶ articles
+    sources ──▶ local paths ──load_into (a spool file, not memory)───▶ articles
            └──▶ URLs ──Fetcher (conditional requests, against what the index holds)──▶ articles
 
 Only what is new or changed relative to the index is handed to the builder (through
@@ -32,6 +32,7 @@ from index.sources.fetch_settings import FetchSettings
 from index.sources.loaders import LoadLimits
 from index.sources.sources_file import classify, file_url_refusal, read_sources_file
 from index.storage import catalog
+from index.storage.article_spool import ArticleSpool
 
 if TYPE_CHECKING:
     import httpx
@@ -95,7 +96,7 @@ def expand_sources(sources: Sequence[str], sources_files: Sequence[str | Path] =
 class Collected:
     """What the sources hold, relative to the index."""
 
-    articles: list[Article]  # new or changed since the index got them
+    articles: list[Article] | ArticleSpool  # new or changed since the index got them (a spool when files were read)
     unchanged_ids: list[str]  # articles of the sources that the index already holds unchanged
     problems: list[LoadProblem]  # one per source, feed entry or file that failed
     urls: tuple[str, ...] = ()  # the URL sources listed
@@ -106,7 +107,7 @@ class Collected:
 class Added:
     """What adding one URL did."""
 
-    new: list[Article] = field(default_factory=list)  # added, or replacing an older copy
+    new: Sequence[Article] = field(default_factory=list)  # added, or replacing an older copy
     unchanged: list[Article] = field(default_factory=list)  # already in the index as they are
     problems: list[LoadProblem] = field(default_factory=list)
     report: BuildReport | None = None
@@ -156,20 +157,22 @@ class Collector:
         listed = expand_sources(sources, sources_files)
         known = catalog.indexed_hashes(self.index_dir)
         problems = list(listed.problems)
-        articles: list[Article] = []
+        articles: list[Article] | ArticleSpool = []
         unchanged: list[str] = []
         ids = UniqueIds()
-        if listed.paths:
-            from index.sources.loaders import load_articles
+        if listed.paths:  # loaded into a spool (a file beside the index): a build holds no text of its own
+            from index.sources.loaders import load_into
 
-            loaded = load_articles(listed.paths, self.load_limits)
-            problems += loaded.problems
-            for article in loaded.articles:
+            spool = ArticleSpool(self.index_dir if self.index_dir.is_dir() else None)
+            problems += load_into(listed.paths, spool.append, self.load_limits)
+            changed: list[int] = []
+            for position, article in enumerate(spool):
                 ids.claim(article)
                 if known.get(article.id) == article.content_hash:
                     unchanged.append(article.id)
                 else:
-                    articles.append(article)
+                    changed.append(position)
+            articles = spool if len(changed) == len(spool) else spool.subset(changed)
         requests = 0
         if listed.urls:
             fetched = self.fetcher.fetch(listed.urls, known, progress)
@@ -194,6 +197,10 @@ class Collector:
             self.index_dir,
             lambda article: article.id not in incoming and (article.id in unchanged or article.origin in urls),
         )
+        if isinstance(collected.articles, ArticleSpool):
+            articles = collected.articles[:]  # the same file: the carried articles are spooled after them
+            articles.extend(carried)
+            return Changes(articles, collected.problems, replace_all=True)
         return Changes([*collected.articles, *carried], collected.problems, replace_all=True)
 
     def remember_url(self, url: str) -> None:

@@ -19,7 +19,8 @@ EMBED_STEP = PROGRESS_STEP  # passages given to the encoder at a time: the same 
 
 class FreshChunks(Mapping[str, list[Chunk]]):
     """The chunks of a build's new articles, by article id, held as spans: ``[article_id]`` slices the texts
-    again from the article, so a build holds each text once (its article's)."""
+    again from the article, an ``ArticleRef`` in a build, which reads its text from where it is kept (a spool
+    file when loaded from files): a build holds no text beyond the article it is reading."""
 
     def __init__(self) -> None:
         self._articles: dict[str, Article] = {}

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -79,14 +79,30 @@ class _FileEnd(Exception):
 
 def load_articles(sources: Iterable[str | Path], limits: LoadLimits | None = None) -> LoadResult:
     """Load every article in ``sources`` (files, or folders walked recursively), within ``limits``."""
-    limits = limits or LoadLimits()
     result = LoadResult(articles=[], problems=[])
+    _load(sources, limits or LoadLimits(), result.articles.append, result.problems)
+    return result
+
+
+def load_into(
+    sources: Iterable[str | Path], add: Callable[[Article], None], limits: LoadLimits | None = None
+) -> list[LoadProblem]:
+    """``load_articles`` giving each article to ``add`` as it loads (a build's: ``ArticleSpool.append``, so the
+    texts stay out of the process's memory); the problems."""
+    problems: list[LoadProblem] = []
+    _load(sources, limits or LoadLimits(), add, problems)
+    return problems
+
+
+def _load(
+    sources: Iterable[str | Path], limits: LoadLimits, add: Callable[[Article], None], problems: list[LoadProblem]
+) -> None:
     ids = UniqueIds()
     loaded_files: set[tuple[int, int]] = set()
     for source in sources:
         for item in _files(Path(source)):
             if isinstance(item, LoadProblem):
-                result.problems.append(item)
+                problems.append(item)
                 continue
             path, default_id = item
             identity = _file_identity(path)
@@ -94,15 +110,21 @@ def load_articles(sources: Iterable[str | Path], limits: LoadLimits | None = Non
                 continue  # the same file named twice, e.g. directly and through its folder
             if identity is not None:
                 loaded_files.add(identity)
-            _take_file(result, ids, path, default_id, limits)
-    return result
+            _take_file(add, problems, ids, path, default_id, limits)
 
 
-def _take_file(result: LoadResult, ids: UniqueIds, path: Path, default_id: str, limits: LoadLimits) -> None:
-    """Add one file's articles to ``result`` with its problems, listing at most ``_LISTED_PER_FILE`` of them,
-    and give the file up after ``_BARREN_RUN`` lines in a row that gave no article."""
+def _take_file(
+    add: Callable[[Article], None],
+    problems: list[LoadProblem],
+    ids: UniqueIds,
+    path: Path,
+    default_id: str,
+    limits: LoadLimits,
+) -> None:
+    """Give one file's articles to ``add`` and its problems to ``problems``, listing at most ``_LISTED_PER_FILE``
+    of them, and give the file up after ``_BARREN_RUN`` lines in a row that gave no article."""
     origin = _display(path)
-    first_problem = len(result.problems)
+    first_problem = len(problems)
     listed = more = barren = 0
     ending: LoadProblem | None = None
     items = _load_file(path, default_id, origin, limits)
@@ -111,14 +133,14 @@ def _take_file(result: LoadResult, ids: UniqueIds, path: Path, default_id: str, 
             if isinstance(item, Article):
                 duplicate = ids.claim(item)
                 if duplicate is None:
-                    result.articles.append(item)
+                    add(item)
                     barren = 0
                     continue
                 item = duplicate
             if item is None or item.skipped:
                 barren += 1
             if item is not None and listed < _LISTED_PER_FILE:
-                result.problems.append(item)
+                problems.append(item)
                 listed += 1
             elif item is not None:
                 more += 1
@@ -131,16 +153,16 @@ def _take_file(result: LoadResult, ids: UniqueIds, path: Path, default_id: str, 
                 break
     except _FileEnd as end:
         if end.discard:
-            del result.problems[first_problem:]
+            del problems[first_problem:]
             more = 0
         ending = LoadProblem(origin, str(end))
     finally:
         items.close()
     if more:
         reason = f"{more:,} more lines of this file were skipped (the first {_LISTED_PER_FILE} problems are listed)"
-        result.problems.append(LoadProblem(origin, reason))
+        problems.append(LoadProblem(origin, reason))
     if ending is not None:
-        result.problems.append(ending)
+        problems.append(ending)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
