@@ -74,7 +74,7 @@ class _SpoolFile:
 
 class ArticleSpool(Sequence[Article]):
     """A sequence of articles held in a temporary file (in ``folder``, else the system's temporary folder):
-    8 bytes a record in memory (its end; records of a ``subset`` share the file and keep their start too)."""
+    16 bytes a record in memory (its start and end in the file, which a ``subset`` shares)."""
 
     def __init__(self, folder: Path | None = None, *, _file: _SpoolFile | None = None) -> None:
         self._file = _file or _SpoolFile(folder)
