@@ -13,7 +13,8 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -213,7 +214,21 @@ class Engine:
         """The one ranking pipeline of ``search`` and ``ask``: hybrid search, one hit per story, the
         question's time frame, the language-gap correction, then re-ranking by best sentence."""
         question = self.check_question(question)
+        with self._reading() as index:
+            return self._rank_in(index, question, k, exclude)
+
+    @contextmanager
+    def _reading(self) -> Iterator[OpenIndex]:
+        """The current generation, held open while a question reads it (``close`` waits for it)."""
         index = self._index()
+        while not index.acquire():  # closed meanwhile (``close``, or a stop): open the current generation again
+            index = self._index()
+        try:
+            yield index
+        finally:
+            index.release()
+
+    def _rank_in(self, index: OpenIndex, question: str, k: int, exclude: frozenset[str]) -> _Ranking:
         query_vector = self._sentences().embed_question(question, index.words_to_translate(question))
         slots = index.slots(question, self._sentences().passages)
         timeframe = question_timeframe(question, self.today())
@@ -305,12 +320,16 @@ class Engine:
         """Counts, outlets, newest date, build time and the manifest."""
         generation = generations.require_generation(self.index_dir)
         opened = self._open
-        if opened is None or opened.generation != generation:
+        if opened is not None and opened.generation == generation and opened.acquire():
+            try:
+                articles, chunks, sources, newest = opened.store_summary()
+            finally:
+                opened.release()
+        else:
             opened = OpenIndex(generation, self.settings.vectors)
-        try:
-            articles, chunks, sources, newest = opened.store_summary()
-        finally:
-            if opened is not self._open:
+            try:
+                articles, chunks, sources, newest = opened.store_summary()
+            finally:
                 opened.close()
         manifest = opened.manifest
         return IndexStats(

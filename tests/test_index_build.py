@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -166,6 +168,34 @@ def test_a_reader_keeps_answering_from_the_generation_it_opened(hashing_engine, 
     other = write_articles(tmp_path / "other", {"camels": "Camels\n\nCamels cross the desert."})
     engine.update([other], replace_all=True)
     assert reader.search("camels desert", k=1)[0].article_id == "camels"  # picks up the new generation
+
+
+def test_closing_the_engine_waits_for_the_questions_reading_it(hashing_engine, news_folder):
+    """A bot stopping closes its engine while questions still run: the store and the vectors stay open until the last
+    of them is done (closing them under a running SQLite query or FAISS search crashed the process)."""
+    engine = hashing_engine()
+    engine.update([news_folder], replace_all=True)
+    opened = engine._index()
+    inside, go_on = threading.Event(), threading.Event()
+    read_stories = opened.stories
+
+    def paused_stories(article_ids):
+        inside.set()
+        go_on.wait(10)
+        return read_stories(article_ids)
+
+    opened.stories = paused_stories
+    found = []
+    asking = threading.Thread(target=lambda: found.append(engine.search("olive oil", k=1)))
+    asking.start()
+    assert inside.wait(10)
+    engine.close()  # while the question is between its FAISS search and its store reads
+    go_on.set()
+    asking.join(10)
+    assert found and found[0][0].article_id == "olive-harvest"
+    with pytest.raises(sqlite3.ProgrammingError):  # closed once the question was done
+        opened._store._db.execute("SELECT 1")
+    assert engine.search("olive oil", k=1)[0].article_id == "olive-harvest"  # a new question opens it again
 
 
 def test_index_built_with_another_model_is_refused(hashing_engine, news_folder):

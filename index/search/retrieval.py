@@ -50,6 +50,9 @@ class OpenIndex:
             self.vector_store.close()
             raise
         self._lock = threading.Lock()
+        self._use_lock = threading.Lock()  # guards the count of questions reading this generation
+        self._readers = 0
+        self._closing = False
         try:
             self._vectors = generations.open_embeddings(generation, self.vector_store.count)
             self.keywords, self.lexicon, self._penalty = self._optional_parts(generation)
@@ -89,9 +92,35 @@ class OpenIndex:
             raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{SENTENCES_FOLDER} is missing")
         return sentences
 
+    def acquire(self) -> bool:
+        """Count a question reading this generation; False once it is closing (open the current one again)."""
+        with self._use_lock:
+            if self._closing:
+                return False
+            self._readers += 1
+            return True
+
+    def release(self) -> None:
+        """A question is done reading; the last one out closes a generation ``close`` was called on."""
+        with self._use_lock:
+            self._readers -= 1
+            last_out = self._closing and self._readers == 0
+        if last_out:
+            self._release_files()
+
     def close(self) -> None:
-        self._store.close()
-        self.vector_store.close()
+        """Close the store and the vectors now, or when the last question reading them is done: closing them under
+        a running SQLite query or FAISS search crashed the process (a bot stopping while questions ran)."""
+        with self._use_lock:
+            already, self._closing = self._closing, True
+            reading = self._readers
+        if not already and not reading:
+            self._release_files()
+
+    def _release_files(self) -> None:
+        with self._lock:
+            self._store.close()
+            self.vector_store.close()
 
     def nearest(self, query_vector: np.ndarray, k: int, where: VectorFilter | None = None) -> list[tuple[int, float]]:
         """(vector row, score) of the k chunks nearest the query (among those ``where`` allows), best first:
