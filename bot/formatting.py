@@ -40,6 +40,7 @@ __all__ = [
     "isolate",
     "link_html",
     "passages_html",
+    "shortened_trace",
     "split_message",
     "telegram_length",
     "utf16_length",
@@ -141,3 +142,15 @@ def passages_html(answer: Answer) -> str:
         return f"There are no passages behind the answer to: {_html(answer.question)}"
     passages = "\n\n".join(_article_html(article) for article in cited_articles(answer, context_chars=None))
     return f"<b>Passages for:</b> {_html(answer.question)}\n\n{passages}"
+
+
+def shortened_trace(trace: str, limit: int = 3500) -> str:
+    """A traceback for the operator's chat: whole when it fits ``limit`` characters, else its first lines and its
+    end (the exception and the frames that raised it) with the middle frames cut."""
+    if len(trace) <= limit:
+        return trace
+    head = trace[: limit // 5]
+    head = head[: head.rfind("\n") + 1]
+    tail = trace[len(trace) - (limit - len(head) - 2) :]
+    tail = tail[tail.find("\n") + 1 :]
+    return f"{head}…\n{tail}"

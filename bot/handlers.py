@@ -20,7 +20,7 @@ from index import Answer, IndexMismatchError, IndexNotFoundError, IndexStats, Qu
 from . import llm_answers, messages
 from .chat_action import typing
 from .errors import BuildBusyError
-from .formatting import answer_html, passages_html, split_message
+from .formatting import answer_html, passages_html, shortened_trace, split_message
 from .questions import command_argument, question_in
 from .refresh import report_add
 from .reindex import report_build
@@ -250,7 +250,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     _LOG.error("Error while handling an update", exc_info=context.error)
     operator = bot_state(context).settings.operator_chat_id
     if operator is not None:
-        trace = "".join(traceback.format_exception(context.error))[-3500:]
+        trace = shortened_trace("".join(traceback.format_exception(context.error)))
         await _send_quietly(context, operator, f"<b>Bot error</b>\n<pre>{html.escape(trace, quote=False)}</pre>")
     if isinstance(update, Update) and update.effective_chat is not None:
         await _send_quietly(context, update.effective_chat.id, messages.APOLOGY)

@@ -8,6 +8,7 @@ from bot_harness import READER_ID, hashing_embedder, index_settings
 from fake_telegram import private_chat, user
 
 from bot import messages
+from bot.formatting import shortened_trace
 from index.engine import Engine
 
 OPERATOR_ID = 9009
@@ -37,3 +38,13 @@ def test_an_index_built_with_another_model_asks_for_a_rebuild(fake, start_bot, s
     [reply] = fake.wait_for("sendMessage", chat_id=READER_ID)
     assert reply.result["text"] == messages.INDEX_MISMATCH
     other.close()
+
+
+def test_a_long_traceback_keeps_its_first_lines_and_its_end():
+    frames = "".join(f'  File "/deep/module_{n}.py", line {n}, in step_{n}\n    step_{n + 1}()\n' for n in range(200))
+    trace = f"Traceback (most recent call last):\n{frames}IndexCorruptError: The index in /x is damaged\n"
+    short = shortened_trace(trace)
+    assert len(short) <= 3500 and short.startswith("Traceback (most recent call last):\n  File")
+    assert short.endswith("IndexCorruptError: The index in /x is damaged\n") and "…\n" in short
+    assert "module_199.py" in short and "module_100.py" not in short  # the middle frames go
+    assert shortened_trace("Traceback: short\n") == "Traceback: short\n"
