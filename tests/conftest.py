@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from fake_telegram import FakeTelegram  # tests/bot is on pytest's pythonpath (p
 from bot.settings import BotSettings
 from index import Engine, HashingEmbedder, IndexSettings
 from index.sources.fetching import FetchSettings
+from index.storage import generations
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_ARTICLES = PROJECT / "examples" / "articles"
@@ -190,6 +191,16 @@ def write_articles(folder: Path, articles: dict[str, str]) -> Path:
     for name, text in articles.items():
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     return folder
+
+
+def generation_files(generation: Path, skip: Collection[str] = (generations.MANIFEST,)) -> dict[str, bytes]:
+    """Every file of a generation (subfolders too) by its path in it, but those named in ``skip``: by default the
+    manifest, which holds the build's time. Tests compare two builds' files byte for byte with it."""
+    return {
+        str(path.relative_to(generation)): path.read_bytes()
+        for path in sorted(generation.rglob("*"))
+        if path.is_file() and path.name not in skip
+    }
 
 
 NEWS = {

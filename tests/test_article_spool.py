@@ -13,6 +13,7 @@ from index.records import Article, BuildReport, Changes
 from index.sources.loaders import load_articles
 from index.storage import generations
 from index.storage.article_spool import ArticleRef, ArticleSpool, Shelf
+from tests.conftest import generation_files
 
 ODD = [
     Article("a-1", "Port strike", "Dock workers stopped.\nGrain waits.", "Wire", "https://x.test/1", "2021-03-04"),
@@ -100,12 +101,7 @@ def _updates(hashing_engine, folder, tmp_path, from_files: bool) -> list[dict[st
 
 
 def _files(engine) -> dict[str, bytes]:
-    generation = generations.current_generation(engine.index_dir)
-    return {
-        str(path.relative_to(generation)): path.read_bytes()
-        for path in sorted(generation.rglob("*"))
-        if path.is_file() and path.name != generations.MANIFEST  # the manifest holds the build's time
-    }
+    return generation_files(generations.current_generation(engine.index_dir))
 
 
 def test_builds_from_a_spool_write_the_files_of_builds_from_lists(hashing_engine, tmp_path):

@@ -21,7 +21,7 @@ from index.search.keywords import build_keyword_index
 from index.storage import generations
 from index.storage.article_store import ArticleStore
 from index.text.near_duplicates import DuplicateFinder
-from tests.conftest import write_articles
+from tests.conftest import generation_files, write_articles
 
 WORDS = [
     *("oil", "port", "ship", "harbour", "tripoli", "benghazi", "misrata", "army", "council", "election", "vote"),
@@ -176,12 +176,7 @@ def _store_rows(generation) -> tuple[list, list]:
 
 
 def _generation_files(generation) -> dict[str, bytes]:
-    skip = {generations.STORE, generations.MANIFEST}  # the store compared by its rows
-    return {
-        str(path.relative_to(generation)): path.read_bytes()
-        for path in sorted(generation.rglob("*"))
-        if path.is_file() and path.name not in skip
-    }
+    return generation_files(generation, skip={generations.STORE, generations.MANIFEST})  # the store: by its rows
 
 
 @pytest.fixture

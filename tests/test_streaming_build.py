@@ -14,6 +14,7 @@ import index.storage.sentence_vectors as sentence_vectors
 from index.encoders.base import HashingEmbedder
 from index.records import Article, Changes
 from index.storage import generations
+from tests.conftest import generation_files
 
 WORDS = [
     "oil",
@@ -52,12 +53,7 @@ def _articles(count: int, seed: int) -> list[Article]:
 
 
 def _files(engine) -> dict[str, bytes]:
-    generation = generations.current_generation(engine.index_dir)
-    return {
-        str(path.relative_to(generation)): path.read_bytes()
-        for path in sorted(generation.rglob("*"))
-        if path.is_file() and path.name != generations.MANIFEST  # the manifest holds the build's time
-    }
+    return generation_files(generations.current_generation(engine.index_dir))
 
 
 def _small_steps(monkeypatch) -> None:
