@@ -49,7 +49,7 @@ def carried_vectors(
     old = RowFile.of(old_vectors) if old_vectors is not None else None
     fresh_done = 0  # new rows written so far
     buffer = np.empty((min(BLOCK_ROWS, len(old_row_of)), dimension), dtype=np.float32)
-    with NpyWriter(path, len(old_row_of), dimension) as out:
+    with NpyWriter(path, np.float32, (dimension,), len(old_row_of)) as out:
         for start in range(0, len(old_row_of), BLOCK_ROWS):
             old_rows = old_row_of[start : start + BLOCK_ROWS]
             block = buffer[: len(old_rows)]

@@ -32,7 +32,7 @@ def _unit(rows: int, dimension: int, seed: int = 0) -> np.ndarray:
 def test_a_file_written_in_blocks_is_what_np_save_writes_and_reads_back_by_rows(tmp_path):
     vectors = _unit(1000, 7)
     np.save(tmp_path / "whole.npy", vectors)
-    with NpyWriter(tmp_path / "blocks.npy", 1000, 7) as out:
+    with NpyWriter(tmp_path / "blocks.npy", np.float32, (7,), 1000) as out:
         for start in range(0, 1000, 333):
             out.write(vectors[start : start + 333])
     assert (tmp_path / "blocks.npy").read_bytes() == (tmp_path / "whole.npy").read_bytes()
@@ -46,7 +46,7 @@ def test_a_file_written_in_blocks_is_what_np_save_writes_and_reads_back_by_rows(
     mapped = RowFile.of(np.load(tmp_path / "whole.npy", mmap_mode="r"))
     assert isinstance(mapped, RowFile)
     np.testing.assert_array_equal(mapped[chosen], vectors[chosen])
-    with pytest.raises(ValueError), NpyWriter(tmp_path / "short.npy", 10, 7) as out:
+    with pytest.raises(ValueError), NpyWriter(tmp_path / "short.npy", np.float32, (7,), 10) as out:
         out.write(vectors[:9])
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import index.search.keyword_writer as keyword_writer
-from index.search.npy_blocks import NpyBlocks, NpyWriter
+from index.storage.row_files import NpyBlocks, NpyWriter
 
 WORDS = [f"word{number}" for number in range(60)] + ["نفط", "النفط", "ميناء", "حفتر", "haftar", "tripoli"]
 
@@ -96,5 +96,5 @@ def test_block_files_are_the_files_numpy_saves(tmp_path):
         assert (tmp_path / "blocks.npy").read_bytes() == (tmp_path / "whole.npy").read_bytes()
         with NpyBlocks(tmp_path / "blocks.npy") as stored:
             assert stored.length == 1000 and np.array_equal(stored.read(5, 17), values[5:17])
-    with pytest.raises(ValueError), NpyWriter(tmp_path / "short.npy", np.int32, length=3) as out:
+    with pytest.raises(ValueError), NpyWriter(tmp_path / "short.npy", np.int32, rows=3) as out:
         out.write(np.zeros(2, dtype=np.int32))

@@ -23,7 +23,7 @@ as for a rebuild. Here:
 
 Its memory does not grow with the rows, beyond 24 bytes a row (offsets, lengths, length norms) and the vocabulary:
 the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied from the previous
-file), and come back from it a block at a time with plain reads (``npy_blocks.py``; a memory map's touched pages
+file), and come back from it a block at a time with plain reads (``storage/row_files.py``; a memory map's touched pages
 would count as the process's), once to count each term's postings, then once per range of terms holding about
 ``PASS_POSTINGS`` postings, whose postings are placed, weighed and written before the next range's (blocks holding
 only lower terms are skipped: terms are numbered as first met). At 99,568 chunks the step's highest RSS rose
@@ -46,7 +46,7 @@ import numpy as np
 
 from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, FORMAT, K1, TERMS, B
 from index.search.lookups import update_lookups, write_lookups
-from index.search.npy_blocks import NpyBlocks, NpyWriter
+from index.storage.row_files import NpyBlocks, NpyWriter
 from index.text.normalise import keyword_terms
 
 COUNTS = "term_counts.npy"  # how often each posting's term occurs in its row, aligned with data.csc.index.npy
@@ -233,9 +233,9 @@ def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: Pre
         postings = int(indptr[-1])
         count_type = np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32
         weigh = _weigher(frequency, lengths)
-        data = files.enter_context(NpyWriter(folder / DATA, np.float32, postings))
-        indices = files.enter_context(NpyWriter(folder / INDICES, np.int32, postings))
-        counts_out = files.enter_context(NpyWriter(folder / COUNTS, count_type, postings))
+        data = files.enter_context(NpyWriter(folder / DATA, np.float32, rows=postings))
+        indices = files.enter_context(NpyWriter(folder / INDICES, np.int32, rows=postings))
+        counts_out = files.enter_context(NpyWriter(folder / COUNTS, count_type, rows=postings))
         for low, high in _row_blocks(np.cumsum(frequency), PASS_POSTINGS):
             start = int(indptr[low])
             size = int(indptr[high]) - start

@@ -3,56 +3,132 @@
 A build's vectors can be larger than it should hold at once (a million chunks of 64 float32s are 256 MB, of 384:
 1.5 GB). Reading a file through a memory mapping is no way round that: the pages a process touches count in its
 resident memory until it unmaps the file, so reading a whole mapped file grows the reader by the file's size.
-``RowFile`` reads rows into arrays its caller holds only while it needs them; ``NpyWriter`` writes an ``.npy``
-file a block at a time, byte for byte what ``np.save`` writes of the whole array.
+``RowFile`` reads rows into arrays its caller holds only while it needs them, ``NpyBlocks`` the values of a
+one-dimensional file (the keyword index's term ids and postings) a slice at a time, and may write over them;
+``NpyWriter`` writes an ``.npy`` file a block at a time, byte for byte what ``np.save`` writes of the whole array.
 """
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO, cast
 
 import numpy as np
 
 BLOCK_ROWS = 1 << 14  # rows read or written at a time by the callers that stream a whole file (4 MB of 64 floats)
 
 
-def npy_header(file, shape: tuple[int, ...], dtype: np.dtype | type) -> None:
-    """Write the header ``np.save`` writes before a C-ordered array of ``shape`` (its rows follow)."""
-    header = {
+def npy_header(dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
+    """The header ``np.save`` writes before a C-ordered array of ``shape`` (numpy pads it to a size that does not
+    depend on the first dimension, so a file's header can be written again in place once its rows are counted)."""
+    header = io.BytesIO()
+    description = {
         "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
         "fortran_order": False,
         "shape": tuple(int(size) for size in shape),  # Python ints: the header is their repr
     }
-    np.lib.format.write_array_header_1_0(file, header)
+    np.lib.format.write_array_header_1_0(header, description)
+    return header.getvalue()
+
+
+def npy_layout(file: BinaryIO, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, where the values start) of the C-ordered array of numbers in an open ``.npy`` file."""
+    version = np.lib.format.read_magic(file)
+    read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in read:
+        raise ValueError(f"{name}: .npy version {version} is not read here")
+    shape, fortran_order, dtype = read[version](file)
+    if fortran_order or dtype.hasobject:
+        raise ValueError(f"{name} holds no C-ordered array of numbers ({shape}, {dtype})")
+    return tuple(shape), dtype, file.tell()
 
 
 class NpyWriter:
-    """A 2-d ``.npy`` file of ``rows`` x ``dimension`` written a block of rows at a time (a context manager)."""
+    """An ``.npy`` file written a block of rows at a time (a context manager), byte for byte what ``np.save`` writes
+    of the whole array: rows of ``row_shape`` (``()``: one value a row). With ``rows`` the header says so from the
+    start and the count is checked at the end; without, the header is written again at the end with the rows
+    written."""
 
-    def __init__(self, path: Path, rows: int, dimension: int, dtype: np.dtype | type = np.float32) -> None:
-        self.path, self.rows, self.dimension, self.dtype = path, int(rows), int(dimension), np.dtype(dtype)
+    def __init__(
+        self, path: Path, dtype: np.dtype | type = np.float32, row_shape: tuple[int, ...] = (), rows: int | None = None
+    ) -> None:
+        self.path, self.dtype, self.row_shape = Path(path), np.dtype(dtype), tuple(int(size) for size in row_shape)
+        self.rows = None if rows is None else int(rows)
         self.written = 0
-        self._file = open(path, "wb")  # noqa: SIM115 (closed by __exit__)
-        npy_header(self._file, (self.rows, self.dimension), self.dtype)
+        self._header = npy_header(self.dtype, (self.rows or 0, *self.row_shape))
+        self._file = open(path, "w+b")  # noqa: SIM115 (closed by close or __exit__)
+        self._file.write(self._header)
 
     def write(self, block: np.ndarray) -> None:
-        if block.ndim != 2 or block.shape[1] != self.dimension or self.written + len(block) > self.rows:
+        too_many = self.rows is not None and self.written + len(block) > self.rows
+        if block.shape[1:] != self.row_shape or too_many:
             raise ValueError(f"{block.shape} rows do not fit {self.path.name} after {self.written} of {self.rows}")
         self._file.write(np.ascontiguousarray(block, dtype=self.dtype).data)  # no copy of the block's bytes
         self.written += len(block)
+
+    def close(self) -> None:
+        with self._file:
+            if self.rows is not None and self.written != self.rows:
+                raise ValueError(f"{self.path.name} got {self.written} rows, not {self.rows}")
+            header = npy_header(self.dtype, (self.written, *self.row_shape))
+            if len(header) != len(self._header):
+                raise ValueError(f"{self.path.name}: the header of {self.written} rows does not fit its place")
+            if header != self._header:
+                self._file.seek(0)
+                self._file.write(header)
 
     def __enter__(self) -> NpyWriter:
         return self
 
     def __exit__(self, kind: type | None, error: BaseException | None, trace: TracebackType | None) -> None:
-        self._file.close()
-        if kind is None and self.written != self.rows:
-            raise ValueError(f"{self.path.name} got {self.written} rows, not {self.rows}")
+        if kind is None:
+            self.close()
+        else:
+            self._file.close()
+
+
+class NpyBlocks:
+    """The values of a one-dimensional ``.npy`` file read a slice at a time (an open file; ``with`` closes it)."""
+
+    def __init__(self, path: Path, mode: str = "rb") -> None:
+        self.path = path
+        self.file = cast(io.BufferedIOBase, open(path, mode))  # noqa: SIM115 - closed by close()
+        try:
+            shape, self.dtype, self._start = npy_layout(cast(BinaryIO, self.file), path.name)
+            if len(shape) != 1:
+                raise ValueError(f"{path.name}: not a one-dimensional array of numbers")
+        except BaseException:
+            self.file.close()
+            raise
+        self.length = int(shape[0])
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Values ``start`` to ``stop`` - 1."""
+        values = np.empty(max(stop - start, 0), dtype=self.dtype)
+        self.file.seek(self._start + start * self.dtype.itemsize)
+        if self.file.readinto(values.data.cast("B")) != values.nbytes:
+            raise ValueError(f"{self.path.name} is shorter than its header says")
+        return values
+
+    def overwrite(self, start: int, values: np.ndarray) -> None:
+        """Replace values from ``start`` on (a file opened with mode ``"r+b"``)."""
+        self.file.seek(self._start + start * self.dtype.itemsize)
+        self.file.write(np.ascontiguousarray(values, dtype=self.dtype).data)
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> NpyBlocks:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
 
 
 class RowFile:
@@ -74,14 +150,10 @@ class RowFile:
     def npy(cls, path: Path) -> RowFile:
         """The rows of a 2-d ``.npy`` file."""
         with open(path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            read_header = (
-                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran_order, dtype = read_header(file)
-            if fortran_order or len(shape) != 2:
-                raise ValueError(f"{Path(path).name} holds no C-ordered rows ({shape})")
-            return cls(path, shape, dtype, file.tell())
+            shape, dtype, offset = npy_layout(file, Path(path).name)
+        if len(shape) != 2:
+            raise ValueError(f"{Path(path).name} holds no C-ordered rows ({shape})")
+        return cls(path, (shape[0], shape[1]), dtype, offset)
 
     @classmethod
     def of(cls, array: np.ndarray) -> RowFile | np.ndarray:

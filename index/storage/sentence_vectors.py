@@ -192,7 +192,10 @@ def _write_in_key_order(
     old = {kind: RowFile.of(previous.stored(kind)) for kind in KINDS} if previous is not None else {}
     reused = 0
     with ExitStack() as files:
-        out = {kind: files.enter_context(NpyWriter(target / f"{kind}.npy", len(keys), dimension)) for kind in KINDS}
+        out = {
+            kind: files.enter_context(NpyWriter(target / f"{kind}.npy", np.float32, (dimension,), len(keys)))
+            for kind in KINDS
+        }
         for number, start in enumerate(range(0, len(keys), COPY_ROWS)):
             block_keys = keys[start : start + COPY_ROWS]
             old_rows = previous.find(block_keys) if previous is not None else np.full(len(block_keys), -1)
