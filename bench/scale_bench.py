@@ -189,7 +189,7 @@ def time_add(work: Path, env: dict[str, str], profile: Path | None = None) -> No
     """Add WORK/add.jsonl to a copy of WORK/index's current generation, timed in a child process."""
     import shutil
 
-    copy = work / "add-copy"
+    copy = work / f"add-copy-{os.getpid()}"  # one a process: several benchmarks may add to one index at once
     shutil.rmtree(copy, ignore_errors=True)
     generation = _current(work / "index")
     shutil.copytree(generation, copy / generation.name)
