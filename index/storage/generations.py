@@ -235,6 +235,15 @@ def publish(index_dir: Path, staging: Path, discard: Discard = _nothing_to_relea
     return generation
 
 
+def share_file(source: Path, target: Path) -> None:
+    """``target`` is ``source``: a hard link (the two generations share the file, which neither writes again), or a
+    copy where the file system refuses the link (another file system, no link support)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def _fsync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder`` (subfolders such as ``lexicon/`` included), deepest first."""
     for root, _folders, files in os.walk(folder, topdown=False):
