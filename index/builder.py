@@ -17,6 +17,7 @@ from index.carry_over import KeptChunks, carried_vectors, group_stories, one_fai
 from index.encoders.base import Embedder, embed_in_steps
 from index.errors import BuildError, IndexMismatchError
 from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
+from index.layered_vectors import appended_layer
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
@@ -131,7 +132,7 @@ def _write_generation(
     each chunk's text again from its article (or the previous store) as they write it, so a build holds the
     articles' texts once and, besides them, numbers: vectors, spans, term ids, sentence keys."""
     old_store = ArticleStore(previous / generations.STORE) if previous else None
-    old_vectors = np.load(previous / generations.EMBEDDINGS, mmap_mode="r", allow_pickle=False) if previous else None
+    old_vectors = generations.open_embeddings(previous) if previous else None  # a layered one's rows read as one
     try:
         old_hashes = old_store.content_hashes() if old_store else {}
         final, fresh = _plan(changes, old_store, old_hashes, report)
@@ -147,9 +148,13 @@ def _write_generation(
             if article.id not in fresh_chunks:
                 old_row_of[row : row + size] = kept.rows(article.id)
             row += size
-        vectors = carried_vectors(  # written to the generation's file; read back from it a block at a time
-            old_vectors, old_row_of, fresh_vectors, embedder.dimension, staging / generations.EMBEDDINGS
-        )
+        layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only rows appended: a delta
+        if layer:
+            vectors = layer.write_embeddings(staging, old_vectors, fresh_vectors)
+        else:  # written to the generation's file; read back from it a block at a time
+            vectors = carried_vectors(
+                old_vectors, old_row_of, fresh_vectors, embedder.dimension, staging / generations.EMBEDDINGS
+            )
         del fresh_vectors
         write_store(
             staging / generations.STORE,
@@ -205,7 +210,11 @@ def _write_generation(
         if progress:
             progress("indexing", 0, 1)
         known_density = _known_density(previous, old_row_of)
-        with write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory) as vector_store:
+        with (
+            layer.write_vectors(staging, vectors, payloads)
+            if layer
+            else write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory)
+        ) as vector_store:
             with one_faiss_thread() if known_density else nullcontext():
                 density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
             hubness = save_density(density, staging)

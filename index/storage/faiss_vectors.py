@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
-from index.storage.generations import VECTORS
-from index.storage.row_files import RowFile
+from index.storage.generations import VECTORS, share_file
+from index.storage.row_files import RowFile, StackedRows
 from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
 from index.tuning import RANKING
 
@@ -22,6 +22,7 @@ HNSW_EF_SEARCH = RANKING.hnsw_ef_search
 UNKNOWN_DAY = np.iinfo(np.int32).min  # the published day of a row without a date: outside every range
 SMALL_BATCH = 20  # fewer queries than this are searched on one thread (``one_thread``)
 ADD_ROWS = 1 << 16  # rows added at a time: what an IVF index adds at a time anyway (the same lists, in the same order)
+VECTORS_DELTA = "vectors-delta.faiss"  # a layered generation's rows added since its base, searched exactly
 
 
 def default_factory(rows: int, dimension: int) -> str:
@@ -155,12 +156,18 @@ def tune_for_recall(index) -> None:
 
 class FaissStore(VectorStore):
     """The vectors in a FAISS index file in the generation's folder, with each row's published day and outlet
-    beside it (``ROWS``) for filtered searches, which search only the allowed rows (a FAISS ID selector)."""
+    beside it (``ROWS``) for filtered searches, which search only the allowed rows (a FAISS ID selector).
+
+    A layered generation (``index/layered_vectors.py``) adds a second, exact index of the rows appended since its
+    base (``VECTORS_DELTA``, rows numbered after the base's): a search asks both and keeps the best."""
 
     ROWS = "vector-rows.npz"
 
-    def __init__(self, index, columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None, record: dict) -> None:
+    def __init__(
+        self, index, columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None, record: dict, delta=None
+    ) -> None:
         self.index = index
+        self.delta = delta  # the exact index of the rows after the base's, or None
         self._columns = columns  # (published day of each row, outlet code of each row, outlet names); None: unknown
         self.record = record
 
@@ -173,14 +180,44 @@ class FaissStore(VectorStore):
         factory = factory or default_factory(*vectors.shape)
         index = build_faiss_index(vectors, factory)
         save_faiss_index(index, folder / VECTORS)
-        names = sorted({payload.source for payload in payloads})
-        code = {name: number for number, name in enumerate(names)}
-        days = np.array([_day_or_unknown(payload.published) for payload in payloads], dtype=np.int32)
-        sources = np.array([code[payload.source] for payload in payloads], dtype=np.int32)
-        np.savez(folder / cls.ROWS, days=days, sources=sources, names=np.array(names, dtype=str))
+        columns = cls._write_columns(folder, payloads)
         tune_for_recall(index)
         record = {"store": "faiss", "file": VECTORS, "rows": cls.ROWS, "factory": factory}
-        return cls(index, (days, sources, np.array(names, dtype=str)), record)
+        return cls(index, columns, record)
+
+    @classmethod
+    def write_layered(
+        cls, folder: Path, base_folder: Path, base_record: dict, vectors: StackedRows, payloads: Sequence[RowPayload]
+    ) -> FaissStore:
+        """A layered generation's store in ``folder``: the base index shared with the generation in ``base_folder``
+        (a hard link: neither writes it again) and the rows after the base's (``vectors.layers[1]``) in an exact
+        index of their own; ``payloads``: one for every row of both. Returns it opened."""
+        share_file(base_folder / VECTORS, folder / VECTORS)
+        delta = build_faiss_index(vectors.layers[1], "Flat")
+        save_faiss_index(delta, folder / VECTORS_DELTA)
+        columns = cls._write_columns(folder, payloads)
+        index = load_faiss_index(folder / VECTORS, mapped=True)
+        tune_for_recall(index)
+        record = {
+            "store": "faiss",
+            "file": VECTORS,
+            "rows": cls.ROWS,
+            "factory": base_record.get("factory", ""),
+            "delta": {"file": VECTORS_DELTA, "rows": int(delta.ntotal)},
+        }
+        return cls(index, columns, record, delta)
+
+    @classmethod
+    def _write_columns(cls, folder: Path, payloads: Sequence[RowPayload]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        names = sorted({payload.source for payload in payloads})
+        code = {name: number for number, name in enumerate(names)}
+        day_of: dict[str, int] = {}  # the rows of one article share their date: each date read once
+        for published in {payload.published for payload in payloads}:
+            day_of[published] = _day_or_unknown(published)
+        days = np.array([day_of[payload.published] for payload in payloads], dtype=np.int32)
+        sources = np.array([code[payload.source] for payload in payloads], dtype=np.int32)
+        np.savez(folder / cls.ROWS, days=days, sources=sources, names=np.array(names, dtype=str))
+        return days, sources, np.array(names, dtype=str)
 
     @classmethod
     def open(cls, generation: Path, record: dict, rows: int | None) -> FaissStore:
@@ -188,8 +225,16 @@ class FaissStore(VectorStore):
         A generation written before the seam (no ``record``) has no row columns and cannot filter."""
         index = load_faiss_index(generation / VECTORS, mapped=True)
         tune_for_recall(index)
-        if rows is not None and index.ntotal != rows:
-            raise _damaged(generation, VECTORS, f"holds {index.ntotal} vectors, not {rows}")
+        delta = None
+        if record.get("delta"):
+            delta = load_faiss_index(generation / record["delta"]["file"], mapped=True)
+            if delta.ntotal != record["delta"]["rows"]:
+                raise _damaged(
+                    generation, record["delta"]["file"], f"holds {delta.ntotal} vectors, not {record['delta']['rows']}"
+                )
+        total = index.ntotal + (delta.ntotal if delta is not None else 0)
+        if rows is not None and total != rows:
+            raise _damaged(generation, VECTORS, f"holds {total} vectors, not {rows}")
         columns = None
         if record.get("rows"):
             try:
@@ -197,28 +242,26 @@ class FaissStore(VectorStore):
                     columns = (saved["days"], saved["sources"], saved["names"])
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                 raise _damaged(generation, record["rows"], f"cannot be read ({exc})") from exc
-            if not len(columns[0]) == len(columns[1]) == index.ntotal:
-                raise _damaged(generation, record["rows"], f"holds {len(columns[0])} rows, not {index.ntotal}")
-        return cls(index, columns, record or {"store": "faiss", "file": VECTORS})
+            if not len(columns[0]) == len(columns[1]) == total:
+                raise _damaged(generation, record["rows"], f"holds {len(columns[0])} rows, not {total}")
+        return cls(index, columns, record or {"store": "faiss", "file": VECTORS}, delta)
 
     @property
     def count(self) -> int:
-        return int(self.index.ntotal)
+        return int(self.index.ntotal) + (int(self.delta.ntotal) if self.delta is not None else 0)
 
     def search(self, queries: np.ndarray, k: int, where: VectorFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         width = max(0, min(k, self.count))
         if width == 0:
             return no_results(len(queries), 0)
-        if where is None:
-            with one_thread(len(queries)):
-                scores, rows = self.index.search(queries, width)
+        allowed = self._allowed(where) if where is not None else None
+        if allowed is not None and len(allowed) == 0:
+            return no_results(len(queries), width)
+        if self.delta is None:
+            scores, rows = _search_layer(self.index, queries, width, allowed)
         else:
-            allowed = self._allowed(where)
-            if len(allowed) == 0:
-                return no_results(len(queries), width)
-            with one_thread(len(queries)):
-                scores, rows = _search_within(self.index, queries, width, allowed)
+            scores, rows = _search_layers([self.index, self.delta], queries, width, allowed)
         scores[rows < 0] = -np.inf
         return scores, rows
 
@@ -244,6 +287,37 @@ class FaissStore(VectorStore):
 def _day_or_unknown(published: str) -> int:
     day = published_day(published)
     return UNKNOWN_DAY if day is None else day
+
+
+def _search_layer(index, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """One index's (scores, rows) of its ``k`` best among ``allowed`` (None: every row)."""
+    with one_thread(len(queries)):
+        if allowed is None:
+            return index.search(queries, k)
+        return _search_within(index, queries, k, allowed)
+
+
+def _search_layers(
+    indexes: list, queries: np.ndarray, k: int, allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best of several indexes whose rows follow one another (the second's row 0 is the row after the
+    first's last): each searched alone, the results merged by score (a tie keeps the earlier index's row first)."""
+    found_scores, found_rows = [], []
+    first = 0
+    for index in indexes:
+        width = min(k, int(index.ntotal))
+        mine = None if allowed is None else allowed[(allowed >= first) & (allowed < first + index.ntotal)] - first
+        if width == 0 or (mine is not None and len(mine) == 0):
+            scores, rows = no_results(len(queries), width)
+        else:
+            scores, rows = _search_layer(index, queries, width, mine)
+        found_scores.append(scores)
+        found_rows.append(np.where(rows >= 0, rows + first, -1))
+        first += int(index.ntotal)
+    scores, rows = np.concatenate(found_scores, axis=1), np.concatenate(found_rows, axis=1)
+    scores[rows < 0] = -np.inf
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
 
 
 def _search_within(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -36,12 +36,14 @@ import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from index.storage.article_store import ArticleStore
+from index.storage.row_files import StackedRows
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"
 VECTORS = "vectors.faiss"
 EMBEDDINGS = "embeddings.npy"
+EMBEDDINGS_DELTA = "embeddings-delta.npy"  # a layered generation's rows added since its base (layered_vectors.py)
 FORMAT_VERSION = 4  # 2: articles carry their story (near-duplicate group); 3: the lexicon; 4: hubness
 
 
@@ -120,18 +122,32 @@ def check_generation(generation: Path) -> None:
     open_embeddings(generation, manifest.get("counts", {}).get("chunks"))
 
 
-def open_embeddings(generation: Path, rows: int | None = None) -> np.ndarray:
-    """The chunk vectors of a generation, memory-mapped; IndexCorruptError when the file is cut short
-    or holds another number of ``rows`` than expected."""
-    path = generation / EMBEDDINGS
-    try:
-        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{EMBEDDINGS}: {exc}") from exc
-    if vectors.ndim != 2 or (rows is not None and len(vectors) != rows):
+def open_embeddings(generation: Path, rows: int | None = None) -> np.ndarray | StackedRows:
+    """The chunk vectors of a generation, memory-mapped (a layered generation's base and delta read as one,
+    ``StackedRows``); IndexCorruptError when a file is cut short or they hold another number of ``rows`` than
+    expected."""
+    layers = [_mapped_rows(generation, EMBEDDINGS)]
+    if (generation / EMBEDDINGS_DELTA).exists():
+        layers.append(_mapped_rows(generation, EMBEDDINGS_DELTA))
+    if len({layer.shape[1] for layer in layers}) != 1:
         raise IndexCorruptError.damaged(
-            generation.parent, f"{generation.name}/{EMBEDDINGS} holds {vectors.shape} vectors, not {rows} rows"
+            generation.parent, f"{generation.name}/{EMBEDDINGS_DELTA} holds vectors of another width"
         )
+    vectors = layers[0] if len(layers) == 1 else StackedRows(layers)
+    if rows is not None and len(vectors) != rows:
+        raise IndexCorruptError.damaged(
+            generation.parent, f"{generation.name}/{EMBEDDINGS} holds {len(vectors)} vectors, not {rows} rows"
+        )
+    return vectors
+
+
+def _mapped_rows(generation: Path, name: str) -> np.ndarray:
+    try:
+        vectors = np.load(generation / name, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{name}: {exc}") from exc
+    if vectors.ndim != 2:
+        raise IndexCorruptError.damaged(generation.parent, f"{generation.name}/{name} holds {vectors.shape} vectors")
     return vectors
 
 

@@ -156,9 +156,11 @@ class RowFile:
         return cls(path, (shape[0], shape[1]), dtype, offset)
 
     @classmethod
-    def of(cls, array: np.ndarray) -> RowFile | np.ndarray:
+    def of(cls, array: np.ndarray | StackedRows) -> RowFile | StackedRows | np.ndarray:
         """The file behind ``array`` when it is a whole mapped 2-d file (``np.load(mmap_mode=...)``), else
-        ``array`` itself: either is read the same way (``[slice]``, ``[rows]``)."""
+        ``array`` itself: either is read the same way (``[slice]``, ``[rows]``); stacked rows: each layer's file."""
+        if isinstance(array, StackedRows):
+            return array.files()
         whole_file = isinstance(array.base, mmap.mmap) and array.ndim == 2 and array.flags.c_contiguous
         if isinstance(array, np.memmap) and whole_file and array.filename:
             return cls(Path(array.filename), array.shape, array.dtype, array.offset)
@@ -225,3 +227,69 @@ class RowFile:
             if got == 0:
                 raise EOFError(f"{self.path.name} ends before its row {start + len(rows)}")
             view, position = view[got:], position + got
+
+
+class StackedRows:
+    """The rows of several 2-d arrays or ``RowFile``s of one width, read as one array (a layered generation's base
+    rows, then the rows added since: ``index/layered_vectors.py``). Indexed like ``RowFile``: ``[slice]``,
+    ``[row numbers]``, ``read``; ``np.asarray`` reads it whole."""
+
+    def __init__(self, layers: list[np.ndarray | RowFile]) -> None:
+        if not layers or len({layer.shape[1] for layer in layers}) != 1:
+            raise ValueError("stacked rows need layers of one width")
+        self.layers = layers
+        self.starts = np.cumsum([0] + [len(layer) for layer in layers])  # each layer's first row
+        self.shape = (int(self.starts[-1]), int(layers[0].shape[1]))
+        self.dtype = np.dtype(layers[0].dtype)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def files(self) -> StackedRows:
+        """The same rows read with file reads where a layer is a mapped file (``RowFile.of``)."""
+        return StackedRows([RowFile.of(layer) if isinstance(layer, np.ndarray) else layer for layer in self.layers])
+
+    def read(self, start: int, count: int, into: np.ndarray | None = None) -> np.ndarray:
+        """``count`` rows from row ``start``, in a new array or ``into``."""
+        rows = np.empty((count, self.shape[1]), dtype=self.dtype) if into is None else into
+        if start < 0 or start + count > len(self) or rows.shape != (count, self.shape[1]):
+            raise IndexError(f"rows {start}..{start + count} outside the {len(self)} stacked rows")
+        for layer, first in zip(self.layers, self.starts[:-1].tolist()):
+            begin, end = max(start, first), min(start + count, first + len(layer))
+            if begin < end:
+                rows[begin - start : end - start] = layer[begin - first : end - first]
+        return rows
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                return self.read(start, max(0, stop - start))
+            key = np.arange(start, stop, step)
+        return self.rows(np.asarray(key))
+
+    def rows(self, numbers: np.ndarray) -> np.ndarray:
+        """The rows ``numbers`` (a 1-d array of row numbers), in that order."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        if len(numbers) and (numbers.min() < 0 or numbers.max() >= len(self)):
+            raise IndexError(f"row numbers outside the {len(self)} stacked rows")
+        rows = np.empty((len(numbers), self.shape[1]), dtype=self.dtype)
+        layer_of = np.searchsorted(self.starts, numbers, side="right") - 1
+        for number, layer in enumerate(self.layers):
+            mine = np.flatnonzero(layer_of == number)
+            if len(mine):
+                rows[mine] = layer[numbers[mine] - int(self.starts[number])]
+        return rows
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        whole = self.read(0, len(self))
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        for layer in self.layers:
+            if isinstance(layer, RowFile):
+                layer.close()
