@@ -9,6 +9,7 @@ import socket
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fake_telegram import FakeTelegram  # tests/bot is on pytest's pythonpath (pyproject.toml)
 
@@ -201,6 +202,21 @@ def generation_files(generation: Path, skip: Collection[str] = (generations.MANI
         for path in sorted(generation.rglob("*"))
         if path.is_file() and path.name not in skip
     }
+
+
+def sentence_table(generation: Path) -> dict[int, bytes]:
+    """Every stored sentence's key and the bytes of its two vectors, over the base and the delta layer, read from the
+    files: an incremental build's sentence files differ from a full build's (a delta), their content must not."""
+    folder, table = generation / "sentences", {}
+    for prefix in ("", "delta-"):
+        if (folder / f"{prefix}keys.npy").exists():
+            keys, passages, queries = (
+                np.load(folder / f"{prefix}{name}.npy") for name in ("keys", "passages", "queries")
+            )
+            table.update(
+                {int(key): p.tobytes() + q.tobytes() for key, p, q in zip(keys, passages, queries, strict=True)}
+            )
+    return table
 
 
 NEWS = {

@@ -7,27 +7,49 @@ host; a build therefore embeds every sentence of every chunk with both prompts, 
 them here, keyed by a 64-bit hash of the sentence's text (overlapping chunks repeat sentences: each
 is stored once). Incremental builds copy the vectors of the sentences they keep.
 
-    gen-…/sentences/keys.npy       sorted uint64 keys, one per distinct sentence
+    gen-…/sentences/keys.npy       sorted uint64 keys, one per distinct sentence        (the base layer)
     gen-…/sentences/passages.npy   float32 vectors with the passage prompt, in the keys' order
     gen-…/sentences/queries.npy    float32 vectors with the query prompt, in the keys' order
+    gen-…/sentences/delta-keys.npy, delta-passages.npy, delta-queries.npy   (the delta layer, when there is one)
 
-All three are memory-mapped when opened: processes share their pages.
+An incremental build does not write the base again: it hard-links the previous generation's base files (a
+published file is never written again, so generations share it; copied where the file system refuses the link)
+and writes a delta, the previous delta's rows and the new sentences in their keys' order (no key in both layers),
+so it costs what it adds plus the delta, not the table. Once the delta would hold more than ``DELTA_SHARE`` of the
+base's rows, and on a full build, one base is written with everything: the files a full build of the same
+sentences writes. The manifest's record counts every row ("sentences"), and each layer's ("base", "delta") when
+there is a delta. All files are memory-mapped when opened: processes share their pages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
+from index.storage.generations import MANIFEST, share_file
 from index.storage.row_files import NpyWriter, RowFile
 
 FOLDER = "sentences"
 KEYS = "keys.npy"
 KINDS = ("passages", "queries")
+DELTA = "delta-"  # the delta layer's files are the base's names after this prefix
+# The delta is written again by every incremental build, the base once per merge. With a delta of at most s·N rows
+# (N the base's), adds of k new rows each write about s·N/2 delta rows on average and merge (N rows) every s·N/k adds:
+# about s·N/2 + k/s rows an add, least at s = √(2k/N). An add of 100 articles brings about 1,070 new sentences
+# (measured at 100k chunks: N = 296,000; N ≈ 2.9M at 1M chunks). At 1M the least is near s = 1/37 for such adds and
+# 1/12 for adds ten times larger; s = 1/16 writes 1.4 and 1.05 times those least costs (≈ 108,000 rows an add of 100
+# articles instead of 2.9M), and merges (a whole table in one add) once in about 170 adds of 100 articles.
+DELTA_SHARE = 1 / 16
+
+
+def layer_files(prefix: str = "") -> list[str]:
+    """The names of a layer's files: its keys, then each kind's vectors (``prefix`` "" for the base, ``DELTA``)."""
+    return [f"{prefix}{KEYS}", *(f"{prefix}{kind}.npy" for kind in KINDS)]
 
 
 def sentence_key(text: str) -> int:
@@ -40,36 +62,43 @@ def sentence_keys(texts: Sequence[str]) -> np.ndarray:
 
 
 class StoredSentences:
-    """The sentence vectors of one generation, memory-mapped and read-only."""
+    """The sentence vectors of one generation, memory-mapped and read-only: a base layer and a delta layer (maybe
+    empty), each of sorted distinct keys, no key in both. A row number counts the base's rows, then the delta's."""
 
-    def __init__(self, keys: np.ndarray, vectors: dict[str, np.ndarray]) -> None:
-        self.keys = keys
-        self._vectors = vectors
+    def __init__(
+        self,
+        keys: np.ndarray,
+        vectors: dict[str, np.ndarray],
+        delta_keys: np.ndarray | None = None,
+        delta_vectors: dict[str, np.ndarray] | None = None,
+        folder: Path | None = None,
+    ) -> None:
+        self.base_keys = keys
+        self.delta_keys = np.zeros(0, dtype=np.uint64) if delta_keys is None else delta_keys
+        if delta_vectors is None:
+            delta_vectors = {kind: np.zeros((0, *vectors[kind].shape[1:]), dtype=np.float32) for kind in KINDS}
+        self._layers = (vectors, delta_vectors)
+        self.folder = folder  # where the files are (an incremental build links the base's), None when not files
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.base_keys) + len(self.delta_keys)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
-        """Each key's row, or -1 where the key is not stored."""
-        if not len(self.keys) or not len(keys):
-            return np.full(len(keys), -1, dtype=np.int64)
-        at = np.searchsorted(self.keys, keys)
-        inside = at < len(self.keys)
-        found = np.zeros(len(keys), dtype=bool)
-        found[inside] = self.keys[at[inside]] == keys[inside]
-        return np.where(found, at, -1).astype(np.int64)
+        """Each key's row over both layers, or -1 where the key is not stored."""
+        rows = _rows_of(self.base_keys, keys)
+        if len(self.delta_keys):
+            missing = np.flatnonzero(rows < 0)
+            in_delta = _rows_of(self.delta_keys, keys[missing])
+            rows[missing] = np.where(in_delta >= 0, in_delta + len(self.base_keys), -1)
+        return rows
 
     def vectors(self, kind: str, rows: np.ndarray) -> np.ndarray:
         """The ``kind`` ("passages" or "queries") vectors at ``rows`` (all found), as float32."""
-        return np.asarray(self._vectors[kind][np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+        return _gather([layer[kind] for layer in self._layers], len(self.base_keys), rows)
 
-    def stored(self, kind: str) -> np.ndarray:
-        """Every ``kind`` vector, as stored (memory-mapped when opened from a generation)."""
-        return self._vectors[kind]
-
-    def span(self, kind: str, start: int, count: int) -> np.ndarray:
-        """The ``kind`` vectors of ``count`` rows from ``start``."""
-        return np.asarray(self._vectors[kind][start : start + count], dtype=np.float32)
+    def readers(self, kind: str) -> list[RowFile | np.ndarray]:
+        """Each layer's ``kind`` vectors, read with file reads where they are files (``RowFile.of``)."""
+        return [_reader(layer[kind]) for layer in self._layers]
 
     def lookup(self, kind: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, the found texts' vectors in order) for ``texts``."""
@@ -78,20 +107,80 @@ class StoredSentences:
         return found, self.vectors(kind, rows[found])
 
 
+def _reader(array: np.ndarray) -> RowFile | np.ndarray:
+    """The file behind a mapped layer (read with file reads), else the array."""
+    reader = RowFile.of(array)
+    return reader if isinstance(reader, RowFile) else array
+
+
+def _rows_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Each key's place in ``sorted_keys``, or -1."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    if not len(sorted_keys) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    at = np.searchsorted(sorted_keys, keys)
+    inside = at < len(sorted_keys)
+    found = np.zeros(len(keys), dtype=bool)
+    found[inside] = sorted_keys[at[inside]] == keys[inside]
+    return np.where(found, at, -1).astype(np.int64)
+
+
+def _gather(layers: Sequence[RowFile | np.ndarray], base_rows: int, rows: np.ndarray) -> np.ndarray:
+    """The rows ``rows`` (numbered over both layers: the base's ``base_rows``, then the delta's), as float32."""
+    rows = np.asarray(rows, dtype=np.int64)
+    in_delta = rows >= base_rows
+    if not in_delta.any():
+        return np.asarray(layers[0][rows], dtype=np.float32)
+    gathered = np.empty((len(rows), layers[0].shape[1]), dtype=np.float32)
+    gathered[~in_delta] = layers[0][rows[~in_delta]]
+    gathered[in_delta] = layers[1][rows[in_delta] - base_rows]
+    return gathered
+
+
 def open_sentences(generation: Path, dimension: int) -> StoredSentences | None:
-    """The generation's stored sentence vectors, or None when it was built without them.
+    """The generation's stored sentence vectors (both layers), or None when it was built without them.
     Raises OSError or ValueError when the files are damaged or disagree."""
     folder = generation / FOLDER
     if not (folder / KEYS).is_file():
         return None
-    keys = _load(folder / KEYS)
-    vectors = {kind: _load(folder / f"{kind}.npy") for kind in KINDS}
-    for kind, array in vectors.items():
+    keys, vectors = _open_layer(folder, "", dimension)
+    recorded = _recorded_rows(generation)
+    if not any((folder / name).exists() for name in layer_files(DELTA)):
+        stored = StoredSentences(keys, vectors, folder=folder)
+    else:
+        delta_keys, delta_vectors = _open_layer(folder, DELTA, dimension)
+        if _contains(keys, delta_keys).any():
+            raise ValueError(f"{FOLDER}/{DELTA}{KEYS} holds keys of {FOLDER}/{KEYS}")
+        stored = StoredSentences(keys, vectors, delta_keys, delta_vectors, folder)
+    found = {"sentences": len(stored), "delta": len(stored.delta_keys)}
+    if any(recorded.get(layer, found[layer]) != found[layer] for layer in found):
+        raise ValueError(f"{FOLDER} holds {found} rows, its manifest says {recorded}")
+    return stored
+
+
+def _recorded_rows(generation: Path) -> dict:
+    """The rows the generation's manifest records (every row, the delta's), where it has a manifest (a build's
+    generation); a delta layer gone whole is found so."""
+    try:
+        record = json.loads((generation / MANIFEST).read_text(encoding="utf-8")).get("sentences", {})
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ValueError(f"the manifest cannot be read ({exc})") from exc
+    return {"delta": 0, **record} if isinstance(record, dict) else {}
+
+
+def _open_layer(folder: Path, prefix: str, dimension: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One layer's keys and vectors (``prefix``: "" for the base, ``DELTA``), checked."""
+    keys_name, *vector_names = layer_files(prefix)
+    keys = _load(folder / keys_name)
+    vectors = {kind: _load(folder / name) for kind, name in zip(KINDS, vector_names)}
+    for name, array in zip(vector_names, vectors.values()):
         if array.shape != (len(keys), dimension):
-            raise ValueError(f"{FOLDER}/{kind}.npy holds {array.shape} vectors, not {(len(keys), dimension)}")
-    if keys.dtype != np.uint64 or (len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1]))):
-        raise ValueError(f"{FOLDER}/{KEYS} is not a sorted list of distinct keys")
-    return StoredSentences(keys, vectors)
+            raise ValueError(f"{FOLDER}/{name} holds {array.shape} vectors, not {(len(keys), dimension)}")
+    if keys.dtype != np.uint64 or keys.ndim != 1 or (len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1]))):
+        raise ValueError(f"{FOLDER}/{keys_name} is not a sorted list of distinct keys")
+    return keys, vectors
 
 
 def _load(path: Path) -> np.ndarray:
@@ -117,7 +206,9 @@ def write_sentences(
     where it holds them, else embedded with ``embed[kind]`` (called with the texts to embed, ``batch`` at a
     time, ``BATCH`` unless given, in the order they are first met). With ``keep_previous`` every sentence of
     ``previous`` is kept too (an incremental build then reads only its new chunks' sentences; a removed
-    article's sentences stay until a rebuild, harmless: lookups are by exact text). Returns the manifest's record.
+    article's sentences stay until a rebuild, harmless: lookups are by exact text): ``previous``'s base is linked
+    and a delta written while it stays within ``DELTA_SHARE`` of the base (``previous`` opened from files), else one
+    base is written. Returns the manifest's record.
 
     ``texts`` is read once, as it comes (a build gives a generator): only ``batch`` texts are held at a time and
     the keys met so far as a sorted array; each batch's new vectors go to a file in their keys' order (a sorted
@@ -163,12 +254,38 @@ def write_sentences(
         take(incoming)
         while waiting:
             embed_waiting(batch)
+    embedded = sum(len(run) for run in runs)
     keys = met.keys
     if keep_previous and previous is not None:
-        keys = np.union1d(previous.keys, keys)
-    np.save(target / KEYS, keys, allow_pickle=False)
-    reused = _write_in_key_order(target, keys, runs, dimension, previous)
-    return {"sentences": len(keys), "reused": reused, "embedded": sum(len(run) for run in runs)}
+        delta = np.union1d(previous.delta_keys, np.concatenate([*runs, keys[:0]]))  # disjoint: new keys are not stored
+        base = len(previous.base_keys)
+        if previous.folder is not None and len(delta) <= DELTA_SHARE * base:
+            for name in layer_files():
+                share_file(previous.folder / name, target / name)
+            _write_layer(target, DELTA, delta, runs, dimension, previous)
+            layers = {"base": base, "delta": len(delta)} if len(delta) else {}
+            return {"sentences": base + len(delta), **layers, "reused": len(previous), "embedded": embedded}
+        keys = np.unique(np.concatenate([previous.base_keys, previous.delta_keys, keys]))
+    reused = _write_layer(target, "", keys, runs, dimension, previous)
+    return {"sentences": len(keys), "reused": reused, "embedded": embedded}
+
+
+def _write_layer(
+    target: Path,
+    prefix: str,
+    keys: np.ndarray,
+    runs: list[np.ndarray],
+    dimension: int,
+    previous: StoredSentences | None,
+) -> int:
+    """Write the layer of ``keys`` (``prefix``: "" for the base, ``DELTA``; no files for a delta of no keys) and
+    remove the spilled runs; returns the number of keys copied from ``previous``."""
+    if prefix and not len(keys):
+        for kind in KINDS:
+            (target / f"{kind}.new").unlink()
+        return 0
+    np.save(target / f"{prefix}{KEYS}", keys, allow_pickle=False)
+    return _write_in_key_order(target, prefix, keys, runs, dimension, previous)
 
 
 INTAKE = 8  # texts read between two merges of the met keys: this many batches (each merge copies the keys)
@@ -176,12 +293,18 @@ COPY_ROWS = 1 << 14  # rows of the stored files written at a time (4 MB a kind o
 
 
 def _write_in_key_order(
-    target: Path, keys: np.ndarray, runs: list[np.ndarray], dimension: int, previous: StoredSentences | None
+    target: Path,
+    prefix: str,
+    keys: np.ndarray,
+    runs: list[np.ndarray],
+    dimension: int,
+    previous: StoredSentences | None,
 ) -> int:
-    """Write each kind's vectors of ``keys`` (sorted) to ``target``, ``COPY_ROWS`` keys at a time: those of the
-    previous table read from its files, the new ones from the sorted ``runs`` spilled in ``{kind}.new`` (for
-    each block of keys, the rows of each run within the block's keys: one read a run). Read with file reads, so
-    no page of the files stays in memory; returns the number of keys copied from ``previous``."""
+    """Write each kind's vectors of ``keys`` (sorted) to ``target`` (as ``{prefix}{kind}.npy``), ``COPY_ROWS`` keys
+    at a time: those of the previous table read from its files (either layer), the new ones from the sorted ``runs``
+    spilled in ``{kind}.new`` (for each block of keys, the rows of each run within the block's keys: one read a run).
+    Read with file reads, so no page of the files stays in memory; returns the number of keys copied from
+    ``previous``."""
     starts = np.cumsum([0] + [len(run) for run in runs])  # each run's first row in the spilled files
     firsts = keys[COPY_ROWS::COPY_ROWS]  # the first key of every block but the first
     cuts = np.zeros((len(runs), len(firsts) + 2), dtype=np.int64)  # the rows of each run in each block of keys
@@ -189,11 +312,12 @@ def _write_in_key_order(
         cuts[number, 1:-1] = np.searchsorted(run, firsts)
         cuts[number, -1] = len(run)
     fresh = {kind: RowFile(target / f"{kind}.new", (int(starts[-1]), dimension)) for kind in KINDS}
-    old = {kind: RowFile.of(previous.stored(kind)) for kind in KINDS} if previous is not None else {}
+    old = {kind: previous.readers(kind) for kind in KINDS} if previous is not None else {}
+    base_rows = len(previous.base_keys) if previous is not None else 0
     reused = 0
     with ExitStack() as files:
         out = {
-            kind: files.enter_context(NpyWriter(target / f"{kind}.npy", np.float32, (dimension,), len(keys)))
+            kind: files.enter_context(NpyWriter(target / f"{prefix}{kind}.npy", np.float32, (dimension,), len(keys)))
             for kind in KINDS
         }
         for number, start in enumerate(range(0, len(keys), COPY_ROWS)):
@@ -215,7 +339,7 @@ def _write_in_key_order(
             for kind in KINDS:
                 block = np.empty((len(block_keys), dimension), dtype=np.float32)
                 if kept.any():
-                    block[kept] = old[kind][old_rows[kept]]
+                    block[kept] = _gather(old[kind], base_rows, old_rows[kept])
                 new = np.empty((len(order), dimension), dtype=np.float32)
                 for row, count, first in zip(first_rows.tolist(), counts.tolist(), at.tolist()):
                     fresh[kind].read(row, count, into=new[first : first + count])
@@ -224,9 +348,9 @@ def _write_in_key_order(
     for kind in KINDS:
         fresh[kind].close()
         (target / f"{kind}.new").unlink()
-        reader = old.get(kind)
-        if isinstance(reader, RowFile):
-            reader.close()
+        for reader in old.get(kind, ()):
+            if isinstance(reader, RowFile):
+                reader.close()
     return reused
 
 
