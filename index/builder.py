@@ -134,20 +134,14 @@ def _write_generation(
     old_store = ArticleStore(previous / generations.STORE) if previous else None
     old_vectors = generations.open_embeddings(previous) if previous else None  # a layered one's rows read as one
     try:
-        old_hashes = old_store.content_hashes() if old_store else {}
-        final, fresh = _plan(changes, old_store, old_hashes, report)
+        kept = KeptChunks(old_store)  # the previous articles, read in bulk
+        final, fresh, old_positions = _plan(changes, kept, report)
         fresh_chunks, fresh_vectors = chunk_and_embed(fresh, embedder, settings, progress)
         report.embedded_chunks = len(fresh_vectors)
 
-        stories, signatures = group_stories(final, fresh_chunks, old_store)
-        kept = KeptChunks(old_store)
-        sizes = [fresh_chunks.count(a.id) if a.id in fresh_chunks else len(kept.rows(a.id)) for a in final]
-        old_row_of = np.full(sum(sizes), -1, dtype=np.int64)  # each kept row's row in the previous generation
-        row = 0
-        for article, size in zip(final, sizes):
-            if article.id not in fresh_chunks:
-                old_row_of[row : row + size] = kept.rows(article.id)
-            row += size
+        stories, signatures = group_stories(final, old_positions, kept)
+        # each article's number of chunks; each row's row in the previous generation (-1: a new row)
+        sizes, old_row_of = kept.rows(old_positions, [fresh_chunks.count(article.id) for article in fresh])
         layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only rows appended: a delta
         if layer:
             vectors = layer.write_embeddings(staging, old_vectors, fresh_vectors)
@@ -309,57 +303,51 @@ def _write_sentence_vectors(
 
 
 def _plan(
-    changes: Changes, old_store: ArticleStore | None, old_hashes: dict[str, str], report: BuildReport
-) -> tuple[list[Article], list[Article]]:
-    """(every article of the new index, in order; the ones that need embedding), as ``ArticleRef``s: a build
-    holds their ids, titles, outlets and dates, and reads a text from where the article is kept (the changes'
-    articles, a spool when they were loaded from files, or the previous store) when it needs it."""
-    incoming: dict[str, int] = {}  # id -> position in changes.articles (the last article of an id)
-    for position, article in enumerate(changes.articles):
-        incoming[article.id] = position
+    changes: Changes, kept: KeptChunks | None, report: BuildReport
+) -> tuple[list[Article], list[Article], np.ndarray]:
+    """(every article of the new index, in order; the ones that need embedding; each one's position among the
+    previous articles, ``kept``, or -1 for one to embed), as ``ArticleRef``s: a build holds their ids, titles,
+    outlets and dates, and reads a text from where the article is kept (the changes' articles, a spool when they
+    were loaded from files, or the previous store) when it needs it. Each of the changes' articles is read once."""
     given = Shelf.of(changes.articles)
-    stored = Shelf(lambda article_id: _stored(old_store, article_id))
+    incoming: dict[str, tuple[ArticleRef, str]] = {}  # id -> (the last article of an id, its hash), first seen first
+    for position, article in enumerate(changes.articles):
+        incoming[article.id] = (ArticleRef(article, given, position), article.content_hash)
     removed = set(changes.remove_ids)
-    final: list[Article] = []
+    old_ids = kept.articles.ids if kept else []
+    old_hashes = kept.content_hashes(incoming.keys() - removed) if kept else {}  # of those stored
+    stored_removed = kept.content_hashes(removed).keys() if kept else set()
+    report.removed += len(old_ids) - len(old_hashes) if changes.replace_all else len(stored_removed)
+    staying = (
+        [] if changes.replace_all else [p for p, i in enumerate(old_ids) if i not in removed and i not in incoming]
+    )
+    final: list[Article] = kept.references(staying) if kept else []
+    old_positions = staying
     fresh: list[Article] = []
-    if not changes.replace_all and old_store:
-        for article in old_store.articles():
-            if article.id in removed:
-                report.removed += 1
-            elif article.id not in incoming:
-                final.append(ArticleRef(article, stored, article.id))
-    elif old_store:
-        report.removed += sum(1 for old_id in old_hashes if old_id not in incoming or old_id in removed)
-    for article_id, position in incoming.items():
+    position_of: dict[str, int] = {}  # a previous article's position, by id: for unchanged ones (a refresh)
+    for article_id, (planned, content_hash) in incoming.items():
         if article_id in removed:
             continue
-        article = changes.articles[position]
         old_hash = old_hashes.get(article_id)
-        if old_hash == article.content_hash:
+        if old_hash == content_hash:
             report.unchanged += 1
-            # keep the stored copy: its spans match its vectors
-            final.append(ArticleRef(_stored(old_store, article_id), stored, article_id))
+            position_of = position_of or dict(zip(old_ids, range(len(old_ids))))
+            final += kept.references([position_of[article_id]])  # the stored copy: its spans match its vectors
+            old_positions.append(position_of[article_id])
             continue
         if old_hash is None:
             report.added += 1
         else:
             report.changed += 1
-        planned = ArticleRef(article, given, position)
         final.append(planned)
         fresh.append(planned)
-    missing = removed - set(old_hashes)
+        old_positions.append(-1)
+    missing = removed - stored_removed
     if missing:
         report.problems.extend(
             LoadProblem(article_id, "no article with this id is in the index") for article_id in sorted(missing)
         )
-    return final, fresh
-
-
-def _stored(old_store: ArticleStore | None, article_id: str) -> Article:
-    """A previous article (old_hashes and the kept articles were read from ``old_store``)."""
-    article = old_store.article(article_id) if old_store else None
-    assert article is not None, article_id
-    return article
+    return final, fresh, np.array(old_positions, dtype=np.int64)
 
 
 def _write_manifest(

@@ -50,7 +50,7 @@ def test_a_reference_holds_no_text_and_reads_the_whole_article_when_asked():
 def test_a_plan_keeps_references_not_texts():
     spool = ArticleSpool()
     spool.extend([ODD[0], ODD[1], Article("a-1", "Port strike", "A later copy of a-1.")])
-    final, fresh = _plan(Changes(spool), None, {}, BuildReport())
+    final, fresh, _ = _plan(Changes(spool), None, BuildReport())
     assert [article.id for article in final] == ["a-1", "a-2"] and fresh == final
     assert all(isinstance(article, ArticleRef) and "text" not in vars(article) for article in final)
     assert [article.text for article in final] == ["A later copy of a-1.", ""]  # the last of an id, as before

@@ -153,6 +153,19 @@ class ArticleRef(Article):
         object.__setattr__(self, "_shelf", shelf)
         object.__setattr__(self, "_key", key)
 
+    @classmethod
+    def many(cls, shelf: Shelf, fields: Iterable[tuple[str, str, str, str]]) -> list[ArticleRef]:
+        """References to many articles of one shelf at once, each from its id, title, outlet and date (its id is
+        its key on ``shelf``): as ``ArticleRef(article, shelf, article.id)`` for each, with no ``Article`` made."""
+        references = []
+        for article_id, title, source, published in fields:
+            reference = object.__new__(cls)
+            reference.__dict__.update(  # what __init__ sets, at once
+                id=article_id, title=title, source=source, published=published, _shelf=shelf, _key=article_id
+            )
+            references.append(reference)
+        return references
+
     def whole(self) -> Article:
         """The article with every field, as kept."""
         return self._shelf(self._key)  # type: ignore[attr-defined]

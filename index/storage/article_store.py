@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,33 @@ def _columns(table: str) -> str:
 
 def _placeholders(values: list) -> str:
     return ",".join("?" * len(values))
+
+
+@dataclass
+class StoredArticles:
+    """Every article of a store, in stored order, as a build plans with them (``ArticleStore.stored_articles``):
+    the fields an ``ArticleRef`` holds, the story, the MinHash signature, and where the chunks' vector rows are:
+    article ``i``'s rows are ``chunk_rows[chunk_starts[i] : chunk_starts[i] + chunk_counts[i]]`` in chunk order,
+    or, with ``chunk_rows`` None (each article's chunks at consecutive rows, as every build writes them), the
+    rows from ``chunk_starts[i]`` on."""
+
+    ids: list[str]
+    titles: list[str]
+    sources: list[str]
+    published: list[str]
+    stories: list[str]  # each article's story id; empty when the store records none
+    signatures: np.ndarray  # uint32, a row an article (values below 2**31); no rows when the store records none
+    chunk_starts: np.ndarray  # int64
+    chunk_counts: np.ndarray  # int64
+    chunk_rows: np.ndarray | None = None
+
+    @classmethod
+    def empty(cls) -> StoredArticles:
+        none = np.zeros(0, dtype=np.int64)
+        return cls([], [], [], [], [], np.zeros((0, 0), dtype=np.uint32), none, none)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class ArticleStore:
@@ -163,8 +192,14 @@ class ArticleStore:
         self._db.executemany("UPDATE articles SET story_id = ? WHERE id = ?", changes)
 
     # reading
-    def content_hashes(self) -> dict[str, str]:
-        return dict(self._query("SELECT id, content_hash FROM articles"))
+    def content_hashes(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Content hash by article id: of every article, or of those of ``article_ids`` that are stored."""
+        if article_ids is None:
+            return dict(self._query("SELECT id, content_hash FROM articles"))
+        wanted = json.dumps(list(article_ids))  # one query: the ids as one JSON parameter
+        return dict(
+            self._query("SELECT id, content_hash FROM articles WHERE id IN (SELECT value FROM json_each(?))", [wanted])
+        )
 
     def ids(self) -> list[str]:
         """Every article's id, in the order they were stored."""
@@ -189,24 +224,77 @@ class ArticleStore:
     def signature_rows(self, block: int = 4096) -> tuple[list[str], np.ndarray]:
         """Every article's id and MinHash signature, in the order they were stored: the signatures as one uint32
         array, a row an article (stored as uint64 values below 2**31), read ``block`` articles at a time."""
-        count = self.counts()[0]
-        rows = self._query("SELECT id, signature FROM articles ORDER BY rowid")
         ids: list[str] = []
-        table = np.zeros((count, 0), dtype=np.uint32)
-        for start in range(0, count, block):
-            read = list(itertools.islice(rows, block))
-            blobs = [blob for _, blob in read]
-            if start == 0:
-                table = np.empty((count, len(blobs[0]) // 8 if blobs else 0), dtype=np.uint32)
-            width = table.shape[1] * 8
-            if len(read) != min(block, count - start) or any(type(b) is not bytes or len(b) != width for b in blobs):
-                raise self._damaged("an article's MinHash signature is damaged")
-            values = np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(read), -1)
-            if values.size and int(values.max()) >= 2**31:
-                raise self._damaged("an article's MinHash signature is damaged")
-            table[start : start + len(read)] = values
-            ids += [article_id for article_id, _ in read]
-        return ids, table
+        table = _SignatureTable(self.counts()[0], self._damaged)
+        for read in self._blocks("SELECT id, signature FROM articles ORDER BY rowid", block):
+            article_ids, blobs = zip(*read)
+            ids += article_ids
+            table.append(blobs)
+        return ids, table.done()
+
+    def stored_articles(self, block: int = 16384) -> StoredArticles:
+        """Every article as a build plans with it (``StoredArticles``), read in bulk: one pass over the articles
+        (``block`` at a time; their texts are not kept) and two over the chunks (``_chunk_layout``)."""
+        signed = self.has_signatures()
+        story, signature = ("NULLIF(story_id, id)", "signature") if signed else ("NULL", "NULL")
+        columns: tuple[list, ...] = ([], [], [], [], [])  # id, title, source, published, story
+        count = next(self._query("SELECT COUNT(*) FROM articles"))[0] if signed else 0
+        table = _SignatureTable(count, self._damaged)
+        query = f"SELECT id, title, source, published, {story}, {signature} FROM articles ORDER BY rowid"
+        for read in self._blocks(query, block):
+            *fields, blobs = zip(*read)
+            for column, values in zip(columns, fields):
+                column += values
+            if signed:
+                table.append(blobs)
+        ids, titles, sources, published, stories = columns
+        stories = [article_id if story is None else story for article_id, story in zip(ids, stories)] if signed else []
+        layout = self._chunk_layout(ids)
+        if layout is not None:
+            return StoredArticles(ids, titles, sources, published, stories, table.done(), *layout)
+        rows = self.chunk_rows()  # chunks not at consecutive rows in order (no build writes them so): by article
+        counts = np.array([len(rows.get(article_id, ())) for article_id in ids], dtype=np.int64)
+        flat = np.fromiter(itertools.chain.from_iterable(rows.get(i, ()) for i in ids), np.int64, int(counts.sum()))
+        starts = np.cumsum(counts) - counts
+        return StoredArticles(ids, titles, sources, published, stories, table.done(), starts, counts, flat)
+
+    def _chunk_layout(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """(each article's first chunk row, its number of chunks) when the chunks sit at rows 0, 1, 2... article
+        after article in the order of ``ids`` (the stored order), each article's in chunk order, as every build
+        writes them; else None. Read as one number a chunk (its row less its ordinal: the row of its article's
+        first chunk) and the article of each first chunk."""
+        first_of_row = np.fromiter(self._values("SELECT id - ordinal FROM chunks ORDER BY id"), np.int64)
+        owners = list(self._values("SELECT article_id FROM chunks WHERE ordinal = 0 ORDER BY id"))
+        total = len(first_of_row)
+        lowest_and_highest = "SELECT (SELECT MIN(id) FROM chunks), (SELECT MAX(id) FROM chunks)"  # two lookups
+        if total and next(self._query(lowest_and_highest)) != (0, total - 1):
+            return None  # the rows (one a chunk) are not 0, 1, 2...
+        starts = np.flatnonzero(first_of_row == np.arange(total))  # the rows of first chunks
+        counts = np.diff(np.append(starts, total))
+        consecutive = len(starts) == len(owners) and np.array_equal(first_of_row, np.repeat(starts, counts))
+        if not consecutive or (total and starts[0] != 0):
+            return None
+        if owners == ids:
+            return starts, counts
+        places = _places(owners, ids)  # some articles have no chunk (no text)
+        if places is None:
+            return None
+        every_start, every_count = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
+        every_start[places], every_count[places] = starts, counts
+        return every_start, every_count
+
+    def _values(self, sql: str) -> Iterator:
+        """The values of a one-column read, in order."""
+        return itertools.chain.from_iterable(itertools.chain.from_iterable(self._blocks(sql)))
+
+    def _blocks(self, sql: str, block: int = 16384) -> Iterator[list[tuple]]:
+        """The rows of a read, ``block`` at a time; a damaged file raises IndexCorruptError."""
+        try:
+            cursor = self._db.execute(sql)
+            while read := cursor.fetchmany(block):
+                yield read
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(exc) from exc
 
     def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
         """For each given article, the other articles of its story (republished copies), oldest first."""
@@ -271,3 +359,46 @@ class ArticleStore:
     def newest_published(self) -> str:
         row = next(self._query("SELECT MAX(published) FROM articles WHERE published != ''"))
         return row[0] or ""
+
+
+class _SignatureTable:
+    """The stored signatures (uint64 values below 2**31 as little-endian blobs, one an article) read into one uint32
+    array a block of articles at a time; a blob of another length, or a value out of range, is damage."""
+
+    def __init__(self, count: int, damaged: Callable[[str], Exception]) -> None:
+        self._table = np.zeros((count, 0), dtype=np.uint32)
+        self._filled = 0
+        self._damaged = damaged
+
+    def append(self, blobs: Sequence[bytes]) -> None:
+        if self._filled == 0 and blobs:
+            self._table = np.empty((len(self._table), len(blobs[0]) // 8 if type(blobs[0]) is bytes else 0), np.uint32)
+        width = self._table.shape[1] * 8
+        if self._filled + len(blobs) > len(self._table) or any(type(blob) is not bytes for blob in blobs):
+            raise self._damaged("an article's MinHash signature is damaged")
+        if set(map(len, blobs)) != {width}:
+            raise self._damaged("an article's MinHash signature is damaged")
+        values = np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(blobs), -1)
+        if values.size and int(values.max()) >= 2**31:
+            raise self._damaged("an article's MinHash signature is damaged")
+        self._table[self._filled : self._filled + len(blobs)] = values
+        self._filled += len(blobs)
+
+    def done(self) -> np.ndarray:
+        if self._filled != len(self._table):
+            raise self._damaged("an article's MinHash signature is damaged")
+        return self._table
+
+
+def _places(wanted: list[str], ids: list[str]) -> np.ndarray | None:
+    """The positions in ``ids`` of ``wanted``, found in that order (None when they are not all there in order)."""
+    places: list[int] = []
+    at = 0
+    for article_id in wanted:
+        while at < len(ids) and ids[at] != article_id:
+            at += 1
+        if at == len(ids):
+            return None
+        places.append(at)
+        at += 1
+    return np.array(places, dtype=np.int64)
