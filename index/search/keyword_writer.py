@@ -23,14 +23,16 @@ as for a rebuild. Here:
 
 Its memory does not grow with the rows, beyond 24 bytes a row (offsets, lengths, length norms) and the vocabulary:
 the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied from the previous
-file), and come back from it a block at a time with plain reads (``storage/row_files.py``; a memory map's touched pages
-would count as the process's), once to count each term's postings, then once per range of terms holding about
-``PASS_POSTINGS`` postings, whose postings are placed, weighed and written before the next range's (blocks holding
-only lower terms are skipped: terms are numbered as first met). At 99,568 chunks the step's highest RSS rose
-11 MB over its start (138 MB when it held every row's term ids and every posting); alone, 42 MB (176). Each pass
-reads every term id again (from the page cache): about N / 26,000 passes at N rows (79 postings a row), so that
-part of the time grows as N squared; on the 100,000 chunks' term ids ten times over (1M rows, a busy machine) the
-postings took 134 s, 41 s of it sorting as before, about 45 s the passes' reading and selecting.
+file by the kernel, ``NpyWriter.copy``), and the new rows' come back from it once, a block at a time with plain reads
+(``storage/row_files.py``; a memory map's touched pages would count as the process's): each block's postings are
+sorted, counted and spilled as a run to a temporary file (``posting_runs.py``: 10 bytes a posting on disk while the
+step runs). Then each range of terms holding about ``PASS_POSTINGS`` postings takes its postings from every run
+(each term's in row order after a stable sort by term), after the previous generation's of the same terms (an add:
+its slice of the previous ``indices`` and ``term_counts``, the new postings put at the end of their terms' lists),
+and is weighed and written after the previous range's. Every term id is read once and every posting written to the
+spill once and read back once, whatever the number of ranges (before: every term id read again for each range,
+about N / 26,000 passes at N rows, ≈ 45 s of a 1M build's 381 s keyword step); an add sorts only its new rows'
+postings and reads, weighs and writes every previous one once.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import numpy as np
 
 from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, FORMAT, K1, TERMS, B
 from index.search.lookups import update_lookups, write_lookups
+from index.search.posting_runs import PostingRuns
 from index.storage.row_files import NpyBlocks, NpyWriter
 from index.text.normalise import keyword_terms
 
@@ -131,7 +134,7 @@ def write_keyword_index(
     return record, dict(zip(names, np.diff(indptr).tolist()))
 
 
-TERMS_BLOCK = 1 << 20  # term ids written, copied or numbered again at a time (4 MB)
+TERMS_BLOCK = 1 << 20  # term ids written or numbered again at a time (4 MB)
 
 
 def _write_terms(
@@ -156,8 +159,7 @@ def _write_terms(
                 out.write(np.frombuffer(pending, dtype=np.int32))
                 del pending[:]
                 start, stop = int(previous.offsets[rows[0]]), int(previous.offsets[rows[-1] + 1])
-                for at in range(start, stop, TERMS_BLOCK):
-                    out.write(source.read(at, min(at + TERMS_BLOCK, stop)))
+                out.copy(source, start, stop)  # by the kernel, file to file
                 continue
             for row in range(first, last):
                 text = next(texts, None)
@@ -194,40 +196,40 @@ def _renumber_in_first_use_order(path: Path, names: list[str]) -> list[str]:
 
 
 POSTINGS_BLOCK = 1 << 18  # term ids of consecutive rows read back and sorted into postings at a time
-PASS_POSTINGS = 1 << 21  # postings a pass over the term ids places and weighs (a range of terms holding about as many)
+PASS_POSTINGS = 1 << 20  # postings placed, weighed and written at a time (a range of terms holding about as many)
 
 
 def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: PreviousTerms | None) -> np.ndarray:
     """Write the postings (``indices``: each term's rows, ascending; ``term_counts``; the weights, ``data``) of
     the term ids in ``folder``, term by term, from the previous generation's for its rows when ``previous`` is
-    given (an add: its rows come first). Returns ``indptr``, also written.
+    given (an add: its rows come first, so each term's new postings follow its previous ones). Returns
+    ``indptr``, also written.
 
-    The term ids are read back a block of rows at a time (``POSTINGS_BLOCK`` terms), once to count each term's
-    postings, then once for each range of terms holding about ``PASS_POSTINGS`` postings: each pass puts the
-    postings of its terms in place, weighs them and writes them after the previous pass's. Besides the result's
-    ``indptr``, a build holds one block's sort keys and one pass's postings, whatever its number of rows."""
+    The new rows' term ids are read back once, a block of rows at a time (``POSTINGS_BLOCK`` terms), sorted into
+    postings, counted and spilled as one sorted run a block (``posting_runs.py``); then each range of terms holding
+    about ``PASS_POSTINGS`` postings gets its postings from every run (a stable sort by term puts them in place:
+    the runs are in row order) and the previous generation's, read as one slice, is weighed and written after the
+    previous range's. Besides ``indptr``, a build holds one block's sort keys and one range's postings."""
     lengths = np.diff(offsets)
     first_row = previous.rows if previous is not None else 0
-    width = max(len(lengths), 1)  # a posting's sort key: term * width + row
     ends = np.cumsum(lengths[first_row:])
     blocks = [(first + first_row, last + first_row) for first, last in _row_blocks(ends, POSTINGS_BLOCK)]
-    old_width = np.zeros(terms, dtype=np.int64)
     with contextlib.ExitStack() as files:
         ids = files.enter_context(NpyBlocks(folder / DOCUMENT_TERMS))
+        runs = files.enter_context(PostingRuns(folder))
         frequency, largest = np.zeros(terms, dtype=np.int64), 0
-        highest = []  # each block's highest term id: a pass over higher terms skips it
         for first, last in blocks:
-            unique, counts = _block_postings(ids, offsets, first, last, width)
-            frequency += np.bincount(unique // width, minlength=terms)
+            term, rows, counts = _block_postings(ids, offsets, first, last, terms)
+            starts = np.flatnonzero(np.concatenate(([True], term[1:] != term[:-1]))) if len(term) else term[:0]
+            frequency[term[starts]] += np.diff(np.append(starts, len(term)))  # each term once: no np.add.at
             largest = max(largest, int(counts.max()) if len(counts) else 0)
-            highest.append(int(unique[-1] // width) if len(unique) else -1)
+            runs.add(term, rows, counts)
         if previous is not None:
             old_rows = files.enter_context(NpyBlocks(previous.folder / INDICES))
             old_counts = files.enter_context(NpyBlocks(previous.folder / COUNTS))
-            old_width[: previous.used] = np.diff(previous.indptr)
             if old_counts.dtype.itemsize > 2:  # written wide only when some count needed it
                 largest = max([largest, *(int(block.max()) for block in _blocks_of(old_counts) if len(block))])
-            frequency += old_width
+            frequency[: previous.used] += np.diff(previous.indptr)
         indptr = np.zeros(terms + 1, dtype=np.int64)
         np.cumsum(frequency, out=indptr[1:])
         postings = int(indptr[-1])
@@ -236,31 +238,22 @@ def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: Pre
         data = files.enter_context(NpyWriter(folder / DATA, np.float32, rows=postings))
         indices = files.enter_context(NpyWriter(folder / INDICES, np.int32, rows=postings))
         counts_out = files.enter_context(NpyWriter(folder / COUNTS, count_type, rows=postings))
-        for low, high in _row_blocks(np.cumsum(frequency), PASS_POSTINGS):
-            start = int(indptr[low])
-            size = int(indptr[high]) - start
-            rows, counts = np.empty(size, dtype=np.int32), np.empty(size, dtype=count_type)
-            filled = indptr[low:high] - start  # where each term's next posting goes
+        ranges = _row_blocks(np.cumsum(frequency), PASS_POSTINGS)
+        runs.cut(np.array([low for low, _ in ranges] + [ranges[-1][1]], dtype=np.int64))
+        for number, (low, high) in enumerate(ranges):
+            new_terms, rows, counts = runs.postings(number)
+            order = np.argsort(new_terms, kind="stable")  # by term; rows ascending: the runs are in row order
+            new_terms = new_terms[order]  # one array at a time, each replacing its unsorted values
+            rows = rows[order]
+            counts = counts[order].astype(count_type, copy=False)
+            del order
             if previous is not None and low < previous.used:  # the previous rows' postings of these terms first
-                old_indptr = previous.indptr[low : min(high, previous.used) + 1]
-                old_start, old_end = int(old_indptr[0]), int(old_indptr[-1])
-                moved = filled[: len(old_indptr) - 1] - (old_indptr[:-1] - old_start)  # where each term's go
-                at = np.arange(old_end - old_start) + np.repeat(moved, np.diff(old_indptr))
-                rows[at] = old_rows.read(old_start, old_end)
-                counts[at] = old_counts.read(old_start, old_end)
-                filled += old_width[low:high]
-            for (first, last), block_highest in zip(blocks, highest):
-                if block_highest < low:  # terms are numbered as first met: many blocks hold no rare one
-                    continue
-                unique, block_counts = _block_postings(ids, offsets, first, last, width, low, high)
-                term = unique // width
-                new_term = np.concatenate(([True], term[1:] != term[:-1])) if len(term) else np.zeros(0, dtype=bool)
-                term_start = np.flatnonzero(new_term)
-                rank = np.arange(len(term)) - np.repeat(term_start, np.diff(np.append(term_start, len(term))))
-                at = filled[term] + rank
-                rows[at] = unique % width
-                counts[at] = block_counts
-                filled += np.bincount(term, minlength=high - low)
+                top = min(high, previous.used)
+                old_start, old_end = int(previous.indptr[low]), int(previous.indptr[top])
+                at = previous.indptr[np.minimum(new_terms.astype(np.int64) + 1, top)] - old_start  # their term's end
+                at += np.arange(len(at))  # ... shifted by the new postings placed before
+                rows = _inserted(old_rows.read(old_start, old_end), at, rows)
+                counts = _inserted(old_counts.read(old_start, old_end), at, counts)
             data.write(weigh(low, high, rows, counts))
             indices.write(rows)
             counts_out.write(counts)
@@ -268,26 +261,45 @@ def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: Pre
     return indptr
 
 
+def _inserted(old: np.ndarray, at: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """``old`` with ``new`` put at ``at`` (ascending places in the result), as ``new``'s type: the runs of ``old``
+    between two places copied as slices when they are long (an add's few new postings), else through a mask."""
+    merged = np.empty(len(old) + len(new), dtype=new.dtype)
+    merged[at] = new
+    before = at - np.arange(len(at))  # the value of ``old`` each new one goes before
+    edges = np.unique(np.concatenate(([0], before, [len(old)])))
+    if len(edges) * 64 > len(old):
+        kept = np.ones(len(merged), dtype=bool)
+        kept[at] = False
+        merged[kept] = old
+        return merged
+    shifts = np.searchsorted(before, edges[:-1], side="right")  # new values placed before each run
+    for first, last, shift in zip(edges[:-1].tolist(), edges[1:].tolist(), shifts.tolist()):
+        merged[first + shift : last + shift] = old[first:last]
+    return merged
+
+
 def _block_postings(
-    ids: NpyBlocks, offsets: np.ndarray, first: int, last: int, width: int, low: int = 0, high: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The postings of rows ``first`` to ``last`` - 1 (of the terms ``low`` to ``high`` - 1 only, when given): the
-    unique keys (term - ``low``) * ``width`` + row, sorted, and how often each occurs."""
-    start = int(offsets[first])
-    block = ids.read(start, int(offsets[last]))
-    if high is None:
-        rows = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(offsets[first : last + 1]))
-    else:  # the terms of the range, and the row of each (found for them only)
-        block -= low
-        inside = np.flatnonzero(block.view(np.uint32) < high - low)
-        block = block[inside]
-        rows = np.searchsorted(offsets[first + 1 : last + 1], inside + start, side="right") + first
-    keys = block.astype(np.int64)
+    ids: NpyBlocks, offsets: np.ndarray, first: int, last: int, terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The postings of rows ``first`` to ``last`` - 1 (of term ids below ``terms``), by term then row: their terms,
+    rows and how often each term occurs in its row. Sorted as keys term * rows of the block + row in the block,
+    32-bit ones when they fit (sorted in about half the time)."""
+    block = ids.read(int(offsets[first]), int(offsets[last]))
+    width = max(last - first, 1)
+    key_type = np.dtype(np.uint32 if terms * width <= np.iinfo(np.uint32).max else np.int64)
+    keys: np.ndarray = block.astype(key_type)
     keys *= width
-    keys += rows
+    keys += np.repeat(np.arange(last - first, dtype=keys.dtype), np.diff(offsets[first : last + 1]))
     keys.sort()
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else keys[:0]
-    return keys[starts], np.diff(np.append(starts, len(keys)))
+    unique = keys[starts]
+    term = unique // width
+    return (
+        term.astype(np.int32),
+        (unique - term * width + first).astype(np.int32),
+        np.diff(np.append(starts, len(keys))),
+    )
 
 
 def _row_blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
@@ -301,7 +313,7 @@ def _row_blocks(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-BLOCK = 1 << 18  # postings weighed at a time: small temporaries, reused, instead of several of every posting
+BLOCK = 1 << 16  # postings weighed at a time: small temporaries (in cache), reused, instead of several of every posting
 
 
 def _weigher(frequency: np.ndarray, lengths: np.ndarray) -> Callable[[int, int, np.ndarray, np.ndarray], np.ndarray]:

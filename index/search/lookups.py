@@ -78,25 +78,48 @@ def update_lookups(previous: Path, old_terms: Sequence[str], terms: Sequence[str
     expected = _encoded(old_terms)
     if record.get("format") != FORMAT or not all(np.array_equal(a, b) for a, b in zip(stored, expected)):
         raise ValueError(f"{previous.name}/{RECORD}: the stored lookups are not of this vocabulary")
-    new_id = {name: term_id for term_id, name in enumerate(terms)}
-    old_to_new = np.array([new_id.get(name, -1) for name in old_terms], dtype=np.int64)
+    same = _common_prefix(old_terms, terms)  # an add: every previous term but "" keeps its id
+    new_id = {name: term_id for term_id, name in enumerate(terms[same:], start=same)}
+    old_to_new = np.arange(len(old_terms), dtype=np.int64)
+    old_to_new[same:] = [new_id.get(name, -1) for name in old_terms[same:]]
     counts = dict(record["entries"])
     for name in (name for name, moved in zip(old_terms, old_to_new) if moved < 0):  # terms no row holds now
         for table, _ in _entries(name):
             counts[table] -= 1
-    kept = old_to_new[old_ids] >= 0
-    keys, ids = [old_keys[kept]], [old_to_new[old_ids[kept]]]
-    known = set(old_terms)
-    for term_id, name in enumerate(terms):
+    new_ids = old_to_new[old_ids]
+    stay = new_ids == old_ids  # entries keeping their term id (an add: every previous term's but "")
+    moved = (new_ids >= 0) & ~stay  # entries of terms with another id now
+    keys, ids = [old_keys[moved]], [new_ids[moved]]
+    known = set(old_terms[same:])
+    for term_id, name in enumerate(terms[same:], start=same):
         if name not in known:
             entries = _entries(name)
             keys.append(np.array([_hash(table, key) for table, key in entries], dtype=np.uint64))
             ids.append(np.full(len(entries), term_id, dtype=np.int64))
             for table, _ in entries:
                 counts[table] += 1
-    all_keys, all_ids = np.concatenate(keys), np.concatenate(ids)
-    order = np.lexsort((all_ids, all_keys))  # by key, a key's entries in vocabulary order: write_lookups' order
-    return _save(folder, all_keys[order], all_ids[order].astype(np.int32), terms, counts)
+    other_keys, other_ids = np.concatenate(keys), np.concatenate(ids)
+    order = np.lexsort((other_ids, other_keys))  # by key, a key's entries in vocabulary order: write_lookups' order
+    other_keys, other_ids = other_keys[order], other_ids[order].astype(np.int32)
+    kept_keys, kept_ids = old_keys[stay], old_ids[stay]  # still in that order
+    if len(other_ids) and len(kept_ids) and int(kept_ids.max()) >= int(other_ids.min()):  # not after them: sorted
+        all_keys, all_ids = np.concatenate((kept_keys, other_keys)), np.concatenate((kept_ids, other_ids))
+        order = np.lexsort((all_ids, all_keys))
+        return _save(folder, all_keys[order], all_ids[order], terms, counts)
+    at = np.searchsorted(kept_keys, other_keys, side="right")  # a key's other entries after its kept ones
+    return _save(folder, np.insert(kept_keys, at, other_keys), np.insert(kept_ids, at, other_ids), terms, counts)
+
+
+def _common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
+    """How many terms two vocabularies share from their start (a binary search on slices compared in C)."""
+    low, high = 0, min(len(first), len(second))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if first[:middle] == second[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _save(folder: Path, keys: np.ndarray, ids: np.ndarray, terms: Sequence[str], counts: dict[str, int]) -> dict:
@@ -112,9 +135,9 @@ def _save(folder: Path, keys: np.ndarray, ids: np.ndarray, terms: Sequence[str],
 
 def _encoded(terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Every term in UTF-8, one after another (uint8), and where each starts, and the end (int64)."""
-    encoded = [name.encode() for name in terms]
+    encoded = list(map(str.encode, terms))
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(term) for term in encoded])
+    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 

@@ -10,6 +10,7 @@ one-dimensional file (the keyword index's term ids and postings) a slice at a ti
 
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -72,6 +73,32 @@ class NpyWriter:
         self._file.write(np.ascontiguousarray(block, dtype=self.dtype).data)  # no copy of the block's bytes
         self.written += len(block)
 
+    def copy(self, source: NpyBlocks, start: int, stop: int) -> None:
+        """Append values ``start`` to ``stop`` - 1 of ``source`` (of this writer's type, one value a row), copied
+        file to file by the kernel (``os.copy_file_range``; read and written here where it cannot)."""
+        if source.dtype != self.dtype or self.row_shape != () or not 0 <= start <= stop <= source.length:
+            raise ValueError(f"{source.path.name} values {start}..{stop} cannot be copied into {self.path.name}")
+        self._file.flush()
+        length = (stop - start) * self.dtype.itemsize
+        at, position, done = source.start + start * self.dtype.itemsize, self._file.tell(), 0
+        with contextlib.suppress(OSError):  # another file system, an old kernel: the rest copied below
+            while done < length:
+                copied = os.copy_file_range(
+                    source.file.fileno(), self._file.fileno(), length - done, at + done, position + done
+                )
+                if not copied:
+                    break
+                done += copied
+        self._file.seek(position + done)
+        while done < length:
+            source.file.seek(at + done)
+            part = source.file.read(min(length - done, 1 << 24))
+            if not part:
+                raise ValueError(f"{source.path.name} is shorter than its header says")
+            self._file.write(part)
+            done += len(part)
+        self.written += stop - start
+
     def close(self) -> None:
         with self._file:
             if self.rows is not None and self.written != self.rows:
@@ -100,7 +127,7 @@ class NpyBlocks:
         self.path = path
         self.file = cast(io.BufferedIOBase, open(path, mode))  # noqa: SIM115 - closed by close()
         try:
-            shape, self.dtype, self._start = npy_layout(cast(BinaryIO, self.file), path.name)
+            shape, self.dtype, self.start = npy_layout(cast(BinaryIO, self.file), path.name)
             if len(shape) != 1:
                 raise ValueError(f"{path.name}: not a one-dimensional array of numbers")
         except BaseException:
@@ -111,14 +138,14 @@ class NpyBlocks:
     def read(self, start: int, stop: int) -> np.ndarray:
         """Values ``start`` to ``stop`` - 1."""
         values = np.empty(max(stop - start, 0), dtype=self.dtype)
-        self.file.seek(self._start + start * self.dtype.itemsize)
+        self.file.seek(self.start + start * self.dtype.itemsize)
         if self.file.readinto(values.data.cast("B")) != values.nbytes:
             raise ValueError(f"{self.path.name} is shorter than its header says")
         return values
 
     def overwrite(self, start: int, values: np.ndarray) -> None:
         """Replace values from ``start`` on (a file opened with mode ``"r+b"``)."""
-        self.file.seek(self._start + start * self.dtype.itemsize)
+        self.file.seek(self.start + start * self.dtype.itemsize)
         self.file.write(np.ascontiguousarray(values, dtype=self.dtype).data)
 
     def close(self) -> None:
