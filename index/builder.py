@@ -29,6 +29,7 @@ from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore
+from index.storage.row_files import Rows
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
 from index.storage.vector_base import RowPayload
 from index.storage.vector_stores import folder_discarder, write_vectors
@@ -143,8 +144,9 @@ def _write_generation(
         # each article's number of chunks; each row's row in the previous generation (-1: a new row)
         sizes, old_row_of = kept.rows(old_positions, [fresh_chunks.count(article.id) for article in fresh])
         layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only rows appended: a delta
+        vectors: Rows
         if layer:
-            vectors = layer.write_embeddings(staging, old_vectors, fresh_vectors)
+            vectors = layer.write_embeddings(staging, fresh_vectors)
         else:  # written to the generation's file; read back from it a block at a time
             vectors = carried_vectors(
                 old_vectors, old_row_of, fresh_vectors, embedder.dimension, staging / generations.EMBEDDINGS
@@ -205,7 +207,7 @@ def _write_generation(
             progress("indexing", 0, 1)
         known_density = _known_density(previous, old_row_of)
         with (
-            layer.write_vectors(staging, vectors, payloads)
+            layer.write_vectors(staging, payloads)
             if layer
             else write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory)
         ) as vector_store:
@@ -330,6 +332,7 @@ def _plan(
             continue
         old_hash = old_hashes.get(article_id)
         if old_hash == content_hash:
+            assert kept is not None  # only a previous generation has hashes
             report.unchanged += 1
             position_of = position_of or dict(zip(old_ids, range(len(old_ids))))
             final += kept.references([position_of[article_id]])  # the stored copy: its spans match its vectors

@@ -47,7 +47,9 @@ class KeptChunks:
             self.articles.sources,
             self.articles.published,
         )
-        return ArticleRef.many(self._shelf, ((ids[p], titles[p], sources[p], published[p]) for p in positions))
+        return list[Article](
+            ArticleRef.many(self._shelf, ((ids[p], titles[p], sources[p], published[p]) for p in positions))
+        )
 
     def content_hashes(self, article_ids: Iterable[str]) -> dict[str, str]:
         """The content hashes of those of ``article_ids`` that the previous generation holds."""

@@ -42,16 +42,20 @@ class AppendedLayer:
     previous: Path
     record: dict  # the previous generation's vectors record (manifest)
     base_rows: int
-    old_delta_rows: int
+    old_delta: np.ndarray | RowFile | None  # the previous generation's delta rows (mapped), None without
 
-    def write_embeddings(
-        self, staging: Path, old_vectors: np.ndarray | StackedRows, fresh_vectors: np.ndarray
-    ) -> StackedRows:
+    @property
+    def old_delta_rows(self) -> int:
+        return 0 if self.old_delta is None else len(self.old_delta)
+
+    def write_embeddings(self, staging: Path, fresh_vectors: np.ndarray) -> StackedRows:
         """Share the base's vectors file, write the delta's (the previous delta's rows, then ``fresh_vectors``);
         returns every row, read with file reads."""
         share_file(self.previous / EMBEDDINGS, staging / EMBEDDINGS)
         dimension = fresh_vectors.shape[1]
-        old_delta = RowFile.of(old_vectors.layers[1]) if isinstance(old_vectors, StackedRows) else None
+        old_delta = self.old_delta
+        if isinstance(old_delta, np.ndarray):
+            old_delta = RowFile.of(old_delta)  # read with file reads: no page of it stays in memory
         with NpyWriter(
             staging / EMBEDDINGS_DELTA, np.float32, (dimension,), self.old_delta_rows + len(fresh_vectors)
         ) as out:
@@ -64,9 +68,14 @@ class AppendedLayer:
                 out.write(fresh_vectors[start : start + BLOCK_ROWS])
         return StackedRows([RowFile.npy(staging / EMBEDDINGS), RowFile.npy(staging / EMBEDDINGS_DELTA)])
 
-    def write_vectors(self, staging: Path, vectors: StackedRows, payloads: list[RowPayload]) -> FaissStore:
-        """The FAISS store of the layered generation: the base index shared, the delta's exact index written."""
-        return FaissStore.write_layered(staging, self.previous, self.record, vectors, payloads)
+    def write_vectors(self, staging: Path, payloads: list[RowPayload]) -> FaissStore:
+        """The FAISS store of the layered generation (after ``write_embeddings``): the base index shared, the
+        delta's exact index written from the delta's vectors file."""
+        delta = RowFile.npy(staging / EMBEDDINGS_DELTA)
+        try:
+            return FaissStore.write_layered(staging, self.previous, self.record, delta, payloads)
+        finally:
+            delta.close()
 
 
 def appended_layer(
@@ -86,9 +95,9 @@ def appended_layer(
     appends = len(old_row_of) > kept and bool(
         np.array_equal(old_row_of[:kept], np.arange(kept)) and np.all(old_row_of[kept:] < 0)
     )
-    old_delta = int((record.get("delta") or {}).get("rows", 0))
-    base = kept - old_delta
-    delta = old_delta + len(old_row_of) - kept
+    old_delta = old_vectors.layers[1] if isinstance(old_vectors, StackedRows) else None
+    base = kept - (len(old_delta) if old_delta is not None else 0)
+    delta = len(old_row_of) - base
     if not appends or base < LAYER_MIN_ROWS or delta > DELTA_SHARE * base:
         return None
     return AppendedLayer(previous, record, base, old_delta)

@@ -25,7 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
-from index.storage.row_files import RowFile
+from index.storage.row_files import Rows
 from index.tuning import RANKING
 
 FILE = "hubness.npy"
@@ -48,7 +48,7 @@ class NeighbourSearch(Protocol):
 
 def neighbourhood_density(
     vector_store: NeighbourSearch,
-    vectors: np.ndarray | RowFile,
+    vectors: Rows,
     document_of_row: Sequence[tuple[Hashable, ...]],
     neighbours: int = RANKING.hubness_neighbours,
     previous: np.ndarray | None = None,
@@ -83,7 +83,7 @@ def neighbourhood_density(
 
 def _densities(
     vector_store: NeighbourSearch,
-    vectors: np.ndarray | RowFile,
+    vectors: Rows,
     keys: np.ndarray,
     rows: np.ndarray,
     depth: int,
@@ -105,7 +105,7 @@ def _densities(
     return density, (np.unique(np.concatenate(near)) if near else np.zeros(0, dtype=np.int64))
 
 
-def _coarse_search(vectors: np.ndarray | RowFile, probes: int = COARSE_PROBES) -> NeighbourSearch:
+def _coarse_search(vectors: Rows, probes: int = COARSE_PROBES) -> NeighbourSearch:
     """An approximate inner-product index over ``vectors`` for the densities of a large build: searching every
     row exactly costs N² (about a minute at 100,000 rows of 64 dimensions, hours at a million). ~4√N lists,
     ``probes`` of them searched per row, trained on a fixed sample (deterministic), each row kept as 8-bit codes

@@ -14,7 +14,7 @@ import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
 from index.storage.generations import VECTORS, share_file
-from index.storage.row_files import RowFile, StackedRows
+from index.storage.row_files import RowFile, Rows
 from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
 from index.tuning import RANKING
 
@@ -34,7 +34,7 @@ def default_factory(rows: int, dimension: int) -> str:
     return f"IVF{2 ** round(math.log2(RANKING.ivf_lists_per_root * math.sqrt(rows)))},Flat"
 
 
-def build_faiss_index(vectors: np.ndarray | RowFile, factory: str):
+def build_faiss_index(vectors: Rows, factory: str):
     """An inner-product index over ``vectors`` (rows are L2-normalised, so scores are cosines). A ``RowFile`` is
     read a block at a time into the indexes that add row by row (Flat, IVF: the index one add makes; FAISS then
     holds the only whole copy), whole to train an index or to fill one of another kind (HNSW)."""
@@ -62,7 +62,7 @@ def build_faiss_index(vectors: np.ndarray | RowFile, factory: str):
     return index
 
 
-def _fill_flat(index, vectors: np.ndarray | RowFile) -> None:
+def _fill_flat(index, vectors: Rows) -> None:
     """Put ``vectors`` into an empty flat index as its ``add`` would (its codes are the rows' float32 bytes), its
     storage grown once to the full size and filled ``ADD_ROWS`` rows at a time: adding blocks would grow it by
     doubling, with the old and the new storage held at once."""
@@ -172,9 +172,7 @@ class FaissStore(VectorStore):
         self.record = record
 
     @classmethod
-    def write(
-        cls, folder: Path, vectors: np.ndarray | RowFile, payloads: Sequence[RowPayload], factory: str
-    ) -> FaissStore:
+    def write(cls, folder: Path, vectors: Rows, payloads: Sequence[RowPayload], factory: str) -> FaissStore:
         """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened.
         An empty ``factory`` (FAISS_FACTORY unset) is ``default_factory``'s choice for the number of rows."""
         factory = factory or default_factory(*vectors.shape)
@@ -187,13 +185,13 @@ class FaissStore(VectorStore):
 
     @classmethod
     def write_layered(
-        cls, folder: Path, base_folder: Path, base_record: dict, vectors: StackedRows, payloads: Sequence[RowPayload]
+        cls, folder: Path, base_folder: Path, base_record: dict, delta_vectors: Rows, payloads: Sequence[RowPayload]
     ) -> FaissStore:
         """A layered generation's store in ``folder``: the base index shared with the generation in ``base_folder``
-        (a hard link: neither writes it again) and the rows after the base's (``vectors.layers[1]``) in an exact
-        index of their own; ``payloads``: one for every row of both. Returns it opened."""
+        (a hard link: neither writes it again) and the rows after the base's (``delta_vectors``) in an exact index
+        of their own; ``payloads``: one for every row of both. Returns it opened."""
         share_file(base_folder / VECTORS, folder / VECTORS)
-        delta = build_faiss_index(vectors.layers[1], "Flat")
+        delta = build_faiss_index(delta_vectors, "Flat")
         save_faiss_index(delta, folder / VECTORS_DELTA)
         columns = cls._write_columns(folder, payloads)
         index = load_faiss_index(folder / VECTORS, mapped=True)

@@ -15,7 +15,7 @@ import io
 import mmap
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, cast
@@ -183,11 +183,9 @@ class RowFile:
         return cls(path, (shape[0], shape[1]), dtype, offset)
 
     @classmethod
-    def of(cls, array: np.ndarray | StackedRows) -> RowFile | StackedRows | np.ndarray:
+    def of(cls, array: np.ndarray) -> RowFile | np.ndarray:
         """The file behind ``array`` when it is a whole mapped 2-d file (``np.load(mmap_mode=...)``), else
-        ``array`` itself: either is read the same way (``[slice]``, ``[rows]``); stacked rows: each layer's file."""
-        if isinstance(array, StackedRows):
-            return array.files()
+        ``array`` itself: either is read the same way (``[slice]``, ``[rows]``)."""
         whole_file = isinstance(array.base, mmap.mmap) and array.ndim == 2 and array.flags.c_contiguous
         if isinstance(array, np.memmap) and whole_file and array.filename:
             return cls(Path(array.filename), array.shape, array.dtype, array.offset)
@@ -261,10 +259,10 @@ class StackedRows:
     rows, then the rows added since: ``index/layered_vectors.py``). Indexed like ``RowFile``: ``[slice]``,
     ``[row numbers]``, ``read``; ``np.asarray`` reads it whole."""
 
-    def __init__(self, layers: list[np.ndarray | RowFile]) -> None:
+    def __init__(self, layers: Sequence[np.ndarray | RowFile]) -> None:
         if not layers or len({layer.shape[1] for layer in layers}) != 1:
             raise ValueError("stacked rows need layers of one width")
-        self.layers = layers
+        self.layers = list(layers)
         self.starts = np.cumsum([0] + [len(layer) for layer in layers])  # each layer's first row
         self.shape = (int(self.starts[-1]), int(layers[0].shape[1]))
         self.dtype = np.dtype(layers[0].dtype)
@@ -278,7 +276,7 @@ class StackedRows:
 
     def files(self) -> StackedRows:
         """The same rows read with file reads where a layer is a mapped file (``RowFile.of``)."""
-        return StackedRows([RowFile.of(layer) if isinstance(layer, np.ndarray) else layer for layer in self.layers])
+        return StackedRows([layer if isinstance(layer, RowFile) else RowFile.of(layer) for layer in self.layers])
 
     def read(self, start: int, count: int, into: np.ndarray | None = None) -> np.ndarray:
         """``count`` rows from row ``start``, in a new array or ``into``."""
@@ -320,3 +318,6 @@ class StackedRows:
         for layer in self.layers:
             if isinstance(layer, RowFile):
                 layer.close()
+
+
+Rows = np.ndarray | RowFile | StackedRows  # rows of vectors in memory, in a file, or in layers read as one

@@ -13,13 +13,13 @@ import numpy as np
 from index.errors import IndexMismatchError
 from index.storage.faiss_vectors import FaissStore
 from index.storage.qdrant_vectors import QdrantStore, discard_collection
-from index.storage.row_files import RowFile
+from index.storage.row_files import Rows
 from index.storage.vector_base import RowPayload, VectorStore, VectorStoreSettings
 
 
 def write_vectors(
     folder: Path,
-    vectors: np.ndarray | RowFile,
+    vectors: Rows,
     payloads: Sequence[RowPayload],
     settings: VectorStoreSettings,
     faiss_factory: str,
