@@ -20,6 +20,7 @@ from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
 from index.layered_vectors import appended_layer
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
 from index.search.hubness import FILE as HUBNESS_FILE
+from index.search.hubness import FLOORS_FILE as HUBNESS_FLOORS_FILE
 from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
 from index.search.keyword_writer import open_previous_terms, write_keyword_index
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
@@ -212,8 +213,9 @@ def _write_generation(
             else write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory)
         ) as vector_store:
             with one_faiss_thread() if known_density else nullcontext():
-                density = neighbourhood_density(vector_store, vectors, document_of_row, **known_density)
-            hubness = save_density(density, staging)
+                floors = known_density.pop("floors", np.full(len(old_row_of), np.nan, dtype=np.float32))
+                density = neighbourhood_density(vector_store, vectors, document_of_row, floors=floors, **known_density)
+            hubness = save_density(density, staging, floors)
             vectors_record = vector_store.record
         vectors.close()
         del payloads, document_of_row, density, vectors
@@ -261,7 +263,14 @@ def _known_density(previous: Path | None, old_row_of: np.ndarray) -> dict:
     if old.ndim != 1 or (len(old_row_of) and int(old_row_of.max()) >= len(old)):
         return {}
     density = np.where(fresh, np.nan, old[np.maximum(old_row_of, 0)]).astype(np.float32)
-    return {"previous": density, "changed": np.flatnonzero(fresh)}
+    floors = np.full(len(old_row_of), np.nan, dtype=np.float32)  # unknown: a row near a new one is searched again
+    try:
+        old_floors = np.load(previous / HUBNESS_FLOORS_FILE, allow_pickle=False)
+        if old_floors.shape == old.shape:
+            floors = np.where(fresh, np.nan, old_floors[np.maximum(old_row_of, 0)]).astype(np.float32)
+    except (OSError, ValueError, EOFError):
+        pass  # none (a generation written before floors) or damaged: every near row is searched again
+    return {"previous": density, "changed": np.flatnonzero(fresh), "floors": floors}
 
 
 def _previous_sentences(previous: Path | None, embedder: Embedder) -> StoredSentences | None:

@@ -101,3 +101,42 @@ def test_a_large_build_searches_a_coarse_index_whose_densities_stay_close_to_exa
     assert np.abs(coarse - exact).mean() < 0.005 and np.abs(coarse - exact).max() < 0.05
     assert np.corrcoef(coarse, exact)[0, 1] > 0.99
     assert not np.array_equal(coarse, exact)  # it did search another index
+
+
+class _Counting:
+    """A FAISS index that counts the rows it is asked to search for."""
+
+    def __init__(self, index) -> None:
+        self.index, self.queries = index, 0
+
+    def search(self, queries: np.ndarray, k: int):
+        self.queries += len(queries)
+        return self.index.search(queries, k)
+
+
+def test_an_update_skips_the_rows_no_new_row_outranks_and_their_densities_stay_exact():
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 16))
+    vectors = centres[rng.integers(0, 12, size=640)] + 0.6 * rng.normal(size=(640, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    documents = [(f"title {row // 3}", f"story {row // 3}") for row in range(640)]
+    before = faiss.IndexFlatIP(16)
+    before.add(vectors[:600])
+    old_floors = np.full(600, np.nan, dtype=np.float32)
+    old = neighbourhood_density(before, vectors[:600], documents[:600], 5, floors=old_floors)
+    assert np.isfinite(old_floors).all()
+    index = faiss.IndexFlatIP(16)
+    index.add(vectors)
+    previous = np.concatenate([old, np.full(40, np.nan, dtype=np.float32)])
+    changed = np.arange(600, 640)
+    unfiltered, filtered = _Counting(index), _Counting(index)
+    expected = neighbourhood_density(unfiltered, vectors, documents, 5, previous, changed)
+    floors = np.concatenate([old_floors, np.full(40, np.nan, dtype=np.float32)])
+    density = neighbourhood_density(filtered, vectors, documents, 5, previous, changed, floors=floors)
+    np.testing.assert_allclose(density, expected, atol=1e-6)  # the rows skipped would have kept their density
+    assert filtered.queries < unfiltered.queries  # and some were skipped
+    whole_floors = np.full(640, np.nan, dtype=np.float32)
+    whole = neighbourhood_density(index, vectors, documents, 5, floors=whole_floors)
+    searched = ~np.isclose(floors, np.concatenate([old_floors, np.full(40, np.nan)]), equal_nan=True)
+    np.testing.assert_allclose(floors[searched], whole_floors[searched], atol=1e-6)  # searched rows: their new floor
+    np.testing.assert_allclose(density[changed], whole[changed], atol=1e-6)

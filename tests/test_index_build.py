@@ -34,6 +34,7 @@ def test_generation_holds_manifest_store_and_faiss_and_no_pickle(hashing_engine,
     names = sorted(path.name for path in generation.iterdir())
     assert names == [
         "embeddings.npy",
+        "hubness-floors.npy",
         "hubness.npy",
         "keywords",
         "lexicon",
