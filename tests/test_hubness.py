@@ -140,3 +140,24 @@ def test_an_update_skips_the_rows_no_new_row_outranks_and_their_densities_stay_e
     searched = ~np.isclose(floors, np.concatenate([old_floors, np.full(40, np.nan)]), equal_nan=True)
     np.testing.assert_allclose(floors[searched], whole_floors[searched], atol=1e-6)  # searched rows: their new floor
     np.testing.assert_allclose(density[changed], whole[changed], atol=1e-6)
+
+
+def test_density_batches_are_searched_as_matrix_products_and_the_setting_is_restored():
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    documents = [(f"title {row}", f"story {row}") for row in range(300)]
+    index = faiss.IndexFlatIP(8)
+    index.add(vectors)
+    thresholds: list[int] = []
+
+    class Watching:
+        def search(self, queries, k):
+            thresholds.append(faiss.cvar.distance_compute_blas_threshold)
+            return index.search(queries, k)
+
+    before = faiss.cvar.distance_compute_blas_threshold
+    density = neighbourhood_density(Watching(), vectors, documents, 5)
+    assert thresholds and max(thresholds) <= 20 and faiss.cvar.distance_compute_blas_threshold == before
+    scores, _ = index.search(vectors, 6)  # one by one (below the default threshold): the same densities
+    np.testing.assert_allclose(density, scores[:, 1:].mean(axis=1), atol=1e-6)

@@ -25,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.storage.faiss_vectors import batches_as_products
 from index.storage.row_files import Rows
 from index.tuning import RANKING
 
@@ -108,7 +109,8 @@ def _densities(
     reached: list[np.ndarray] = []
     for start in range(0, len(rows), BATCH):
         chosen = rows[start : start + BATCH]
-        scores, found_rows = vector_store.search(np.asarray(vectors[chosen], dtype=np.float32), depth)
+        with batches_as_products():
+            scores, found_rows = vector_store.search(np.asarray(vectors[chosen], dtype=np.float32), depth)
         own = keys[:, chosen, None]
         other = (found_rows >= 0) & np.all(keys[:, np.maximum(found_rows, 0)] != own, axis=0)
         keep = other & (np.cumsum(other, axis=1) <= neighbours)  # results come best first
