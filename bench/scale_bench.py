@@ -193,6 +193,7 @@ def time_add(work: Path, env: dict[str, str], profile: Path | None = None) -> No
     shutil.rmtree(copy, ignore_errors=True)
     generation = _current(work / "index")
     shutil.copytree(generation, copy / generation.name)
+    os.sync()  # the copy's writes reach the disk before the add is timed (else they compete with its own)
     (copy / "CURRENT").symlink_to(generation.name)
     command = [sys.executable, "-m", "index", "add", str(work / "add.jsonl")]
     if profile:
