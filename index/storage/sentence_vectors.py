@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from index.storage.generations import MANIFEST, share_file
-from index.storage.row_files import NpyWriter, RowFile
+from index.storage.row_files import NpyWriter, RowFile, StackedRows
 
 FOLDER = "sentences"
 KEYS = "keys.npy"
@@ -94,11 +94,11 @@ class StoredSentences:
 
     def vectors(self, kind: str, rows: np.ndarray) -> np.ndarray:
         """The ``kind`` ("passages" or "queries") vectors at ``rows`` (all found), as float32."""
-        return _gather([layer[kind] for layer in self._layers], len(self.base_keys), rows)
+        return np.asarray(StackedRows([layer[kind] for layer in self._layers]).rows(rows), dtype=np.float32)
 
-    def readers(self, kind: str) -> list[RowFile | np.ndarray]:
-        """Each layer's ``kind`` vectors, read with file reads where they are files (``RowFile.of``)."""
-        return [_reader(layer[kind]) for layer in self._layers]
+    def readers(self, kind: str) -> StackedRows:
+        """The ``kind`` vectors of both layers as one array of rows, read with file reads where they are files."""
+        return StackedRows([_reader(layer[kind]) for layer in self._layers])
 
     def lookup(self, kind: str, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(found mask, the found texts' vectors in order) for ``texts``."""
@@ -123,18 +123,6 @@ def _rows_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     found = np.zeros(len(keys), dtype=bool)
     found[inside] = sorted_keys[at[inside]] == keys[inside]
     return np.where(found, at, -1).astype(np.int64)
-
-
-def _gather(layers: Sequence[RowFile | np.ndarray], base_rows: int, rows: np.ndarray) -> np.ndarray:
-    """The rows ``rows`` (numbered over both layers: the base's ``base_rows``, then the delta's), as float32."""
-    rows = np.asarray(rows, dtype=np.int64)
-    in_delta = rows >= base_rows
-    if not in_delta.any():
-        return np.asarray(layers[0][rows], dtype=np.float32)
-    gathered = np.empty((len(rows), layers[0].shape[1]), dtype=np.float32)
-    gathered[~in_delta] = layers[0][rows[~in_delta]]
-    gathered[in_delta] = layers[1][rows[in_delta] - base_rows]
-    return gathered
 
 
 def open_sentences(generation: Path, dimension: int) -> StoredSentences | None:
@@ -313,7 +301,6 @@ def _write_in_key_order(
         cuts[number, -1] = len(run)
     fresh = {kind: RowFile(target / f"{kind}.new", (int(starts[-1]), dimension)) for kind in KINDS}
     old = {kind: previous.readers(kind) for kind in KINDS} if previous is not None else {}
-    base_rows = len(previous.base_keys) if previous is not None else 0
     reused = 0
     with ExitStack() as files:
         out = {
@@ -339,7 +326,7 @@ def _write_in_key_order(
             for kind in KINDS:
                 block = np.empty((len(block_keys), dimension), dtype=np.float32)
                 if kept.any():
-                    block[kept] = _gather(old[kind], base_rows, old_rows[kept])
+                    block[kept] = old[kind].rows(old_rows[kept])
                 new = np.empty((len(order), dimension), dtype=np.float32)
                 for row, count, first in zip(first_rows.tolist(), counts.tolist(), at.tolist()):
                     fresh[kind].read(row, count, into=new[first : first + count])
@@ -348,9 +335,8 @@ def _write_in_key_order(
     for kind in KINDS:
         fresh[kind].close()
         (target / f"{kind}.new").unlink()
-        for reader in old.get(kind, ()):
-            if isinstance(reader, RowFile):
-                reader.close()
+        if kind in old:
+            old[kind].close()
     return reused
 
 
