@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.storage.row_files import pread_into
+
 TERM, ROW = np.dtype(np.int32), np.dtype(np.int32)
 
 
@@ -70,12 +72,8 @@ class PostingRuns:
 
     def _read(self, position: int, values: np.ndarray) -> np.ndarray:
         """Fill ``values`` (contiguous) from ``position`` on."""
-        view = values.data.cast("B")
-        while len(view):
-            got = os.preadv(self._file.fileno(), [view], position)
-            if got == 0:
-                raise EOFError("the postings' temporary file ends early")
-            view, position = view[got:], position + got
+        if not pread_into(self._file.fileno(), values.data.cast("B"), position):
+            raise EOFError("the postings' temporary file ends early")
         return values
 
     def close(self) -> None:

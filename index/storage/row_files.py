@@ -15,6 +15,7 @@ import io
 import mmap
 import os
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -158,7 +159,53 @@ class NpyBlocks:
         self.close()
 
 
-class RowFile:
+class RowReader(ABC):
+    """Rows of one width read on demand (``RowFile``, ``StackedRows``), indexed like the 2-d array they stand for:
+    ``[slice]`` and ``[row numbers]`` return new arrays, ``np.asarray`` reads every row."""
+
+    shape: tuple[int, int]
+    dtype: np.dtype
+
+    @abstractmethod
+    def read(self, start: int, count: int, into: np.ndarray | None = None) -> np.ndarray:
+        """``count`` rows from row ``start``, in a new array or ``into``."""
+
+    @abstractmethod
+    def rows(self, numbers: np.ndarray) -> np.ndarray:
+        """The rows ``numbers`` (a 1-d array of row numbers), in that order."""
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                return self.read(start, max(0, stop - start))
+            key = np.arange(start, stop, step)
+        return self.rows(np.asarray(key))
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        whole = self.read(0, len(self))
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+
+def pread_into(fd: int, buffer: memoryview, position: int) -> bool:
+    """Fill ``buffer`` with the file's bytes from ``position`` on (``os.preadv`` until it is full); False when the
+    file ends first."""
+    while len(buffer):
+        got = os.preadv(fd, [buffer], position)
+        if got == 0:
+            return False
+        buffer, position = buffer[got:], position + got
+    return True
+
+
+class RowFile(RowReader):
     """The rows of a 2-d C-ordered array stored in ``path`` from byte ``offset`` on, read with file reads.
 
     Indexed like the array it stores with a slice (``rows[a:b]``) or an array of row numbers (any order; read a
@@ -191,13 +238,6 @@ class RowFile:
             return cls(Path(array.filename), array.shape, array.dtype, array.offset)
         return array
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    @property
-    def ndim(self) -> int:
-        return 2
-
     def read(self, start: int, count: int, into: np.ndarray | None = None) -> np.ndarray:
         """``count`` rows from row ``start``, in a new array or ``into`` (C-ordered rows of this file's width)."""
         rows = np.empty((count, self.shape[1]), dtype=self.dtype) if into is None else into
@@ -205,14 +245,6 @@ class RowFile:
             raise ValueError(f"{rows.shape} {rows.dtype} rows cannot hold {count} rows of {self.path.name}")
         self._fill(rows, start)
         return rows
-
-    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
-        if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            if step == 1:
-                return self.read(start, max(0, stop - start))
-            key = np.arange(start, stop, step)
-        return self.rows(np.asarray(key))
 
     def rows(self, numbers: np.ndarray) -> np.ndarray:
         """The rows ``numbers`` (a 1-d array of row numbers), in that order."""
@@ -233,10 +265,6 @@ class RowFile:
         for start in range(0, len(self), step):
             yield self.read(start, min(step, len(self) - start))
 
-    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
-        whole = self.read(0, len(self))
-        return whole if dtype is None else whole.astype(dtype, copy=False)
-
     def close(self) -> None:
         self._closer()
 
@@ -246,15 +274,11 @@ class RowFile:
         if not rows.size:
             return
         view = rows.reshape(-1).view(np.uint8).data  # the rows' bytes, written in place
-        position = self.offset + start * self._row_bytes
-        while len(view):
-            got = os.preadv(self._fd, [view], position)
-            if got == 0:
-                raise EOFError(f"{self.path.name} ends before its row {start + len(rows)}")
-            view, position = view[got:], position + got
+        if not pread_into(self._fd, view, self.offset + start * self._row_bytes):
+            raise EOFError(f"{self.path.name} ends before its row {start + len(rows)}")
 
 
-class StackedRows:
+class StackedRows(RowReader):
     """The rows of several 2-d arrays or ``RowFile``s of one width, read as one array (a layered generation's base
     rows, then the rows added since: ``index/layered_vectors.py``). Indexed like ``RowFile``: ``[slice]``,
     ``[row numbers]``, ``read``; ``np.asarray`` reads it whole."""
@@ -266,13 +290,6 @@ class StackedRows:
         self.starts = np.cumsum([0] + [len(layer) for layer in layers])  # each layer's first row
         self.shape = (int(self.starts[-1]), int(layers[0].shape[1]))
         self.dtype = np.dtype(layers[0].dtype)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    @property
-    def ndim(self) -> int:
-        return 2
 
     def files(self) -> StackedRows:
         """The same rows read with file reads where a layer is a mapped file (``RowFile.of``)."""
@@ -289,14 +306,6 @@ class StackedRows:
                 rows[begin - start : end - start] = layer[begin - first : end - first]
         return rows
 
-    def __getitem__(self, key: slice | np.ndarray) -> np.ndarray:
-        if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            if step == 1:
-                return self.read(start, max(0, stop - start))
-            key = np.arange(start, stop, step)
-        return self.rows(np.asarray(key))
-
     def rows(self, numbers: np.ndarray) -> np.ndarray:
         """The rows ``numbers`` (a 1-d array of row numbers), in that order."""
         numbers = np.asarray(numbers, dtype=np.int64)
@@ -309,10 +318,6 @@ class StackedRows:
             if len(mine):
                 rows[mine] = layer[numbers[mine] - int(self.starts[number])]
         return rows
-
-    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
-        whole = self.read(0, len(self))
-        return whole if dtype is None else whole.astype(dtype, copy=False)
 
     def close(self) -> None:
         for layer in self.layers:
