@@ -1,6 +1,7 @@
 """What a build carries over from the previous generation, so that an update costs what it changes (issue 16):
-the kept chunks' vector rows and vectors, the article store (a copy of the previous one, edited), the stories of
-the previous articles. ``builder.py`` writes the rest of the generation around them."""
+the kept chunks' vector rows and vectors, the article store (the previous one shared with a delta of the appended
+articles, or a copy of it, edited), the stories of the previous articles. ``builder.py`` writes the rest of the
+generation around them."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+import index.layered_vectors as layered_vectors
 from index.records import Article, Chunk
-from index.storage import generations
+from index.storage import generations, store_layers
 from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore, StoredArticles
 from index.storage.faiss_vectors import single_thread
@@ -135,11 +137,17 @@ def write_store(
 ) -> None:
     """The generation's article store with every article of ``final`` in order, each chunk at its vector row.
 
-    It starts as a copy of the previous generation's store (a copy: the previous generation stays whole if the
-    build stops) when that one records stories: the articles that keep their place and order stay (their chunks
-    moved to their new rows when rows before them went), the others are deleted, and the articles after them
-    are inserted in order; a staying article whose story changed gets its new one. ``signatures``: one row for each
-    article of ``final`` (``group_stories``), stored as uint64 values."""
+    When the previous generation's store records stories, an update that only appends articles to it (every previous
+    article stays in its order, its chunks at their rows, its story unchanged) shares its base by hard link and
+    writes a delta layer (``store_layers.py``): the previous delta's rows, then the new articles'; once the delta
+    would pass ``store_layers.DELTA_SHARE`` of the base's chunks, or for a base under ``LAYER_MIN_ROWS`` chunks
+    (``layered_vectors.py``), it writes one whole store. That one starts as a copy of the previous base with the
+    previous delta's rows inserted (a copy: the previous generation stays whole if the build stops): the articles
+    that keep their place and order stay (their chunks moved to their new rows when rows before them went), the
+    others are deleted, and the articles after them are inserted in order; a staying article whose story changed
+    gets its new one. ``signatures``: one row for each article of ``final`` (``group_stories``), stored as uint64
+    values."""
+    rowid = None  # where the articles written after the staying ones begin: after the last, unless a delta's
     if previous is None or old_store is None or not old_store.has_signatures():
         staying = 0
         store = ArticleStore.create(path)
@@ -151,26 +159,55 @@ def write_store(
             if article.id in fresh_chunks or position <= last:
                 break
             staying, last = staying + 1, position
-        shutil.copyfile(previous / generations.STORE, path)
-        store = ArticleStore(path, readonly=False)
-        kept_ids = {article.id for article in final[:staying]}
-        store.remove_articles(article_id for article_id in order if article_id not in kept_ids)
-        rows = sum(sizes[:staying])
-        moved = np.flatnonzero(old_row_of[:rows] != np.arange(rows))
-        if len(moved):
-            store.move_chunks(old_row_of[moved].tolist(), moved.tolist())
         old_stories = dict(zip(kept.articles.ids, kept.articles.stories))
-        store.set_stories({a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]})
+        new_stories = {a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]}
+        layers = old_store.layer_counts()
+        old_store_path, old_delta = previous / generations.STORE, store_layers.delta_path(previous / generations.STORE)
+        if _appends(layers, staying, sizes, old_row_of, new_stories):
+            generations.share_file(old_store_path, path)
+            rowid = old_store.next_rowid()
+            store = ArticleStore.create(store_layers.delta_path(path))
+            if len(layers) > 1:
+                store.copy_layer(old_delta)
+        else:
+            shutil.copyfile(old_store_path, path)
+            store = ArticleStore(path, readonly=False)
+            if len(layers) > 1:
+                store.copy_layer(old_delta)
+            kept_ids = {article.id for article in final[:staying]}
+            store.remove_articles(article_id for article_id in order if article_id not in kept_ids)
+            rows = sum(sizes[:staying])
+            moved = np.flatnonzero(old_row_of[:rows] != np.arange(rows))
+            if len(moved):
+                store.move_chunks(old_row_of[moved].tolist(), moved.tolist())
+            store.set_stories(new_stories)
     row = sum(sizes[:staying])
     for position in range(staying, len(final)):
         article = final[position]
         chunks = fresh_chunks[article.id] if article.id in fresh_chunks else kept.chunks(article.id)
         rows_of_chunks = [(row + i, chunk) for i, chunk in enumerate(chunks)]
         stored_signature = signatures[position].astype(STORED_SIGNATURE).tobytes()
-        store.add_article(article, rows_of_chunks, stories[article.id], stored_signature)
+        at = None if rowid is None else rowid + position - staying
+        store.add_article(article, rows_of_chunks, stories[article.id], stored_signature, rowid=at)
         row += sizes[position]
     store.commit()
     store.close()
+
+
+def _appends(
+    layers: list[tuple[int, int]], staying: int, sizes: list[int], old_row_of: np.ndarray, new_stories: dict
+) -> bool:
+    """Whether an update may write its store as a delta on the previous one's base (``layers``: its (articles,
+    chunks) per layer): it keeps every previous article in order (``staying`` of them, the first), their chunks at
+    their rows and their stories, and its delta (the previous one and the rows added) stays within its share."""
+    old_articles, old_chunks = sum(articles for articles, _ in layers), sum(chunks for _, chunks in layers)
+    rows = sum(sizes[:staying])
+    appends = staying == old_articles and rows == old_chunks and not new_stories
+    base = layers[0][1]
+    delta = len(old_row_of) - base
+    if not appends or base < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base:
+        return False
+    return bool(np.array_equal(old_row_of[:rows], np.arange(rows)))
 
 
 @contextmanager

@@ -168,15 +168,20 @@ def _copies(start: int, count: int) -> list[Article]:
 
 
 def _store_rows(generation) -> tuple[list, list]:
-    """The store's articles in their order and its chunks by row (what a reader sees, not SQLite's pages)."""
-    with sqlite3.connect(generation / generations.STORE) as db:
-        articles = db.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
-        chunks = db.execute("SELECT * FROM chunks ORDER BY id").fetchall()
+    """The store's articles in their order and its chunks by row (what a reader sees, not SQLite's pages), a
+    layered store's base then delta (the delta's rows come after the base's)."""
+    articles, chunks = [], []
+    for name in (generations.STORE, generations.STORE_DELTA):
+        if (generation / name).exists():
+            with sqlite3.connect(f"file:{generation / name}?mode=ro", uri=True) as db:  # published: read-only
+                articles += db.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
+                chunks += db.execute("SELECT * FROM chunks ORDER BY id").fetchall()
     return articles, chunks
 
 
 def _generation_files(generation) -> dict[str, bytes]:
-    return generation_files(generation, skip={generations.STORE, generations.MANIFEST})  # the store: by its rows
+    # the store by its rows: an update that appends may write a delta beside the previous base (store_layers.py)
+    return generation_files(generation, skip={generations.STORE, generations.STORE_DELTA, generations.MANIFEST})
 
 
 @pytest.fixture

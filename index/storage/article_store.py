@@ -1,18 +1,29 @@
-"""SQLite storage of articles and chunk spans. A chunk's row id is its row in the vector index."""
+"""SQLite storage of articles and chunk spans. A chunk's row id is its row in the vector index. A store may be
+layered: a base and a delta of the articles appended since (``store_layers.py``), read as one."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from index.errors import IndexCorruptError
 from index.records import Article, Chunk
+from index.storage.store_layers import (
+    DELTA,
+    EVERY_COLUMN,
+    attach_delta,
+    copy_rows,
+    delta_path,
+    missing_tables,
+    sqlite_uri,
+)
+from index.storage.stored_articles import SignatureTable, StoredArticles, places_in
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -55,33 +66,6 @@ def _placeholders(values: list) -> str:
     return ",".join("?" * len(values))
 
 
-@dataclass
-class StoredArticles:
-    """Every article of a store, in stored order, as a build plans with them (``ArticleStore.stored_articles``):
-    the fields an ``ArticleRef`` holds, the story, the MinHash signature, and where the chunks' vector rows are:
-    article ``i``'s rows are ``chunk_rows[chunk_starts[i] : chunk_starts[i] + chunk_counts[i]]`` in chunk order,
-    or, with ``chunk_rows`` None (each article's chunks at consecutive rows, as every build writes them), the
-    rows from ``chunk_starts[i]`` on."""
-
-    ids: list[str]
-    titles: list[str]
-    sources: list[str]
-    published: list[str]
-    stories: list[str]  # each article's story id; empty when the store records none
-    signatures: np.ndarray  # uint32, a row an article (values below 2**31); no rows when the store records none
-    chunk_starts: np.ndarray  # int64
-    chunk_counts: np.ndarray  # int64
-    chunk_rows: np.ndarray | None = None
-
-    @classmethod
-    def empty(cls) -> StoredArticles:
-        none = np.zeros(0, dtype=np.int64)
-        return cls([], [], [], [], [], np.zeros((0, 0), dtype=np.uint32), none, none)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
 class ArticleStore:
     """Read and write one generation's ``store.sqlite``.
 
@@ -90,35 +74,66 @@ class ArticleStore:
 
     def __init__(self, path: Path, readonly: bool = True) -> None:
         self.path = Path(path)
-        if readonly:
-            try:
-                self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise self._damaged(exc) from exc
-            tables = {name for (name,) in self._query("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not {"articles", "chunks"} <= tables:
-                self._db.close()
-                raise self._damaged("its tables are missing")
-        else:
-            self._db = sqlite3.connect(path, check_same_thread=False)
+        self.layers = ["main"]  # the schemas holding the articles, base first (a delta layer after it)
+        if not readonly:
+            self._db = sqlite3.connect(sqlite_uri(path, "rwc"), uri=True, check_same_thread=False)
             self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
+            return
+        try:
+            self._db = sqlite3.connect(sqlite_uri(path, "ro"), uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._damaged(exc) from exc
+        problem: object = None
+        where, delta = self.path, delta_path(self.path)
+        try:
+            problem = missing_tables(self._db, "main")
+            if problem is None and delta.exists():
+                where = delta
+                problem = attach_delta(self._db, delta)
+                self.layers.append(DELTA)
+        except sqlite3.DatabaseError as exc:
+            problem = exc
+        if problem is not None:
+            self._db.close()
+            raise self._damaged(problem, where)
 
-    def _damaged(self, problem: object) -> IndexCorruptError:
-        generation = self.path.parent
-        return IndexCorruptError.damaged(generation.parent, f"{generation.name}/{self.path.name}: {problem}")
+    def _damaged(self, problem: object, path: Path | None = None) -> IndexCorruptError:
+        path = path or self.path
+        return IndexCorruptError.damaged(path.parent.parent, f"{path.parent.name}/{path.name}: {problem}")
 
-    def _query(self, sql: str, parameters: Iterable = ()) -> Iterator[tuple]:
-        """The rows of a read; a damaged file raises IndexCorruptError."""
+    def _query(self, sql: str, parameters: Iterable = (), path: Path | None = None) -> Iterator[tuple]:
+        """The rows of a read; a damaged file (``path``, when known to be that one) raises IndexCorruptError."""
         try:
             yield from self._db.execute(sql, tuple(parameters))
         except sqlite3.DatabaseError as exc:
-            raise self._damaged(exc) from exc
+            raise self._damaged(exc, path) from exc
+
+    def _each_layer(self, sql: str) -> Iterator[tuple]:
+        """The rows of ``sql`` (naming its tables ``{layer}.articles``, ``{layer}.chunks``) read in each layer, base
+        first: in stored order for a read in stored order, since a delta's rows come after the base's."""
+        for layer in self.layers:
+            yield from self._query(sql.format(layer=layer))
 
     def check(self) -> None:
-        """Read every page (SQLite's quick_check): IndexCorruptError unless the store is whole."""
-        problems = [row[0] for row in self._query("PRAGMA quick_check")]
-        if problems != ["ok"]:
-            raise self._damaged(problems[0] if problems else "quick_check found nothing")
+        """Read every page of each layer (SQLite's quick_check): IndexCorruptError unless the store is whole."""
+        for layer, path in zip(self.layers, (self.path, delta_path(self.path))):
+            problems = [row[0] for row in self._query(f"PRAGMA {layer}.quick_check", path=path)]
+            if problems != ["ok"]:
+                raise self._damaged(problems[0] if problems else "quick_check found nothing", path)
+
+    def layer_counts(self) -> list[tuple[int, int]]:
+        """(articles, chunks) in each layer, base first."""
+        count = "SELECT (SELECT COUNT(*) FROM {layer}.articles), (SELECT COUNT(*) FROM {layer}.chunks)"
+        return list(self._each_layer(count))
+
+    def next_rowid(self) -> int:
+        """The rowid after every stored article's (in either layer)."""
+        last = self._each_layer("SELECT MAX(rowid) FROM {layer}.articles")
+        return max((rowid for (rowid,) in last if rowid is not None), default=0) + 1
+
+    def copy_layer(self, path: Path) -> None:
+        """Append every row of the delta layer at ``path`` to this written store's tables, in order."""
+        copy_rows(self._db, path)
 
     @classmethod
     def create(cls, path: Path) -> ArticleStore:
@@ -137,13 +152,19 @@ class ArticleStore:
 
     # writing
     def add_article(
-        self, article: Article, chunks: Iterable[tuple[int, Chunk]], story_id: str, signature: bytes
+        self,
+        article: Article,
+        chunks: Iterable[tuple[int, Chunk]],
+        story_id: str,
+        signature: bytes,
+        rowid: int | None = None,
     ) -> None:
-        """Store an article, its story and its chunks, each chunk with its vector row id."""
+        """Store an article, its story and its chunks, each chunk with its vector row id; at ``rowid`` when given
+        (a delta layer's articles follow its base's), else after the stored ones."""
         self._db.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}, content_hash, story_id, signature)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO articles (rowid, {EVERY_COLUMN}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
+                rowid,
                 article.id,
                 article.title,
                 article.text,
@@ -195,7 +216,7 @@ class ArticleStore:
     def content_hashes(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
         """Content hash by article id: of every article, or of those of ``article_ids`` that are stored."""
         if article_ids is None:
-            return dict(self._query("SELECT id, content_hash FROM articles"))
+            return dict(self._each_layer("SELECT id, content_hash FROM {layer}.articles"))
         wanted = json.dumps(list(article_ids))  # one query: the ids as one JSON parameter
         return dict(
             self._query("SELECT id, content_hash FROM articles WHERE id IN (SELECT value FROM json_each(?))", [wanted])
@@ -203,30 +224,31 @@ class ArticleStore:
 
     def ids(self) -> list[str]:
         """Every article's id, in the order they were stored."""
-        return [article_id for (article_id,) in self._query("SELECT id FROM articles ORDER BY rowid")]
+        return [article_id for (article_id,) in self._each_layer("SELECT id FROM {layer}.articles ORDER BY rowid")]
 
     def stories(self) -> dict[str, str]:
         """Each article's story id, by article id."""
-        return dict(self._query("SELECT id, story_id FROM articles"))
+        return dict(self._each_layer("SELECT id, story_id FROM {layer}.articles"))
 
     def chunk_rows(self) -> dict[str, list[int]]:
         """Each article's chunks' vector rows, in order (one query, not one an article)."""
         rows: dict[str, list[int]] = {}
-        for article_id, row in self._query("SELECT article_id, id FROM chunks ORDER BY article_id, ordinal"):
+        by_article = "SELECT article_id, id FROM {layer}.chunks ORDER BY article_id, ordinal"  # an article: one layer
+        for article_id, row in self._each_layer(by_article):
             rows.setdefault(article_id, []).append(row)
         return rows
 
     def has_signatures(self) -> bool:
         """Whether this store records stories (index format 2 and later)."""
-        columns = {row[1] for row in self._query("PRAGMA table_info(articles)")}
+        columns = {row[1] for row in self._query("PRAGMA main.table_info(articles)")}
         return "signature" in columns
 
     def signature_rows(self, block: int = 4096) -> tuple[list[str], np.ndarray]:
         """Every article's id and MinHash signature, in the order they were stored: the signatures as one uint32
         array, a row an article (stored as uint64 values below 2**31), read ``block`` articles at a time."""
         ids: list[str] = []
-        table = _SignatureTable(self.counts()[0], self._damaged)
-        for read in self._blocks("SELECT id, signature FROM articles ORDER BY rowid", block):
+        table = SignatureTable(self.counts()[0], self._damaged)
+        for read in self._blocks("SELECT id, signature FROM {layer}.articles ORDER BY rowid", block):
             article_ids, blobs = zip(*read)
             ids += article_ids
             table.append(blobs)
@@ -238,9 +260,9 @@ class ArticleStore:
         signed = self.has_signatures()
         story, signature = ("NULLIF(story_id, id)", "signature") if signed else ("NULL", "NULL")
         columns: tuple[list, ...] = ([], [], [], [], [])  # id, title, source, published, story
-        count = next(self._query("SELECT COUNT(*) FROM articles"))[0] if signed else 0
-        table = _SignatureTable(count, self._damaged)
-        query = f"SELECT id, title, source, published, {story}, {signature} FROM articles ORDER BY rowid"
+        count = self.counts()[0] if signed else 0
+        table = SignatureTable(count, self._damaged)
+        query = f"SELECT id, title, source, published, {story}, {signature} FROM {{layer}}.articles ORDER BY rowid"
         for read in self._blocks(query, block):
             *fields, blobs = zip(*read)
             for column, values in zip(columns, fields):
@@ -263,11 +285,12 @@ class ArticleStore:
         after article in the order of ``ids`` (the stored order), each article's in chunk order, as every build
         writes them; else None. Read as one number a chunk (its row less its ordinal: the row of its article's
         first chunk) and the article of each first chunk."""
-        first_of_row = np.fromiter(self._values("SELECT id - ordinal FROM chunks ORDER BY id"), np.int64)
-        owners = list(self._values("SELECT article_id FROM chunks WHERE ordinal = 0 ORDER BY id"))
+        first_of_row = np.fromiter(self._values("SELECT id - ordinal FROM {layer}.chunks ORDER BY id"), np.int64)
+        owners = list(self._values("SELECT article_id FROM {layer}.chunks WHERE ordinal = 0 ORDER BY id"))
         total = len(first_of_row)
-        lowest_and_highest = "SELECT (SELECT MIN(id) FROM chunks), (SELECT MAX(id) FROM chunks)"  # two lookups
-        if total and next(self._query(lowest_and_highest)) != (0, total - 1):
+        lowest_and_highest = "SELECT (SELECT MIN(id) FROM {layer}.chunks), (SELECT MAX(id) FROM {layer}.chunks)"
+        ends = [end for ends in self._each_layer(lowest_and_highest) for end in ends if end is not None]  # lookups
+        if total and (ends[0], ends[-1]) != (0, total - 1):
             return None  # the rows (one a chunk) are not 0, 1, 2...
         starts = np.flatnonzero(first_of_row == np.arange(total))  # the rows of first chunks
         counts = np.diff(np.append(starts, total))
@@ -276,7 +299,7 @@ class ArticleStore:
             return None
         if owners == ids:
             return starts, counts
-        places = _places(owners, ids)  # some articles have no chunk (no text)
+        places = places_in(owners, ids)  # some articles have no chunk (no text)
         if places is None:
             return None
         every_start, every_count = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
@@ -288,25 +311,32 @@ class ArticleStore:
         return itertools.chain.from_iterable(itertools.chain.from_iterable(self._blocks(sql)))
 
     def _blocks(self, sql: str, block: int = 16384) -> Iterator[list[tuple]]:
-        """The rows of a read, ``block`` at a time; a damaged file raises IndexCorruptError."""
+        """The rows of a read in each layer (``_each_layer``), ``block`` at a time; a damaged file raises
+        IndexCorruptError."""
         try:
-            cursor = self._db.execute(sql)
-            while read := cursor.fetchmany(block):
-                yield read
+            for layer in self.layers:
+                cursor = self._db.execute(sql.format(layer=layer))
+                while read := cursor.fetchmany(block):
+                    yield read
         except sqlite3.DatabaseError as exc:
             raise self._damaged(exc) from exc
 
     def story_copies(self, article_ids: Iterable[str]) -> dict[str, list[Article]]:
         """For each given article, the other articles of its story (republished copies), oldest first."""
         ids = list(dict.fromkeys(article_ids))
+        story_of = self.story_of(ids)
+        stories = list(dict.fromkeys(story_of.values()))
         rows = self._query(
-            f"SELECT a.id, {_columns('b')} FROM articles a JOIN articles b ON b.story_id = a.story_id AND b.id != a.id "
-            f"WHERE a.id IN ({_placeholders(ids)}) ORDER BY b.rowid",
-            ids,
+            f"SELECT story_id, {_ARTICLE_COLUMNS} FROM articles WHERE story_id IN ({_placeholders(stories)})"
+            " ORDER BY rowid",  # each layer searched by story, then the few found put in stored order
+            stories,
         )
-        copies: dict[str, list[Article]] = {article_id: [] for article_id in ids}
+        members: dict[str, list[Article]] = {story: [] for story in stories}
         for row in rows:
-            copies[row[0]].append(_article(row[1:]))
+            members[row[0]].append(_article(row[1:]))
+        copies: dict[str, list[Article]] = {article_id: [] for article_id in ids}
+        for article_id, story in story_of.items():
+            copies[article_id] = [copy for copy in members[story] if copy.id != article_id]
         return copies
 
     def story_of(self, article_ids: Iterable[str]) -> dict[str, str]:
@@ -318,7 +348,7 @@ class ArticleStore:
         return _article(row) if row else None
 
     def articles(self) -> Iterator[Article]:
-        for row in self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY rowid"):
+        for row in self._each_layer(f"SELECT {_ARTICLE_COLUMNS} FROM {{layer}}.articles ORDER BY rowid"):
             yield _article(row)
 
     def chunks_of(self, article_id: str) -> list[tuple[int, Chunk]]:
@@ -348,57 +378,21 @@ class ArticleStore:
         return result
 
     def counts(self) -> tuple[int, int]:
-        articles = next(self._query("SELECT COUNT(*) FROM articles"))[0]
-        chunks = next(self._query("SELECT COUNT(*) FROM chunks"))[0]
-        return articles, chunks
+        layers = self.layer_counts()
+        return sum(articles for articles, _ in layers), sum(chunks for _, chunks in layers)
 
     def sources(self) -> dict[str, int]:
-        rows = self._query("SELECT source, COUNT(*) FROM articles GROUP BY source ORDER BY COUNT(*) DESC, source")
-        return {source or "unknown outlet": count for source, count in rows}
+        counts: Counter[str] = Counter()
+        for source, count in self._each_layer("SELECT source, COUNT(*) FROM {layer}.articles GROUP BY source"):
+            counts[source] += count
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # str order is SQLite's (UTF-8 bytes)
+        return {source or "unknown outlet": count for source, count in ordered}
 
     def newest_published(self) -> str:
-        row = next(self._query("SELECT MAX(published) FROM articles WHERE published != ''"))
-        return row[0] or ""
+        newest = self._each_layer("SELECT MAX(published) FROM {layer}.articles WHERE published != ''")
+        return max((published for (published,) in newest if published), default="")
 
 
-class _SignatureTable:
-    """The stored signatures (uint64 values below 2**31 as little-endian blobs, one an article) read into one uint32
-    array a block of articles at a time; a blob of another length, or a value out of range, is damage."""
-
-    def __init__(self, count: int, damaged: Callable[[str], Exception]) -> None:
-        self._table = np.zeros((count, 0), dtype=np.uint32)
-        self._filled = 0
-        self._damaged = damaged
-
-    def append(self, blobs: Sequence[bytes]) -> None:
-        if self._filled == 0 and blobs:
-            self._table = np.empty((len(self._table), len(blobs[0]) // 8 if type(blobs[0]) is bytes else 0), np.uint32)
-        width = self._table.shape[1] * 8
-        if self._filled + len(blobs) > len(self._table) or any(type(blob) is not bytes for blob in blobs):
-            raise self._damaged("an article's MinHash signature is damaged")
-        if set(map(len, blobs)) != {width}:
-            raise self._damaged("an article's MinHash signature is damaged")
-        values = np.frombuffer(b"".join(blobs), dtype="<u8").reshape(len(blobs), -1)
-        if values.size and int(values.max()) >= 2**31:
-            raise self._damaged("an article's MinHash signature is damaged")
-        self._table[self._filled : self._filled + len(blobs)] = values
-        self._filled += len(blobs)
-
-    def done(self) -> np.ndarray:
-        if self._filled != len(self._table):
-            raise self._damaged("an article's MinHash signature is damaged")
-        return self._table
-
-
-def _places(wanted: list[str], ids: list[str]) -> np.ndarray | None:
-    """The positions in ``ids`` of ``wanted``, found in that order (None when they are not all there in order)."""
-    places: list[int] = []
-    at = 0
-    for article_id in wanted:
-        while at < len(ids) and ids[at] != article_id:
-            at += 1
-        if at == len(ids):
-            return None
-        places.append(at)
-        at += 1
-    return np.array(places, dtype=np.int64)
+def _not_after(first: int | None, last: int | None) -> bool:
+    """Whether a delta's ``first`` rowid (or row) fails to come after its base's ``last`` (None: a layer without)."""
+    return first is not None and last is not None and first <= last

@@ -3,7 +3,8 @@
     INDEX_DIR/
       CURRENT -> gen-20261129T073000Z-1a2b   (a symlink, replaced atomically)
       gen-…/manifest.json                      model, settings, versions, counts
-      gen-…/store.sqlite                       articles and chunk spans
+      gen-…/store.sqlite                       articles and chunk spans (with store-delta.sqlite, the articles
+                                               appended since this base: store_layers.py)
       gen-…/vectors.faiss                      the FAISS index (or, with VECTOR_STORE=qdrant, qdrant/: Qdrant's
                                                local mode, or qdrant.json: the collection on a Qdrant server)
       gen-…/vector-rows.npz                    each FAISS row's published day and outlet, for filtered searches
@@ -37,10 +38,12 @@ import numpy as np
 from index.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from index.storage.article_store import ArticleStore
 from index.storage.row_files import StackedRows
+from index.storage.store_layers import delta_path
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 STORE = "store.sqlite"
+STORE_DELTA = delta_path(Path(STORE)).name  # store-delta.sqlite: a layered store's articles appended since its base
 VECTORS = "vectors.faiss"
 EMBEDDINGS = "embeddings.npy"
 EMBEDDINGS_DELTA = "embeddings-delta.npy"  # a layered generation's rows added since its base (layered_vectors.py)
@@ -119,7 +122,15 @@ def check_generation(generation: Path) -> None:
     manifest = read_manifest(generation)
     with ArticleStore(generation / STORE) as store:
         store.check()
-    open_embeddings(generation, manifest.get("counts", {}).get("chunks"))
+        held = store.counts()
+    counts = manifest.get("counts", {})
+    if "articles" in counts and held != (counts["articles"], counts.get("chunks")):  # e.g. a layer gone
+        raise IndexCorruptError.damaged(
+            generation.parent,
+            f"{generation.name}/{STORE} holds {held[0]} articles and {held[1]} chunks, not {counts['articles']} and "
+            f"{counts.get('chunks')}",
+        )
+    open_embeddings(generation, counts.get("chunks"))
 
 
 def open_embeddings(generation: Path, rows: int | None = None) -> np.ndarray | StackedRows:
