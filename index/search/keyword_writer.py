@@ -19,7 +19,10 @@ as for a rebuild. Here:
   merges the previous matrix's postings with the new rows' (no sort of every posting) and recomputes the weights,
   which change everywhere (the number of rows and their mean length are in every weight) but cost a few numpy
   operations over the postings;
-- the lookups keep the previous entries of the terms both vocabularies hold and group only the new terms.
+- the lookups keep the previous entries of the terms both vocabularies hold and group only the new terms;
+- an add to an index of ``keyword_layers.LAYER_MIN_ROWS`` rows or more writes no weight: it shares the previous
+  base's files by hard link and writes the rows added since as a delta (``keyword_layers.py``), weighed at question
+  time; past a share of the base, the layers' postings are merged into one whole index again.
 
 Its memory does not grow with the rows, beyond 24 bytes a row (offsets, lengths, length norms) and the vocabulary:
 the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied from the previous
@@ -41,59 +44,37 @@ import contextlib
 import json
 import math
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, FORMAT, K1, TERMS, B
+from index.search.keyword_layers import (
+    COUNTS,
+    DATA,
+    DELTA,
+    DELTA_OFFSETS,
+    DELTA_TERMS,
+    INDICES,
+    INDPTR,
+    WHOLE,
+    Output,
+    PostingLayer,
+    PreviousTerms,
+    blocks_of,
+    layered_base,
+    open_previous_terms,
+    share_base,
+)
+from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FORMAT, K1, TERMS, B
 from index.search.lookups import update_lookups, write_lookups
 from index.search.posting_runs import PostingRuns
 from index.storage.row_files import NpyBlocks, NpyWriter
 from index.text.normalise import keyword_terms
 
-COUNTS = "term_counts.npy"  # how often each posting's term occurs in its row, aligned with data.csc.index.npy
-DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
 VOCABULARY, PARAMETERS = "vocab.index.json", "params.index.json"
 EMPTY = ""  # the term bm25s adds to every vocabulary, held by no row
-
-
-class PreviousTerms:
-    """What a build reuses of the previous generation's keyword index: every row's term ids (read from their file
-    a block at a time) and the vocabulary, and, when stored (generations written since ``COUNTS``), the postings
-    with their counts."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.names: list[str] = json.loads((folder / TERMS).read_text(encoding="utf-8"))
-        self.offsets = np.load(folder / DOCUMENT_OFFSETS, allow_pickle=False)
-        self.indptr = np.load(folder / INDPTR, allow_pickle=False)
-        self.rows = len(self.offsets) - 1
-        self.used = len(self.indptr) - 1  # the terms some row holds: the vocabulary before bm25s's ""
-        with NpyBlocks(folder / DOCUMENT_TERMS) as ids:
-            largest = max((int(block.max()) for block in _blocks_of(ids) if len(block)), default=-1)
-            matches = ids.dtype == np.int32 and self.offsets[-1] == ids.length and largest < self.used
-            if not matches or self.used > len(self.names):
-                raise ValueError(f"{FOLDER}/{DOCUMENT_TERMS} does not match {FOLDER}/{TERMS}")
-        self.postings = False  # the postings' rows and counts are stored, aligned with indptr
-        if (folder / COUNTS).is_file():
-            with NpyBlocks(folder / INDICES) as indices, NpyBlocks(folder / COUNTS) as counts:
-                self.postings = indices.length == counts.length == self.indptr[-1]
-
-
-def _blocks_of(values: NpyBlocks) -> Iterator[np.ndarray]:
-    for start in range(0, values.length, TERMS_BLOCK):
-        yield values.read(start, min(start + TERMS_BLOCK, values.length))
-
-
-def open_previous_terms(generation: Path) -> PreviousTerms | None:
-    """The reusable part of a generation's keyword index; None when it has none or it cannot be read (a build
-    then reads every row's text again)."""
-    folder = generation / FOLDER
-    try:
-        return PreviousTerms(folder) if (folder / DOCUMENT_TERMS).is_file() else None
-    except (OSError, ValueError, KeyError, IndexError, EOFError):
-        return None
+__all__ = ["COUNTS", "DATA", "INDICES", "INDPTR", "PreviousTerms", "open_previous_terms", "write_keyword_index"]
 
 
 def write_keyword_index(
@@ -105,7 +86,9 @@ def write_keyword_index(
     """Write the keyword index of a generation into ``folder``. ``old_rows`` gives each row's row in
     ``previous`` (the rows it keeps), -1 for a new row; ``fresh`` the new rows' texts (or terms), in row order,
     read once (a generator: a build holds no text of them; their term ids go to ``document_terms.npy`` a block at
-    a time). Returns the manifest's record and each term's document frequency (how many rows hold it)."""
+    a time). An update that only appends rows to a large enough index writes a delta on the previous base
+    (``keyword_layers.py``). Returns the manifest's record and each term's document frequency (how many rows hold
+    it)."""
     old_rows = np.asarray(old_rows, dtype=np.int64)
     kept = np.flatnonzero(old_rows >= 0)
     if len(kept) and previous is None:
@@ -113,25 +96,59 @@ def write_keyword_index(
     folder.mkdir(parents=True, exist_ok=True)
     # term ids: the previous vocabulary's, then each new term as first met in the new rows
     known = {name: term_id for term_id, name in enumerate(previous.names[: previous.used])} if previous else {}
-    lengths = _write_terms(folder / DOCUMENT_TERMS, old_rows, fresh, previous, known)
-    names = list(known)
-    del known
     # an add: the kept rows are every previous row, in order, first (a first build keeps none of none); their
     # terms are then first met in this order, the others' are numbered again in the order first met
     appended = len(kept) == (previous.rows if previous else 0) and bool(np.all(old_rows[: len(kept)] == kept))
+    base = layered_base(previous, appended, len(old_rows))
+    if base is not None and previous is not None:
+        return _write_delta(folder, old_rows, fresh, previous, known, base)
+    lengths = _write_terms(folder / DOCUMENT_TERMS, old_rows, fresh, previous, known)
+    names = list(known)
+    del known
     if not appended:
         names = _renumber_in_first_use_order(folder / DOCUMENT_TERMS, names)
     offsets = np.zeros(len(old_rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    merged = previous if appended and previous is not None and previous.postings else None
-    indptr = _write_postings(folder, offsets, len(names), merged)
+    merged = previous is not None and appended and previous.postings
+    layers = previous.layers if merged and previous is not None else []
+    frequency = np.diff(_write_postings(folder, offsets, len(names), layers, WHOLE, len(kept) if merged else 0))
     vocabulary = {name: term_id for term_id, name in enumerate(names)}
     vocabulary.setdefault(EMPTY, len(vocabulary))
-    _save(folder, indptr, vocabulary, offsets)
+    _save(folder, vocabulary, len(old_rows))
+    np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
     _write_lookups(folder, previous, list(vocabulary))
     record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
     record["terms"] = len(vocabulary)
-    return record, dict(zip(names, np.diff(indptr).tolist()))
+    return record, dict(zip(names, frequency.tolist()))
+
+
+def _write_delta(
+    folder: Path,
+    old_rows: np.ndarray,
+    fresh: Iterable[str | list[str]],
+    previous: PreviousTerms,
+    known: dict,
+    base: int,
+) -> tuple[dict, dict[str, int]]:
+    """An append written as a delta on the previous generation's base (its first ``base`` rows), shared by hard
+    link: the delta's rows are the previous delta's, then the new ones."""
+    share_base(previous, folder)
+    lengths = _write_terms(folder / DELTA_TERMS, old_rows[base:], fresh, previous, known)
+    names = list(known)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    frequency = np.diff(
+        _write_postings(folder, offsets, len(names), previous.layers[1:], DELTA, previous.rows - base, base)
+    )
+    frequency[: previous.layers[0].terms] += np.diff(previous.layers[0].indptr)
+    vocabulary = {name: term_id for term_id, name in enumerate(names)}
+    vocabulary.setdefault(EMPTY, len(vocabulary))
+    _save(folder, vocabulary, len(old_rows))
+    np.save(folder / DELTA_OFFSETS, offsets, allow_pickle=False)
+    _write_lookups(folder, previous, list(vocabulary))
+    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
+    record |= {"terms": len(vocabulary), "delta": {"rows": len(lengths)}}
+    return record, dict(zip(names, frequency.tolist()))
 
 
 TERMS_BLOCK = 1 << 20  # term ids written or numbered again at a time (4 MB)
@@ -149,17 +166,16 @@ def _write_terms(
         cuts = (kept[1:] != kept[:-1]) | (kept[1:] & (old_rows[1:] != old_rows[:-1] + 1))
         edges = [0, *(np.flatnonzero(cuts) + 1).tolist(), len(old_rows)]
     texts, pending = iter(fresh), array("i")
-    source = NpyBlocks(previous.folder / DOCUMENT_TERMS) if previous is not None else None
-    with NpyWriter(path, np.int32) as out, source or contextlib.nullcontext():
+    with NpyWriter(path, np.int32) as out, previous.copier() if previous else contextlib.nullcontext() as copy:
         for first, last in zip(edges[:-1], edges[1:]) if len(old_rows) else ():
             if kept[first]:
-                assert previous is not None and source is not None
+                assert previous is not None and copy is not None
                 rows = old_rows[first:last]
                 lengths[first:last] = np.diff(previous.offsets[rows[0] : rows[-1] + 2])
                 out.write(np.frombuffer(pending, dtype=np.int32))
                 del pending[:]
                 start, stop = int(previous.offsets[rows[0]]), int(previous.offsets[rows[-1] + 1])
-                out.copy(source, start, stop)  # by the kernel, file to file
+                copy(out, start, stop)  # by the kernel, file to file
                 continue
             for row in range(first, last):
                 text = next(texts, None)
@@ -199,45 +215,55 @@ POSTINGS_BLOCK = 1 << 18  # term ids of consecutive rows read back and sorted in
 PASS_POSTINGS = 1 << 20  # postings placed, weighed and written at a time (a range of terms holding about as many)
 
 
-def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: PreviousTerms | None) -> np.ndarray:
+def _write_postings(
+    folder: Path,
+    offsets: np.ndarray,
+    terms: int,
+    layers: Sequence[PostingLayer] = (),
+    output: Output = WHOLE,
+    first_row: int = 0,
+    row_shift: int = 0,
+) -> np.ndarray:
     """Write the postings (``indices``: each term's rows, ascending; ``term_counts``; the weights, ``data``) of
-    the term ids in ``folder``, term by term, from the previous generation's for its rows when ``previous`` is
-    given (an add: its rows come first, so each term's new postings follow its previous ones). Returns
-    ``indptr``, also written.
+    the term ids in ``output.terms`` (``offsets``: where each of its rows starts; its rows are numbered from
+    ``row_shift``), term by term: the stored ``layers``' postings of each term first, one layer after another (an
+    add: their rows come first), then those of the rows from ``first_row`` on. Returns ``indptr``, also written.
 
     The new rows' term ids are read back once, a block of rows at a time (``POSTINGS_BLOCK`` terms), sorted into
     postings, counted and spilled as one sorted run a block (``posting_runs.py``); then each range of terms holding
     about ``PASS_POSTINGS`` postings gets its postings from every run (a stable sort by term puts them in place:
-    the runs are in row order) and the previous generation's, read as one slice, is weighed and written after the
+    the runs are in row order) and the layers', each read as one slice, is weighed and written after the
     previous range's. Besides ``indptr``, a build holds one block's sort keys and one range's postings."""
     lengths = np.diff(offsets)
-    first_row = previous.rows if previous is not None else 0
     ends = np.cumsum(lengths[first_row:])
     blocks = [(first + first_row, last + first_row) for first, last in _row_blocks(ends, POSTINGS_BLOCK)]
     with contextlib.ExitStack() as files:
-        ids = files.enter_context(NpyBlocks(folder / DOCUMENT_TERMS))
+        ids = files.enter_context(NpyBlocks(folder / output.terms))
         runs = files.enter_context(PostingRuns(folder))
         frequency, largest = np.zeros(terms, dtype=np.int64), 0
         for first, last in blocks:
             term, rows, counts = _block_postings(ids, offsets, first, last, terms)
+            rows += np.int32(row_shift)
             starts = np.flatnonzero(np.concatenate(([True], term[1:] != term[:-1]))) if len(term) else term[:0]
             frequency[term[starts]] += np.diff(np.append(starts, len(term)))  # each term once: no np.add.at
             largest = max(largest, int(counts.max()) if len(counts) else 0)
             runs.add(term, rows, counts)
-        if previous is not None:
-            old_rows = files.enter_context(NpyBlocks(previous.folder / INDICES))
-            old_counts = files.enter_context(NpyBlocks(previous.folder / COUNTS))
+        stored = []  # each layer's rows and counts files
+        for layer in layers:
+            old_rows = files.enter_context(NpyBlocks(layer.folder / layer.indices))
+            old_counts = files.enter_context(NpyBlocks(layer.folder / layer.counts))
             if old_counts.dtype.itemsize > 2:  # written wide only when some count needed it
-                largest = max([largest, *(int(block.max()) for block in _blocks_of(old_counts) if len(block))])
-            frequency[: previous.used] += np.diff(previous.indptr)
+                largest = max([largest, *(int(block.max()) for block in blocks_of(old_counts) if len(block))])
+            frequency[: layer.terms] += np.diff(layer.indptr)
+            stored.append((layer, old_rows, old_counts))
         indptr = np.zeros(terms + 1, dtype=np.int64)
         np.cumsum(frequency, out=indptr[1:])
         postings = int(indptr[-1])
         count_type = np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32
-        weigh = _weigher(frequency, lengths)
-        data = files.enter_context(NpyWriter(folder / DATA, np.float32, rows=postings))
-        indices = files.enter_context(NpyWriter(folder / INDICES, np.int32, rows=postings))
-        counts_out = files.enter_context(NpyWriter(folder / COUNTS, count_type, rows=postings))
+        weigh = _weigher(frequency, lengths) if output.data else None
+        data = files.enter_context(NpyWriter(folder / output.data, np.float32, rows=postings)) if output.data else None
+        indices = files.enter_context(NpyWriter(folder / output.indices, np.int32, rows=postings))
+        counts_out = files.enter_context(NpyWriter(folder / output.counts, count_type, rows=postings))
         ranges = _row_blocks(np.cumsum(frequency), PASS_POSTINGS)
         runs.cut(np.array([low for low, _ in ranges] + [ranges[-1][1]], dtype=np.int64))
         for number, (low, high) in enumerate(ranges):
@@ -247,17 +273,23 @@ def _write_postings(folder: Path, offsets: np.ndarray, terms: int, previous: Pre
             rows = rows[order]
             counts = counts[order].astype(count_type, copy=False)
             del order
-            if previous is not None and low < previous.used:  # the previous rows' postings of these terms first
-                top = min(high, previous.used)
-                old_start, old_end = int(previous.indptr[low]), int(previous.indptr[top])
-                at = previous.indptr[np.minimum(new_terms.astype(np.int64) + 1, top)] - old_start  # their term's end
-                at += np.arange(len(at))  # ... shifted by the new postings placed before
+            for place, (layer, old_rows, old_counts) in reversed(list(enumerate(stored))):
+                if low >= layer.terms:  # the layer holds none of these terms
+                    continue
+                top = min(high, layer.terms)  # the layer's postings of these terms before the later ones
+                old_start, old_end = int(layer.indptr[low]), int(layer.indptr[top])
+                at = layer.indptr[np.minimum(new_terms.astype(np.int64) + 1, top)] - old_start  # their term's end
+                at += np.arange(len(at))  # ... shifted by the later postings placed before
+                if place:  # an earlier layer follows: the merged postings' terms
+                    old_terms = np.repeat(np.arange(low, top, dtype=np.int32), np.diff(layer.indptr[low : top + 1]))
+                    new_terms = _inserted(old_terms, at, new_terms)
                 rows = _inserted(old_rows.read(old_start, old_end), at, rows)
                 counts = _inserted(old_counts.read(old_start, old_end), at, counts)
-            data.write(weigh(low, high, rows, counts))
+            if data is not None and weigh is not None:
+                data.write(weigh(low, high, rows, counts))
             indices.write(rows)
             counts_out.write(counts)
-    np.save(folder / INDPTR, indptr, allow_pickle=False)
+    np.save(folder / output.indptr, indptr, allow_pickle=False)
     return indptr
 
 
@@ -345,7 +377,7 @@ def _weigher(frequency: np.ndarray, lengths: np.ndarray) -> Callable[[int, int, 
     return weigh
 
 
-def _save(folder: Path, indptr: np.ndarray, vocabulary: dict[str, int], offsets: np.ndarray) -> None:
+def _save(folder: Path, vocabulary: dict[str, int], documents: int) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -361,12 +393,11 @@ def _save(folder: Path, indptr: np.ndarray, vocabulary: dict[str, int], offsets:
         "idf_method": "lucene",
         "dtype": "float32",
         "int_dtype": "int32",
-        "num_docs": len(offsets) - 1,
+        "num_docs": documents,
         "version": library,
         "backend": "numpy",
     }
     (folder / PARAMETERS).write_text(json.dumps(parameters, indent=4), encoding="utf-8")
-    np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
     (folder / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
 
 

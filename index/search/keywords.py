@@ -3,7 +3,8 @@
 Each chunk (with its article's title) becomes a bag of normalised, light-stemmed terms
 (``arabic.keyword_terms``); bm25s computes the BM25 weight of every term in every chunk
 once, at build time, and saves them as plain ``.npy`` arrays and JSON (no pickle) in the
-generation's ``keywords/`` folder. Row ``i`` of the keyword index is row ``i`` of the
+generation's ``keywords/`` folder (an add to a large index writes a delta instead, whose
+weights a question computes: ``keyword_layers``). Row ``i`` of the keyword index is row ``i`` of the
 vector index.
 
 A question becomes *slots*, one per question word: the word's term, its forms with or
@@ -69,15 +70,25 @@ class StoredTerms:
     keeps instead of reading their texts again (reading is most of a keyword index's build)."""
 
     def __init__(self, folder: Path) -> None:
+        from index.search.keyword_layers import DELTA_OFFSETS, DELTA_TERMS
+
         self._names: list[str] = json.loads((folder / TERMS).read_text(encoding="utf-8"))
-        self._ids = np.load(folder / DOCUMENT_TERMS, mmap_mode="r", allow_pickle=False)
-        self._offsets = np.load(folder / DOCUMENT_OFFSETS, allow_pickle=False)
-        if self._offsets[-1] != len(self._ids) or (len(self._ids) and int(self._ids.max()) >= len(self._names)):
-            raise ValueError(f"{FOLDER}/{DOCUMENT_TERMS} does not match {FOLDER}/{TERMS}")
+        self._layers: list[tuple[np.ndarray, np.ndarray]] = []  # the base's term ids and offsets, then a delta's
+        for ids_name, offsets_name in ((DOCUMENT_TERMS, DOCUMENT_OFFSETS), (DELTA_TERMS, DELTA_OFFSETS)):
+            if self._layers and not (folder / ids_name).is_file():
+                break
+            ids = np.load(folder / ids_name, mmap_mode="r", allow_pickle=False)
+            offsets = np.load(folder / offsets_name, allow_pickle=False)
+            if offsets[-1] != len(ids) or (len(ids) and int(ids.max()) >= len(self._names)):
+                raise ValueError(f"{FOLDER}/{ids_name} does not match {FOLDER}/{TERMS}")
+            self._layers.append((ids, offsets))
+        self._base_rows = len(self._layers[0][1]) - 1
 
     def terms(self, row: int) -> list[str]:
         names = self._names
-        return [names[term_id] for term_id in self._ids[self._offsets[row] : self._offsets[row + 1]].tolist()]
+        ids, offsets = self._layers[row >= self._base_rows]
+        row -= self._base_rows if row >= self._base_rows else 0
+        return [names[term_id] for term_id in ids[offsets[row] : offsets[row + 1]].tolist()]
 
 
 def open_stored_terms(generation: Path) -> StoredTerms | None:
@@ -145,16 +156,26 @@ class KeywordIndex:
     """A generation's keyword index, read-only."""
 
     def __init__(self, folder: Path) -> None:
+        from index.search.keyword_layers import LayeredPostings, open_layers
+
         # bm25s's files read as bm25s.BM25.load(mmap=True) reads them, without importing bm25s and scipy (0.4 to
         # 0.9 s of a new process's first question); memory-mapped, so processes opening one index share the pages
         def mapped(name: str) -> np.ndarray:  # a plain view of the mapping: slicing a np.memmap costs more
             return np.asarray(np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False))
 
-        self._data, self._rows, self._starts = mapped("data"), mapped("indices"), mapped("indptr")
-        if self._data.dtype != np.float32:
-            raise ValueError(f"{folder.name}/data.csc.index.npy holds {self._data.dtype}, not float32")
         self.documents = int(json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"])
-        frequency = np.diff(self._starts)
+        # a layered index (an append's delta on a shared base, keyword_layers.py) is weighed at question time
+        self._layers: LayeredPostings | None = open_layers(folder, self.documents)
+        if self._layers is None:
+            self._data, self._rows, self._starts = mapped("data"), mapped("indices"), mapped("indptr")
+            if self._data.dtype != np.float32:
+                raise ValueError(f"{folder.name}/data.csc.index.npy holds {self._data.dtype}, not float32")
+            offsets = folder / DOCUMENT_OFFSETS
+            if offsets.is_file() and len(np.load(offsets, mmap_mode="r")) != self.documents + 1:  # a delta lost
+                raise ValueError(f"{folder.name}/{DOCUMENT_OFFSETS} does not hold the {self.documents} rows")
+            frequency = np.diff(self._starts)
+        else:
+            frequency = self._layers.frequency
         self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
         self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
         self._folder = folder
@@ -256,7 +277,10 @@ class KeywordIndex:
         if total <= 0:
             return scores
         for slot in slots:
-            postings = [self._postings(term_id, weight) for term_id, weight in slot.forms]
+            if self._layers is not None:  # a layered index: the forms weighed together
+                postings = self._layers.postings(slot.forms)
+            else:
+                postings = [self._postings(term_id, weight) for term_id, weight in slot.forms]
             if len(postings) == 1:
                 rows, values = postings[0]
                 scores[rows] += values
@@ -270,6 +294,8 @@ class KeywordIndex:
 
     def _postings(self, term_id: int, weight: float) -> tuple[np.ndarray, np.ndarray]:
         """(rows holding the term, their BM25 weight times ``weight``)."""
+        if self._layers is not None:
+            return self._layers.postings([(term_id, weight)])[0]
         start, end = self._starts[term_id], self._starts[term_id + 1]
         return self._rows[start:end], self._data[start:end] * weight
 
