@@ -210,7 +210,9 @@ def _write_generation(
         with (
             layer.write_vectors(staging, payloads)
             if layer
-            else write_vectors(staging, vectors, payloads, settings.vectors, settings.faiss_factory)
+            else write_vectors(
+                staging, vectors, payloads, settings.vectors, settings.faiss_factory, previous, old_row_of
+            )
         ) as vector_store:
             with one_faiss_thread() if known_density else nullcontext():
                 floors = known_density.pop("floors", np.full(len(old_row_of), np.nan, dtype=np.float32))

@@ -14,6 +14,7 @@ import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
 from index.storage.generations import VECTORS, share_file
+from index.storage.ivf_carry import PreviousVectors, carried_ivf, training_points_needed
 from index.storage.row_files import RowFile, Rows
 from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
 from index.tuning import RANKING
@@ -48,7 +49,7 @@ def build_faiss_index(vectors: Rows, factory: str):
             f"FAISS_FACTORY {factory!r} is not a valid FAISS index factory string; try 'Flat' or 'HNSW32'."
         ) from exc
     if not index.is_trained:
-        if len(vectors) < _training_points_needed(index):
+        if len(vectors) < training_points_needed(index):
             index = faiss.IndexFlatIP(dimension)  # too few vectors to train an approximate index
         else:
             index.train(np.asarray(vectors, dtype=np.float32))  # every row: FAISS samples its training points
@@ -80,13 +81,6 @@ def _fill_flat(index, vectors: Rows) -> None:
         else:
             stored[block] = vectors[block]
     index.ntotal = rows
-
-
-def _training_points_needed(index) -> int:
-    import faiss
-
-    ivf = faiss.try_extract_index_ivf(index)
-    return max(ivf.nlist * 4, 256) if ivf is not None else 256
 
 
 def save_faiss_index(index, path: Path) -> None:
@@ -190,11 +184,22 @@ class FaissStore(VectorStore):
         self.record = record
 
     @classmethod
-    def write(cls, folder: Path, vectors: Rows, payloads: Sequence[RowPayload], factory: str) -> FaissStore:
+    def write(
+        cls,
+        folder: Path,
+        vectors: Rows,
+        payloads: Sequence[RowPayload],
+        factory: str,
+        previous: PreviousVectors | None = None,
+    ) -> FaissStore:
         """Build and save the index of ``vectors`` (one ``payloads`` entry a row) in ``folder``; returns it opened.
-        An empty ``factory`` (FAISS_FACTORY unset) is ``default_factory``'s choice for the number of rows."""
+        An empty ``factory`` (FAISS_FACTORY unset) is ``default_factory``'s choice for the number of rows.
+        ``previous``: the generation an update starts from, whose trained IVF index of the same factory is
+        filled again instead of training one (``ivf_carry.py``)."""
         factory = factory or default_factory(*vectors.shape)
-        index = build_faiss_index(vectors, factory)
+        index = carried_ivf(previous, vectors, factory) if previous is not None else None
+        if index is None:  # no previous IVF index of this factory to start from
+            index = build_faiss_index(vectors, factory)
         save_faiss_index(index, folder / VECTORS)
         columns = cls._write_columns(folder, payloads)
         tune_for_recall(index)

@@ -12,6 +12,7 @@ import numpy as np
 
 from index.errors import IndexMismatchError
 from index.storage.faiss_vectors import FaissStore
+from index.storage.ivf_carry import PreviousVectors
 from index.storage.qdrant_vectors import QdrantStore, discard_collection
 from index.storage.row_files import Rows
 from index.storage.vector_base import RowPayload, VectorStore, VectorStoreSettings
@@ -23,13 +24,18 @@ def write_vectors(
     payloads: Sequence[RowPayload],
     settings: VectorStoreSettings,
     faiss_factory: str,
+    previous: Path | None = None,
+    old_row_of: np.ndarray | None = None,
 ) -> VectorStore:
     """Write a new generation's vectors (row order, one payload a row) for the generation in ``folder``;
     returns the store opened for search. Its ``record`` goes into the manifest. ``vectors`` may be a
-    ``RowFile`` (``row_files.py``): FAISS reads it a block at a time, Qdrant whole."""
+    ``RowFile`` (``row_files.py``): FAISS reads it a block at a time, Qdrant whole. An update names the
+    generation it starts from (``previous``) and each row's row in it (``old_row_of``, -1 for a new row): FAISS
+    then fills that generation's trained IVF index again where it can instead of training one."""
     if settings.store == "qdrant":
         return QdrantStore.write(folder, np.asarray(vectors, dtype=np.float32), payloads, settings)
-    return FaissStore.write(folder, vectors, payloads, faiss_factory)
+    carry = PreviousVectors(previous, old_row_of) if previous is not None and old_row_of is not None else None
+    return FaissStore.write(folder, vectors, payloads, faiss_factory, carry)
 
 
 def open_vectors(generation: Path, manifest: dict, settings: VectorStoreSettings) -> VectorStore:
