@@ -13,8 +13,8 @@ as for a rebuild. Here:
   same title and chunk), only a new row's text is read;
 - the vocabulary keeps bm25s's order (terms as first met, row after row, then ""): when the kept rows are the
   previous generation's rows in their order and the new ones come after (an ``add``), the previous vocabulary is
-  that order's beginning and the new terms follow; otherwise (a removal, a changed article, another order) each
-  term's first row is found again over every row;
+  that order's beginning and the new terms follow; a removal or a changed article carries the kept postings over
+  (``keyword_carry.py``: no posting sorted again); another order finds each term's first row again over every row;
 - how often each term occurs in each row (``term_counts.npy``, aligned with ``data``) is stored, so an ``add``
   merges the previous matrix's postings with the new rows' (no sort of every posting) and recomputes the weights,
   which change everywhere (the number of rows and their mean length are in every weight) but cost a few numpy
@@ -102,6 +102,10 @@ def write_keyword_index(
     base = layered_base(previous, appended, len(old_rows))
     if base is not None and previous is not None:
         return _write_delta(folder, old_rows, fresh, previous, known, base)
+    from index.search.keyword_carry import carried_rows, write_carried  # it builds on this module
+
+    if not appended and (carried := carried_rows(old_rows, previous)) is not None and previous is not None:
+        return write_carried(folder, old_rows, fresh, previous, carried)  # a removal: no posting sorted again
     lengths = _write_terms(folder / DOCUMENT_TERMS, old_rows, fresh, previous, known)
     names = list(known)
     del known
