@@ -207,11 +207,12 @@ def _write_generation(
         if progress:
             progress("indexing", 0, 1)
         known_density = _known_density(previous, old_row_of)
+        trained_from = None if changes.replace_all else previous
         with (
             layer.write_vectors(staging, payloads)
             if layer
-            else write_vectors(
-                staging, vectors, payloads, settings.vectors, settings.faiss_factory, previous, old_row_of
+            else write_vectors(  # a rebuild trains an IVF index afresh; other updates reuse the previous one's
+                staging, vectors, payloads, settings.vectors, settings.faiss_factory, trained_from, old_row_of
             )
         ) as vector_store:
             with one_faiss_thread() if known_density else nullcontext():

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import index.layered_vectors as layered_vectors
-from index.records import Article
+from index.records import Article, Changes
 from index.storage import generations, ivf_carry
 from index.storage.faiss_vectors import build_faiss_index, save_faiss_index
 from index.storage.ivf_carry import PreviousVectors, carried_ivf
@@ -232,3 +232,19 @@ def test_another_factory_trains_its_own_index(hashing_engine, tmp_path):
     engine.remove([articles[0].id])
     index = faiss.read_index(str(generations.current_generation(engine.index_dir) / generations.VECTORS))
     assert index.nlist == 8 and index.ntotal == index.invlists.compute_ntotal()
+
+
+def test_a_rebuild_trains_afresh(hashing_engine, tmp_path):
+    """`build` (every article listed again) is the way to new centroids: it trains, as a first build does (300 rows:
+    enough to train an IVF index, ``ivf_carry.training_points_needed``)."""
+    articles = _articles(400, seed=1)
+    engine = hashing_engine(faiss_factory="IVF4,Flat")
+    engine.add_articles(articles)
+    trained = _kept(generations.current_generation(engine.index_dir), tmp_path / "trained")
+    engine.apply(Changes(articles[:300], replace_all=True))
+    rebuilt = generations.current_generation(engine.index_dir)
+
+    fresh = hashing_engine(index_dir=tmp_path / "fresh", faiss_factory="IVF4,Flat")
+    fresh.add_articles(articles[:300])
+    assert _saved(rebuilt) == _saved(generations.current_generation(fresh.index_dir))
+    assert _saved(rebuilt) != _filled_again(trained, rebuilt)
