@@ -9,9 +9,10 @@ index/storage/ivf_carry.py).
 removes that many of its articles (chosen with a fixed seed) in a child process with FAISS_FACTORY set to the
 generation's factory, and prints the time, the peak memory and the bytes the new generation wrote (its files not
 shared by hard link). ``synthetic`` makes ``--rows`` vectors of 384 dimensions from the real e5 vectors
-(scale_bench.py's ``_synthetic``; ``--vectors GENERATION`` reads a generation's embeddings.npy instead), builds the IVF index of them, removes 100 articles' rows (runs of 2-5 rows,
-about 360), and times training and filling a new index against filling the previous trained one; then the
-recall@10 of both against exact search on the real questions' vectors."""
+(scale_bench.py's ``_synthetic``; ``--vectors GENERATION`` reads a generation's embeddings.npy instead), builds
+the IVF index of them, removes 100 articles' rows (runs of 2-5 rows, about 360), and times training and filling a
+new index against filling the previous trained one; then the recall@10 of both against exact search on the real
+questions' vectors."""
 
 from __future__ import annotations
 
