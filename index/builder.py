@@ -19,9 +19,7 @@ from index.errors import BuildError, IndexMismatchError
 from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
 from index.layered_vectors import appended_layer
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
-from index.search.hubness import FILE as HUBNESS_FILE
-from index.search.hubness import FLOORS_FILE as HUBNESS_FLOORS_FILE
-from index.search.hubness import INCREMENTAL_SHARE, hubness_record_is_current, neighbourhood_density, save_density
+from index.search.hubness import neighbourhood_density, reusable_densities, save_density
 from index.search.keyword_writer import open_previous_terms, write_keyword_index
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.lexicon import FOLDER as LEXICON_FOLDER
@@ -206,7 +204,7 @@ def _write_generation(
         report.embedded_sentences = sentence_record["embedded"]
         if progress:
             progress("indexing", 0, 1)
-        known_density = _known_density(previous, old_row_of)
+        known_density = reusable_densities(previous, old_row_of)
         trained_from = None if changes.replace_all else previous
         with (
             layer.write_vectors(staging, payloads)
@@ -249,31 +247,6 @@ def _write_generation(
 def answer_sentences(text: str) -> list[str]:
     """The sentences of a chunk whose vectors answering may need (a superset of what it reads)."""
     return [text[start:end] for start, end in split_sentences(text) if is_sentence(text[start:end])]
-
-
-def _known_density(previous: Path | None, old_row_of: np.ndarray) -> dict:
-    """What ``neighbourhood_density`` may reuse: the previous generation's densities of the kept rows, when
-    the new rows are a small share of the index (else every density is computed again)."""
-    fresh = old_row_of < 0
-    if previous is None or fresh.sum() > INCREMENTAL_SHARE * len(old_row_of):
-        return {}
-    if not hubness_record_is_current(generations.read_manifest(previous)):
-        return {}
-    try:
-        old = np.load(previous / HUBNESS_FILE, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return {}  # a damaged file is only a lost shortcut
-    if old.ndim != 1 or (len(old_row_of) and int(old_row_of.max()) >= len(old)):
-        return {}
-    density = np.where(fresh, np.nan, old[np.maximum(old_row_of, 0)]).astype(np.float32)
-    floors = np.full(len(old_row_of), np.nan, dtype=np.float32)  # unknown: a row near a new one is searched again
-    try:
-        old_floors = np.load(previous / HUBNESS_FLOORS_FILE, allow_pickle=False)
-        if old_floors.shape == old.shape:
-            floors = np.where(fresh, np.nan, old_floors[np.maximum(old_row_of, 0)]).astype(np.float32)
-    except (OSError, ValueError, EOFError):
-        pass  # none (a generation written before floors) or damaged: every near row is searched again
-    return {"previous": density, "changed": np.flatnonzero(fresh), "floors": floors}
 
 
 def _previous_sentences(previous: Path | None, embedder: Embedder) -> StoredSentences | None:

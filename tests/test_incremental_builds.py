@@ -15,7 +15,7 @@ import index.builder as builder
 import index.search.keyword_writer as keyword_writer
 import index.search.keywords as keywords
 from index.records import Article, Changes
-from index.search import lookups
+from index.search import hubness, lookups
 from index.search.hubness import FILE as HUBNESS_FILE
 from index.search.keywords import build_keyword_index
 from index.storage import generations
@@ -187,7 +187,7 @@ def _generation_files(generation) -> dict[str, bytes]:
 @pytest.fixture
 def exact_densities(monkeypatch):
     """Every build computes every hubness density (an update's are otherwise close, not equal: see above)."""
-    monkeypatch.setattr(builder, "INCREMENTAL_SHARE", -1.0)
+    monkeypatch.setattr(hubness, "INCREMENTAL_SHARE", -1.0)
 
 
 def _rebuilt_alike(engine, hashing_engine, tmp_path):

@@ -25,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.storage import generations
 from index.storage.faiss_vectors import batches_as_products
 from index.storage.row_files import Rows
 from index.tuning import RANKING
@@ -166,6 +167,32 @@ def save_density(density: np.ndarray, folder: Path, floors: np.ndarray | None = 
     if floors is not None:
         np.save(folder / FLOORS_FILE, floors.astype(np.float32), allow_pickle=False)
     return dict(RECORD)
+
+
+def reusable_densities(previous: Path | None, old_row_of: np.ndarray) -> dict:
+    """What ``neighbourhood_density`` may reuse of the generation an update starts from (``old_row_of``: each row's
+    row in it, -1 for a new one): the kept rows' densities and floors, when the new rows are a small share of the
+    index (else, or when they cannot be read, none: every density is computed again)."""
+    fresh = old_row_of < 0
+    if previous is None or fresh.sum() > INCREMENTAL_SHARE * len(old_row_of):
+        return {}
+    if not hubness_record_is_current(generations.read_manifest(previous)):
+        return {}
+    try:
+        old = np.load(previous / FILE, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return {}  # a damaged file is only a lost shortcut
+    if old.ndim != 1 or (len(old_row_of) and int(old_row_of.max()) >= len(old)):
+        return {}
+    density = np.where(fresh, np.nan, old[np.maximum(old_row_of, 0)]).astype(np.float32)
+    floors = np.full(len(old_row_of), np.nan, dtype=np.float32)  # unknown: a row near a new one is searched again
+    try:
+        old_floors = np.load(previous / FLOORS_FILE, allow_pickle=False)
+        if old_floors.shape == old.shape:
+            floors = np.where(fresh, np.nan, old_floors[np.maximum(old_row_of, 0)]).astype(np.float32)
+    except (OSError, ValueError, EOFError):
+        pass  # none (a generation written before floors) or damaged: every near row is searched again
+    return {"previous": density, "changed": np.flatnonzero(fresh), "floors": floors}
 
 
 def load_penalty(generation: Path) -> np.ndarray | None:
