@@ -28,7 +28,7 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-from bench.scale_bench import HASHING, TIE, _current, _synthetic, _vectors  # noqa: E402
+from bench.scale_bench import HASHING, TIE, _current, _synthetic, _vectors, written_mb  # noqa: E402
 
 
 def run_remove(args: argparse.Namespace) -> None:
@@ -60,7 +60,7 @@ def run_remove(args: argparse.Namespace) -> None:
                 command = [sys.executable, "-m", "index", "remove", *chosen]
                 seconds, peak = _timed(command, env, args.work / "build.log", code)
                 new = _current(copy)
-                written = _written(new)
+                written = written_mb(new)
                 vectors = sum((new / name).stat().st_size for name in (generations.VECTORS, generations.EMBEDDINGS))
             print(
                 f"remove {count:4d} articles   {seconds:6.1f} s   peak {peak:6.0f} MB   wrote {written:6.1f} MB "
@@ -79,12 +79,6 @@ def _timed(command: list[str], env: dict[str, str], log: Path, code: Path) -> tu
     if status:
         sys.exit(f"{' '.join(command[:4])} ... failed ({status}); see {log}")
     return time.perf_counter() - started, usage.ru_maxrss / 1024
-
-
-def _written(generation: Path) -> float:
-    """MB of the generation's own files (those shared by hard link with another generation left out)."""
-    files = [path.stat() for path in generation.rglob("*") if path.is_file()]
-    return sum(stat.st_size for stat in files if stat.st_nlink == 1) / 1e6
 
 
 def run_synthetic(args: argparse.Namespace) -> None:

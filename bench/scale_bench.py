@@ -200,9 +200,16 @@ def time_add(work: Path, env: dict[str, str], profile: Path | None = None) -> No
         command[1:1] = ["-m", "cProfile", "-o", str(profile)]
     try:
         seconds, peak = timed_child(command, {**env, "INDEX_DIR": str(copy)}, work / "build.log")
+        written = written_mb(_current(copy))
     finally:
         shutil.rmtree(copy, ignore_errors=True)
-    print(f"add 100 articles       {seconds:9.1f} s    peak {peak:7.0f} MB", flush=True)
+    print(f"add 100 articles       {seconds:9.1f} s    peak {peak:7.0f} MB    wrote {written:7.1f} MB", flush=True)
+
+
+def written_mb(generation: Path) -> float:
+    """MB of the generation's own files (those shared by hard link with another generation left out)."""
+    files = [path.stat() for path in generation.rglob("*") if path.is_file()]
+    return sum(stat.st_size for stat in files if stat.st_nlink == 1) / 1e6
 
 
 def run_add(args: argparse.Namespace) -> None:
