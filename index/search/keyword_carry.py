@@ -34,16 +34,13 @@ import numpy as np
 import index.search.keyword_writer as writer  # its block sizes, read when used (tests make them small)
 from index.search.keyword_layers import COUNTS, DATA, INDICES, INDPTR, PostingLayer, PreviousTerms
 from index.search.keyword_writer import (
-    EMPTY,
     _block_postings,
     _inserted,
     _row_blocks,
-    _save,
     _weigher,
-    _write_lookups,
     _write_terms,
 )
-from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, FORMAT, K1, B
+from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER
 from index.search.posting_runs import PostingRuns
 from index.storage.row_files import NpyBlocks, NpyWriter
 
@@ -101,14 +98,7 @@ def write_carried(
     held_sizes = np.zeros(len(names), dtype=np.int64)
     held_sizes[: len(held_old)] = held_count[held_old]
     frequency = _write_postings(folder, offsets, kept, previous.layers, held_old, held_sizes, new_of_old)
-    vocabulary = {name: term_id for term_id, name in enumerate(names)}
-    vocabulary.setdefault(EMPTY, len(vocabulary))
-    _save(folder, vocabulary, len(old_rows))
-    np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
-    _write_lookups(folder, previous, list(vocabulary))
-    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
-    record["terms"] = len(vocabulary)
-    return record, dict(zip(names, frequency.tolist()))
+    return writer.finish_index(folder, previous, names, frequency, len(old_rows), (DOCUMENT_OFFSETS, offsets))
 
 
 class _TermIds:

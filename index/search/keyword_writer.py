@@ -116,14 +116,7 @@ def write_keyword_index(
     merged = previous is not None and appended and previous.postings
     layers = previous.layers if merged and previous is not None else []
     frequency = np.diff(_write_postings(folder, offsets, len(names), layers, WHOLE, len(kept) if merged else 0))
-    vocabulary = {name: term_id for term_id, name in enumerate(names)}
-    vocabulary.setdefault(EMPTY, len(vocabulary))
-    _save(folder, vocabulary, len(old_rows))
-    np.save(folder / DOCUMENT_OFFSETS, offsets, allow_pickle=False)
-    _write_lookups(folder, previous, list(vocabulary))
-    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
-    record["terms"] = len(vocabulary)
-    return record, dict(zip(names, frequency.tolist()))
+    return finish_index(folder, previous, names, frequency, len(old_rows), (DOCUMENT_OFFSETS, offsets))
 
 
 def _write_delta(
@@ -145,14 +138,8 @@ def _write_delta(
         _write_postings(folder, offsets, len(names), previous.layers[1:], DELTA, previous.rows - base, base)
     )
     frequency[: previous.layers[0].terms] += np.diff(previous.layers[0].indptr)
-    vocabulary = {name: term_id for term_id, name in enumerate(names)}
-    vocabulary.setdefault(EMPTY, len(vocabulary))
-    _save(folder, vocabulary, len(old_rows))
-    np.save(folder / DELTA_OFFSETS, offsets, allow_pickle=False)
-    _write_lookups(folder, previous, list(vocabulary))
-    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": len(old_rows)}
-    record |= {"terms": len(vocabulary), "delta": {"rows": len(lengths)}}
-    return record, dict(zip(names, frequency.tolist()))
+    record, frequencies = finish_index(folder, previous, names, frequency, len(old_rows), (DELTA_OFFSETS, offsets))
+    return record | {"delta": {"rows": len(lengths)}}, frequencies
 
 
 TERMS_BLOCK = 1 << 20  # term ids written or numbered again at a time (4 MB)
@@ -381,9 +368,20 @@ def _weigher(frequency: np.ndarray, lengths: np.ndarray) -> Callable[[int, int, 
     return weigh
 
 
-def _save(folder: Path, vocabulary: dict[str, int], documents: int) -> None:
+def finish_index(
+    folder: Path,
+    previous: PreviousTerms | None,
+    names: list[str],
+    frequency: np.ndarray,
+    documents: int,
+    offsets: tuple[str, np.ndarray],
+) -> tuple[dict, dict[str, int]]:
+    """Write what follows the postings: the vocabulary (bm25s's "" last) and its parameters as bm25s writes them, the
+    rows' ``offsets`` (file name, values) and the lookups; returns the manifest's record and each term's frequency."""
     from importlib.metadata import PackageNotFoundError, version
 
+    vocabulary = {name: term_id for term_id, name in enumerate(names)}
+    vocabulary.setdefault(EMPTY, len(vocabulary))
     try:
         library = version("bm25s")
     except PackageNotFoundError:
@@ -403,6 +401,10 @@ def _save(folder: Path, vocabulary: dict[str, int], documents: int) -> None:
     }
     (folder / PARAMETERS).write_text(json.dumps(parameters, indent=4), encoding="utf-8")
     (folder / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
+    np.save(folder / offsets[0], offsets[1], allow_pickle=False)
+    _write_lookups(folder, previous, list(vocabulary))
+    record = {"format": FORMAT, "library": "bm25s", "k1": K1, "b": B, "documents": documents, "terms": len(vocabulary)}
+    return record, dict(zip(names, frequency.tolist()))
 
 
 def _write_lookups(folder: Path, previous: PreviousTerms | None, terms: list[str]) -> None:
