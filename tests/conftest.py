@@ -3,18 +3,24 @@ real model's cache, small article folders and engines with the fake or the real 
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
+import random
 import socket
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fake_telegram import FakeTelegram  # tests/bot is on pytest's pythonpath (pyproject.toml)
 
+import index.layered_vectors as layered_vectors
+import index.search.keyword_layers as keyword_layers
+import index.search.keyword_writer as keyword_writer
 from bot.settings import BotSettings
 from index import Engine, HashingEmbedder, IndexSettings
+from index.records import Article
 from index.sources.fetching import FetchSettings
 from index.storage import generations
 
@@ -202,6 +208,53 @@ def generation_files(generation: Path, skip: Collection[str] = (generations.MANI
         for path in sorted(generation.rglob("*"))
         if path.is_file() and path.name not in skip
     }
+
+
+def story_articles(
+    count: int,
+    seed: int,
+    words: Sequence[str],
+    *,
+    sentence_words: int = 12,
+    sentences: int = 8,
+    outlets: Sequence[str] = (),
+    source: str = "Wire",
+    published: str = "2024-01-02",
+) -> list[Article]:
+    """``count`` articles "a-SEED-N" titled "Story SEED N <word>", each of ``sentences`` sentences of ``sentence_words``
+    words drawn from ``words`` (seeded by ``seed``); with ``outlets``, each from one of them (drawn) and dated within
+    60 days of 2024-01-01 (drawn), else all from ``source`` on ``published``."""
+    chooser = random.Random(seed)
+    articles = []
+    for number in range(count):
+        title = f"Story {seed} {number} {chooser.choice(words)}"
+        text = " ".join(" ".join(chooser.choices(words, k=sentence_words)).capitalize() + "." for _ in range(sentences))
+        outlet, date = source, published
+        if outlets:
+            outlet = chooser.choice(outlets)
+            date = (dt.date(2024, 1, 1) + dt.timedelta(days=chooser.randrange(60))).isoformat()
+        articles.append(Article(id=f"a-{seed}-{number}", title=title, text=text, source=outlet, published=date))
+    return articles
+
+
+@pytest.fixture
+def layered_keywords(monkeypatch):
+    """Keyword (and vector) layers from the first row on (the default waits for 50,000 rows), a keyword delta of up
+    to half its base."""
+    monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", 1)
+    monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", 1)
+    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
+
+
+def write_keyword_rows(
+    folder: Path, texts: list[str], previous: Path | None = None, kept: Sequence[int] | None = None
+) -> dict:
+    """Write a keyword index into ``folder``: the previous index's rows (all, or those ``kept``, in that order), then
+    ``texts``; returns each term's document frequency."""
+    old = keyword_writer.PreviousTerms(previous) if previous else None
+    rows = np.arange(old.rows) if old and kept is None else np.asarray(kept if kept is not None else [], np.int64)
+    old_rows = np.concatenate([rows, np.full(len(texts), -1)]).astype(np.int64)
+    return keyword_writer.write_keyword_index(folder, old_rows, iter(texts), old)[1]
 
 
 def sentence_table(generation: Path) -> dict[int, bytes]:

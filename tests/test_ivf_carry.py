@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from index.storage import generations, ivf_carry
 from index.storage.faiss_vectors import build_faiss_index, save_faiss_index
 from index.storage.ivf_carry import PreviousVectors, carried_ivf
 from index.storage.row_files import RowFile
-from tests.conftest import generation_files
+from tests.conftest import generation_files, story_articles
 
 WORDS = ["minister", "budget", "harbour", "ship", "oil", "port", "election", "court", "judge", "river"]
 
@@ -156,17 +155,7 @@ def test_lists_naming_rows_outside_the_index_train_again(tmp_path, monkeypatch):
 
 
 def _articles(count: int, seed: int) -> list[Article]:
-    chooser = random.Random(seed)
-    return [
-        Article(
-            id=f"a-{seed}-{number}",
-            title=f"Story {seed} {number} {chooser.choice(WORDS)}",
-            text=" ".join(" ".join(chooser.choices(WORDS, k=10)).capitalize() + "." for _ in range(4)),
-            source="Wire",
-            published="2024-01-02",
-        )
-        for number in range(count)
-    ]
+    return story_articles(count, seed, WORDS, sentence_words=10, sentences=4)
 
 
 def _filled_again(previous: Path, generation: Path) -> bytes:

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.layered_vectors as layered_vectors
 import index.search.keyword_carry as keyword_carry
 import index.search.keyword_layers as keyword_layers
 import index.search.keyword_writer as keyword_writer
+from tests.conftest import generation_files, write_keyword_rows
 
 WORDS = [f"word{number}" for number in range(40)] + ["نفط", "النفط", "ميناء", "حفتر", "haftar", "tripoli", "oil"]
 
@@ -25,13 +25,6 @@ def _texts(count: int, seed: int) -> list[str]:
     lengths = [chooser.randrange(0, 30) for _ in range(count)]
     lengths[chooser.randrange(count)] = 0  # a row without terms
     return [" ".join(chooser.choices(words, k=length)) for length in lengths]
-
-
-@pytest.fixture
-def layered(monkeypatch):
-    monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", 1)
-    monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", 1)
-    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
 
 
 @pytest.fixture(params=["default", "tiny"])
@@ -61,26 +54,15 @@ def carried_only(monkeypatch):
     return calls
 
 
-def _write(folder: Path, texts: list[str], previous: Path | None = None, kept: list[int] | None = None) -> dict:
-    old = keyword_writer.PreviousTerms(previous) if previous else None
-    rows = np.arange(old.rows) if old and kept is None else np.array(kept or [], dtype=np.int64)
-    old_rows = np.concatenate([rows, np.full(len(texts), -1)]).astype(np.int64)
-    return keyword_writer.write_keyword_index(folder, old_rows, iter(texts), old)[1]
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
-
-
 def _same_as_whole(tmp_path: Path, name: str, rows: list[str], kept: list[int], new: list[str], previous: Path):
     """An update of ``previous`` keeping ``kept`` of its ``rows`` and adding ``new`` writes a whole build's files."""
-    ours = _write(tmp_path / name, new, previous, kept)
-    whole = _write(tmp_path / f"{name}-whole", [rows[row] for row in kept] + new)
+    ours = write_keyword_rows(tmp_path / name, new, previous, kept)
+    whole = write_keyword_rows(tmp_path / f"{name}-whole", [rows[row] for row in kept] + new)
     assert ours == whole
-    assert _files(tmp_path / name) == _files(tmp_path / f"{name}-whole")
+    assert generation_files(tmp_path / name, skip=()) == generation_files(tmp_path / f"{name}-whole", skip=())
 
 
-def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered, sizes, carried_only, tmp_path):
+def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered_keywords, sizes, carried_only, tmp_path):
     first, second = _texts(60, 1), _texts(8, 2)
     first[0] = "alpha beta word1"  # first met here: their first row is removed
     first[1] = "gamma alpha delta beta"  # ... and then here, after gamma: the order changes
@@ -88,8 +70,8 @@ def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered, sizes, c
     first[9] = "away word2"
     second[3] = "epsilon word3"  # held by the delta only: its first row removed, met again in the delta
     second[5] = "epsilon word4"
-    _write(tmp_path / "first", first)
-    _write(tmp_path / "second", second, tmp_path / "first")
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
     assert (tmp_path / "second" / keyword_layers.DELTA_INDPTR).is_file()
     rows = first + second
     removed = {0, 2, 9, 63, 17}
@@ -103,11 +85,11 @@ def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered, sizes, c
     assert carried_only == [tmp_path / "removed", tmp_path / "changed"]
 
 
-def test_many_removals_of_a_whole_or_layered_index(layered, sizes, carried_only, tmp_path):
+def test_many_removals_of_a_whole_or_layered_index(layered_keywords, sizes, carried_only, tmp_path):
     chooser = random.Random(5)
     first, second = _texts(50, 3), _texts(12, 4)
-    _write(tmp_path / "whole-first", first)  # 50 rows, one whole index
-    _write(tmp_path / "layered", second, tmp_path / "whole-first")
+    write_keyword_rows(tmp_path / "whole-first", first)  # 50 rows, one whole index
+    write_keyword_rows(tmp_path / "layered", second, tmp_path / "whole-first")
     for number in range(12):
         previous, rows = (tmp_path / "whole-first", first) if number % 2 else (tmp_path / "layered", first + second)
         kept = sorted(chooser.sample(range(len(rows)), chooser.randrange(1, len(rows))))
@@ -118,7 +100,7 @@ def test_many_removals_of_a_whole_or_layered_index(layered, sizes, carried_only,
 
 def test_another_order_of_rows_is_not_carried(carried_only, tmp_path):
     rows = _texts(30, 6)
-    _write(tmp_path / "first", rows)
+    write_keyword_rows(tmp_path / "first", rows)
     previous = keyword_writer.PreviousTerms(tmp_path / "first")
     carried_rows = keyword_carry.carried_rows
     assert carried_rows(np.array([0, 2, 5, -1, -1]), previous) == 3
@@ -129,15 +111,16 @@ def test_another_order_of_rows_is_not_carried(carried_only, tmp_path):
     assert not carried_only
 
 
-def test_the_previous_index_is_only_read_and_a_damaged_layer_is_refused(layered, tmp_path):
+def test_the_previous_index_is_only_read_and_a_damaged_layer_is_refused(layered_keywords, tmp_path):
     first, second = _texts(40, 7), _texts(6, 8)
     second[2], second[4] = "zeta word5", "zeta"  # rows 42 and 44: zeta's only postings
-    _write(tmp_path / "first", first)
-    _write(tmp_path / "second", second, tmp_path / "first")
-    before = _files(tmp_path / "second")
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
+    before = generation_files(tmp_path / "second", skip=())
     kept = [row for row in range(46) if row not in (3, 41)]
-    _write(tmp_path / "removed", [], tmp_path / "second", kept)
-    assert _files(tmp_path / "second") == before  # its base is shared by hard link with "first": never written
+    write_keyword_rows(tmp_path / "removed", [], tmp_path / "second", kept)
+    # its base is shared by hard link with "first": never written
+    assert generation_files(tmp_path / "second", skip=()) == before
     folder = tmp_path / "second"
     zeta = json.loads((folder / "terms.json").read_text(encoding="utf-8")).index("zeta")
     start = np.load(folder / keyword_layers.DELTA_INDPTR)[zeta]
@@ -146,4 +129,4 @@ def test_the_previous_index_is_only_read_and_a_damaged_layer_is_refused(layered,
         rows[start : start + 2] = moved
         np.save(folder / keyword_layers.DELTA_INDICES, rows)
         with pytest.raises(ValueError, match="does not match"):
-            _write(tmp_path / f"damaged{moved}", [], folder, kept)
+            write_keyword_rows(tmp_path / f"damaged{moved}", [], folder, kept)

@@ -18,7 +18,7 @@ from index.errors import IndexCorruptError
 from index.records import Article
 from index.search.keywords import DOCUMENT_TERMS, FOLDER, KeywordIndex, StoredTerms
 from index.storage import generations
-from tests.conftest import generation_files
+from tests.conftest import generation_files, story_articles, write_keyword_rows
 
 WORDS = [f"word{number}" for number in range(60)] + ["نفط", "النفط", "ميناء", "حفتر", "haftar", "tripoli", "oil"]
 QUESTIONS = ["word1 word2 oil", "النفط في ميناء طرابلس", "haftar tripoli word7", "word59 word3 new9", "حفتر"]
@@ -30,26 +30,6 @@ def _texts(count: int, seed: int) -> list[str]:
     lengths = [chooser.randrange(0, 40) for _ in range(count)]
     lengths[chooser.randrange(count)] = 0  # a row without terms
     return [" ".join(chooser.choices(words, k=length)) for length in lengths]
-
-
-@pytest.fixture
-def layered(monkeypatch):
-    """Layers from the first row on (the default waits for 50,000 rows), a delta of up to half the base."""
-    monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", 1)
-    monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", 1)
-    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
-
-
-def _write(folder: Path, texts: list[str], previous: Path | None = None, rows: np.ndarray | None = None) -> dict:
-    """Write ``texts`` after the previous index's rows (or its ``rows``) into ``folder``; returns the frequencies."""
-    old = keyword_writer.PreviousTerms(previous) if previous else None
-    kept = np.arange(old.rows) if old and rows is None else (rows if rows is not None else np.empty(0, np.int64))
-    old_rows = np.concatenate([kept, np.full(len(texts), -1)])
-    return keyword_writer.write_keyword_index(folder, old_rows, iter(texts), old)[1]
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
 
 def _inodes(folder: Path) -> dict[str, int]:
@@ -87,23 +67,24 @@ def sizes(request, monkeypatch):
         monkeypatch.setattr(keyword_writer, "BLOCK", 4)
 
 
-def test_an_append_shares_the_base_and_scores_as_a_whole_build(layered, sizes, tmp_path):
+def test_an_append_shares_the_base_and_scores_as_a_whole_build(layered_keywords, sizes, tmp_path):
     first, second, third = _texts(60, 1), _texts(6, 2), _texts(9, 3)
-    _write(tmp_path / "first", first)
-    before = _files(tmp_path / "first")
-    _write(tmp_path / "second", second, tmp_path / "first")
+    write_keyword_rows(tmp_path / "first", first)
+    before = generation_files(tmp_path / "first", skip=())
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
     assert _inodes(tmp_path / "second") == _inodes(tmp_path / "first")
     assert {name for name in keyword_layers.DELTA_FILES if (tmp_path / "second" / name).is_file()} == set(
         keyword_layers.DELTA_FILES
     )
-    frequencies = _write(tmp_path / "third", third, tmp_path / "second")  # the delta: the previous one's, the new
+    # the delta: the previous one's, the new
+    frequencies = write_keyword_rows(tmp_path / "third", third, tmp_path / "second")
     assert _inodes(tmp_path / "third") == _inodes(tmp_path / "first")
-    assert _files(tmp_path / "first") == before  # the previous generation is not written
+    assert generation_files(tmp_path / "first", skip=()) == before  # the previous generation is not written
     assert len(np.load(tmp_path / "third" / keyword_layers.DELTA_OFFSETS)) == len(second) + len(third) + 1
 
-    whole_frequencies = _write(tmp_path / "whole", first + second + third)
+    whole_frequencies = write_keyword_rows(tmp_path / "whole", first + second + third)
     assert frequencies == whole_frequencies
-    ours, whole = _files(tmp_path / "third"), _files(tmp_path / "whole")
+    ours, whole = generation_files(tmp_path / "third", skip=()), generation_files(tmp_path / "whole", skip=())
     for name in ("terms.json", "vocab.index.json", "params.index.json", "lookup.json", "lookup_keys.npy"):
         assert ours[name] == whole[name]  # the vocabulary and its lookups: whole files, as a whole build writes
     _same_answers(tmp_path / "third", tmp_path / "whole")
@@ -111,32 +92,33 @@ def test_an_append_shares_the_base_and_scores_as_a_whole_build(layered, sizes, t
     assert all(stored.terms(row) == expected.terms(row) for row in range(len(first + second + third)))
 
 
-def test_past_its_share_or_removing_rows_writes_a_whole_build(layered, sizes, tmp_path):
+def test_past_its_share_or_removing_rows_writes_a_whole_build(layered_keywords, sizes, tmp_path):
     first, second, big = _texts(40, 4), _texts(5, 5), _texts(30, 6)
-    _write(tmp_path / "first", first)
-    _write(tmp_path / "second", second, tmp_path / "first")
-    _write(tmp_path / "merged", big, tmp_path / "second")  # past half the base: both layers' postings merged
-    _write(tmp_path / "whole", first + second + big)
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
+    # past half the base: both layers' postings merged
+    write_keyword_rows(tmp_path / "merged", big, tmp_path / "second")
+    write_keyword_rows(tmp_path / "whole", first + second + big)
     assert not (tmp_path / "merged" / keyword_layers.DELTA_INDPTR).exists()
-    assert _files(tmp_path / "merged") == _files(tmp_path / "whole")
+    assert generation_files(tmp_path / "merged", skip=()) == generation_files(tmp_path / "whole", skip=())
     kept = np.array([row for row in range(len(first) + len(second)) if row % 4 != 1])  # a removal from a layered one
-    _write(tmp_path / "removed", [], tmp_path / "second", rows=kept)
-    _write(tmp_path / "whole-removed", [(first + second)[row] for row in kept])
-    assert _files(tmp_path / "removed") == _files(tmp_path / "whole-removed")
+    write_keyword_rows(tmp_path / "removed", [], tmp_path / "second", kept=kept)
+    write_keyword_rows(tmp_path / "whole-removed", [(first + second)[row] for row in kept])
+    assert generation_files(tmp_path / "removed", skip=()) == generation_files(tmp_path / "whole-removed", skip=())
 
 
 def test_a_small_base_is_not_layered(tmp_path, monkeypatch):
     monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", 41)
     first, second = _texts(40, 8), _texts(3, 9)
-    _write(tmp_path / "first", first)
-    _write(tmp_path / "second", second, tmp_path / "first")
-    _write(tmp_path / "whole", first + second)
-    assert _files(tmp_path / "second") == _files(tmp_path / "whole")
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
+    write_keyword_rows(tmp_path / "whole", first + second)
+    assert generation_files(tmp_path / "second", skip=()) == generation_files(tmp_path / "whole", skip=())
 
 
-def test_a_damaged_or_missing_delta_is_refused(layered, tmp_path):
-    _write(tmp_path / "first", _texts(40, 10))
-    _write(tmp_path / "second", _texts(5, 11), tmp_path / "first")
+def test_a_damaged_or_missing_delta_is_refused(layered_keywords, tmp_path):
+    write_keyword_rows(tmp_path / "first", _texts(40, 10))
+    write_keyword_rows(tmp_path / "second", _texts(5, 11), tmp_path / "first")
     folder = tmp_path / "second"
     KeywordIndex(folder)
     rows = np.load(folder / keyword_layers.DELTA_INDICES)
@@ -153,20 +135,10 @@ def test_a_damaged_or_missing_delta_is_refused(layered, tmp_path):
 
 
 def _articles(count: int, seed: int) -> list[Article]:
-    chooser = random.Random(seed)
-    return [
-        Article(
-            id=f"a-{seed}-{number}",
-            title=f"Story {seed} {number} {chooser.choice(WORDS)}",
-            text=" ".join(" ".join(chooser.choices(WORDS, k=12)).capitalize() + "." for _ in range(8)),
-            source="BBC News",
-            published="2024-01-02",
-        )
-        for number in range(count)
-    ]
+    return story_articles(count, seed, WORDS, source="BBC News")
 
 
-def test_an_engine_add_layers_its_keywords_and_answers_as_a_whole_build(layered, hashing_engine, tmp_path):
+def test_an_engine_add_layers_its_keywords_and_answers_as_a_whole_build(layered_keywords, hashing_engine, tmp_path):
     first, second, third = _articles(30, 1), _articles(3, 2), _articles(4, 3)
     engine = hashing_engine(index_dir=tmp_path / "layered")
     engine.add_articles(first)

@@ -5,9 +5,7 @@ store gives what the whole store of a full build of the same articles gives."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
-import random
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from index.errors import IndexCorruptError
 from index.records import Article
 from index.storage import generations, store_layers
 from index.storage.article_store import ArticleStore
-from tests.conftest import generation_files
+from tests.conftest import generation_files, story_articles
 
 WORDS = (
     *("oil", "port", "ship", "harbour", "army", "council", "election", "court"),
@@ -30,17 +28,7 @@ OUTLETS = ("Al Jazeera", "BBC News", "Libya Observer", "")
 
 
 def _articles(count: int, seed: int) -> list[Article]:
-    chooser = random.Random(seed)
-    return [
-        Article(
-            id=f"a-{seed}-{number}",
-            title=f"Story {seed} {number} {chooser.choice(WORDS)}",
-            text=" ".join(" ".join(chooser.choices(WORDS, k=12)).capitalize() + "." for _ in range(8)),
-            source=chooser.choice(OUTLETS),
-            published=(dt.date(2024, 1, 1) + dt.timedelta(days=chooser.randrange(60))).isoformat(),
-        )
-        for number in range(count)
-    ]
+    return story_articles(count, seed, WORDS, outlets=OUTLETS)
 
 
 def _copies(of: list[Article], seed: int) -> list[Article]:

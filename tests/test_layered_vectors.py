@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import random
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from index.storage.faiss_vectors import VECTORS_DELTA
 from index.storage.row_files import RowFile, StackedRows
 from index.storage.vector_base import VectorFilter, VectorStoreSettings
 from index.storage.vector_stores import open_vectors
-from tests.conftest import generation_files
+from tests.conftest import generation_files, story_articles
 
 WORDS = (
     *("oil", "port", "ship", "harbour", "army", "council", "election", "court"),
@@ -28,17 +27,7 @@ OUTLETS = ("Al Jazeera", "BBC News", "Libya Observer")
 
 
 def _articles(count: int, seed: int) -> list[Article]:
-    chooser = random.Random(seed)
-    return [
-        Article(
-            id=f"a-{seed}-{number}",
-            title=f"Story {seed} {number} {chooser.choice(WORDS)}",
-            text=" ".join(" ".join(chooser.choices(WORDS, k=12)).capitalize() + "." for _ in range(8)),
-            source=chooser.choice(OUTLETS),
-            published=(dt.date(2024, 1, 1) + dt.timedelta(days=chooser.randrange(60))).isoformat(),
-        )
-        for number in range(count)
-    ]
+    return story_articles(count, seed, WORDS, outlets=OUTLETS)
 
 
 @pytest.fixture
