@@ -21,11 +21,11 @@ The fetch state (validators and content hashes of each URL) is kept in ``INDEX_D
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from index.records import Article, BuildReport, Changes, LoadProblem, UniqueIds
 from index.sources.fetch_settings import FetchSettings
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 SOURCES_SUFFIX = ".sources"
 FETCH_STATE = "fetch-state.json"
+T = TypeVar("T")
+HASHES_READ_AT_ONCE = 4096  # the index's content hashes asked for in one query
 ADDED_SOURCES = "added.sources"  # the URLs added one by one (the bot's /add), a sources file
 
 
@@ -155,7 +157,10 @@ class Collector:
     ) -> Collected:
         """Load the local sources and fetch the URLs; report only what the index does not hold as it is."""
         listed = expand_sources(sources, sources_files)
-        known = catalog.indexed_hashes(self.index_dir)
+        with catalog.IndexedHashes(self.index_dir) as known:  # read for the articles loaded, not all of them
+            return self._collect(listed, known, progress)
+
+    def _collect(self, listed: SourceList, known: catalog.IndexedHashes, progress: Progress | None) -> Collected:
         problems = list(listed.problems)
         articles: list[Article] | ArticleSpool = []
         unchanged: list[str] = []
@@ -166,12 +171,14 @@ class Collector:
             spool = ArticleSpool(self.index_dir if self.index_dir.is_dir() else None)
             problems += load_into(listed.paths, spool.append, self.load_limits)
             changed: list[int] = []
-            for position, article in enumerate(spool):
-                ids.claim(article)
-                if known.get(article.id) == article.content_hash:
-                    unchanged.append(article.id)
-                else:
-                    changed.append(position)
+            for block in _blocks(enumerate(spool), HASHES_READ_AT_ONCE):  # the index's hashes read a block at a time
+                known.read(article.id for _, article in block)
+                for position, article in block:
+                    ids.claim(article)
+                    if known.get(article.id) == article.content_hash:
+                        unchanged.append(article.id)
+                    else:
+                        changed.append(position)
             articles = spool if len(changed) == len(spool) else spool.subset(changed)
         requests = 0
         if listed.urls:
@@ -215,3 +222,15 @@ class Collector:
                 if handle.tell() == 0:
                     handle.write("# Article and feed URLs added one by one (the bot's /add); one a line.\n")
                 handle.write(f"{url}  # added {stamp}\n")
+
+
+def _blocks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read as they come."""
+    block: list[T] = []
+    for item in items:
+        block.append(item)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block

@@ -18,7 +18,7 @@ from index.records import Article
 from index.settings import IndexSettings
 from index.sources.fetching import Fetcher, FetchSettings
 from index.storage import generations
-from index.storage.catalog import indexed_hashes, newest_articles
+from index.storage.catalog import IndexedHashes, newest_articles
 from tests.conftest import NEWS, write_articles
 from tests.local_http import ARABIC, ENGLISH, LocalServer, rss, serving, story
 
@@ -270,8 +270,26 @@ def test_newest_articles_by_date_then_undated_by_indexing_order(tmp_path: Path) 
     engine.add_articles([Article(id=key, title=key, text=text, published=when) for key, when in dated.items()])
     assert [a.id for a in newest_articles(engine.index_dir, 10)] == ["c", "a", "b", "e", "f", "d"]
     assert [a.id for a in newest_articles(engine.index_dir, 2)] == ["c", "a"]
-    assert newest_articles(tmp_path / "no-index") == [] and indexed_hashes(tmp_path / "no-index") == {}
+    assert newest_articles(tmp_path / "no-index") == [] and dict(IndexedHashes(tmp_path / "no-index")) == {}
     engine.close()
+
+
+def test_indexed_hashes_are_read_for_the_ids_asked(tmp_path) -> None:
+    """The collector's view of what the index holds: the hashes of the ids it asks for, in one query a block
+    (not every article of the index), none for an id the index lacks, and nothing from a damaged store."""
+    engine = Engine(IndexSettings(index_dir=tmp_path / "index"), embedder=HashingEmbedder())
+    articles = [Article(id=f"a{i}", title=f"t{i}", text=f"The ferry number {i} sailed on time.") for i in range(5)]
+    engine.add_articles(articles)
+    with IndexedHashes(engine.index_dir) as known:
+        known.read(["a1", "a3", "missing"])
+        assert known.get("a1") == articles[1].content_hash and known["a3"] == articles[3].content_hash
+        assert known.get("missing") is None and "missing" not in known and "a4" in known
+        assert dict(known) == {a.id: a.content_hash for a in articles}
+    store = generations.current_generation(engine.index_dir) / generations.STORE
+    engine.close()
+    store.write_bytes(b"not a database" * 100)
+    with IndexedHashes(engine.index_dir) as known:
+        assert known.get("a1") is None and dict(known) == {}
 
 
 def test_fetch_settings_from_the_environment() -> None:
