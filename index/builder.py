@@ -19,7 +19,7 @@ from index.errors import BuildError, IndexMismatchError
 from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
 from index.layered_vectors import appended_layer
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
-from index.search.hubness import neighbourhood_density, reusable_densities, save_density
+from index.search.hubness import document_keys, neighbourhood_density, reusable_densities, save_density
 from index.search.keyword_writer import open_previous_terms, write_keyword_index
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.lexicon import FOLDER as LEXICON_FOLDER
@@ -30,7 +30,7 @@ from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore
 from index.storage.row_files import Rows
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
-from index.storage.vector_base import RowPayload
+from index.storage.vector_base import RowPayload, RowPayloads
 from index.storage.vector_stores import folder_discarder, write_vectors
 from index.text.chunking import split_sentences
 
@@ -177,11 +177,9 @@ def _write_generation(
         if old_terms is not None and old_terms.rows != len(old_vectors if old_vectors is not None else ()):
             old_terms = None  # the keyword index of another set of rows: read every text again
         keyword_rows = old_row_of if old_terms is not None else np.full(len(old_row_of), -1, dtype=np.int64)
-        document_of_row: list[tuple[str, str]] = []  # one per vector row: (title, story), see hubness
-        payloads: list[RowPayload] = []  # one per vector row: what the vector store keeps for filters
-        for article, size in zip(final, sizes):
-            document_of_row += [(article.title.strip().casefold() or article.id, stories[article.id])] * size
-            payloads += [RowPayload(article.id, article.published, article.source)] * size
+        # one per vector row, kept one an article: what the vector store keeps for filters; (title, story), see hubness
+        payloads = RowPayloads([RowPayload(a.id, a.published, a.source) for a in final], sizes)
+        document_of_row = document_keys([(a.title.strip().casefold() or a.id, stories[a.id]) for a in final], sizes)
         old_sentences = _previous_sentences(previous, embedder)
         # an incremental build keeps every sentence of the previous table and splits only its new chunks
         sentences_kept = old_sentences is not None and not changes.replace_all

@@ -17,6 +17,7 @@ writes one whole layer as before: byte for byte what a whole build of the same a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class AppendedLayer:
                 out.write(fresh_vectors[start : start + BLOCK_ROWS])
         return StackedRows([RowFile.npy(staging / EMBEDDINGS), RowFile.npy(staging / EMBEDDINGS_DELTA)])
 
-    def write_vectors(self, staging: Path, payloads: list[RowPayload]) -> FaissStore:
+    def write_vectors(self, staging: Path, payloads: Sequence[RowPayload]) -> FaissStore:
         """The FAISS store of the layered generation (after ``write_embeddings``): the base index shared, the
         delta's exact index written from the delta's vectors file."""
         delta = RowFile.npy(staging / EMBEDDINGS_DELTA)

@@ -52,7 +52,7 @@ class NeighbourSearch(Protocol):
 def neighbourhood_density(
     vector_store: NeighbourSearch,
     vectors: Rows,
-    document_of_row: Sequence[tuple[Hashable, ...]],
+    document_of_row: Sequence[tuple[Hashable, ...]] | np.ndarray,
     neighbours: int = RANKING.hubness_neighbours,
     previous: np.ndarray | None = None,
     changed: np.ndarray | None = None,
@@ -60,8 +60,9 @@ def neighbourhood_density(
 ) -> np.ndarray:
     """Each row's mean cosine to its ``neighbours`` nearest rows of other documents, searched in
     ``vector_store`` (which holds ``vectors``, in row order). ``document_of_row`` gives each row's keys (title,
-    story): rows sharing any key are one document. Rows with no other document near get the mean
-    density, hence no penalty. ``vectors`` may be a ``RowFile``: rows are read ``BATCH`` at a time.
+    story), or those keys as codes (``document_keys``): rows sharing any key are one document. Rows with no other
+    document near get the mean density, hence no penalty. ``vectors`` may be a ``RowFile``: rows are read ``BATCH``
+    at a time.
 
     An incremental build passes ``previous`` (each row's density from the last build, NaN for new rows)
     and ``changed`` (the new rows): only those and the rows they now neighbour are searched again, so
@@ -75,7 +76,7 @@ def neighbourhood_density(
     count = len(vectors)
     if count == 0:
         return np.zeros(0, dtype=np.float32)
-    keys = np.array([_codes(column) for column in zip(*document_of_row)])  # one row of codes per key
+    keys = document_of_row if isinstance(document_of_row, np.ndarray) else document_keys(document_of_row)
     largest_document = max(int(np.bincount(codes).max()) for codes in keys)
     depth = min(count, neighbours + min(largest_document, RANKING.hubness_extra_depth))
     if previous is None or changed is None:
@@ -153,6 +154,15 @@ def _coarse_search(vectors: Rows, probes: int = COARSE_PROBES) -> NeighbourSearc
         index.add(np.asarray(vectors[start : start + BATCH * 16], dtype=np.float32))
     faiss.extract_index_ivf(index).nprobe = probes
     return index
+
+
+def document_keys(documents: Sequence[tuple[Hashable, ...]], sizes: Sequence[int] | None = None) -> np.ndarray:
+    """The keys of each row's document as codes, one row of codes a key (equal keys alike): of ``documents`` a row,
+    or, with ``sizes``, of ``documents`` an article, article ``i``'s keys shared by its ``sizes[i]`` rows."""
+    if not documents:
+        return np.zeros((0, 0), dtype=np.int64)
+    codes = np.array([_codes(column) for column in zip(*documents)], dtype=np.int64)
+    return codes if sizes is None else np.repeat(codes, np.asarray(sizes, dtype=np.int64), axis=1)
 
 
 def _codes(values: Sequence[Hashable]) -> np.ndarray:

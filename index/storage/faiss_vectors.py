@@ -16,7 +16,7 @@ from index.errors import BuildError, IndexCorruptError, IndexMismatchError
 from index.storage.generations import VECTORS, share_file
 from index.storage.ivf_carry import PreviousVectors, carried_ivf, training_points_needed
 from index.storage.row_files import RowFile, Rows
-from index.storage.vector_base import RowPayload, VectorFilter, VectorStore, no_results, published_day
+from index.storage.vector_base import RowPayload, RowPayloads, VectorFilter, VectorStore, no_results, published_day
 from index.tuning import RANKING
 
 HNSW_EF_SEARCH = RANKING.hnsw_ef_search
@@ -230,13 +230,12 @@ class FaissStore(VectorStore):
 
     @classmethod
     def _write_columns(cls, folder: Path, payloads: Sequence[RowPayload]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        names = sorted({payload.source for payload in payloads})
-        code = {name: number for number, name in enumerate(names)}
-        day_of: dict[str, int] = {}  # the rows of one article share their date: each date read once
-        for published in {payload.published for payload in payloads}:
-            day_of[published] = _day_or_unknown(published)
-        days = np.array([day_of[payload.published] for payload in payloads], dtype=np.int32)
-        sources = np.array([code[payload.source] for payload in payloads], dtype=np.int32)
+        rows = payloads if isinstance(payloads, RowPayloads) else RowPayloads(payloads, [1] * len(payloads))
+        source_codes, found = rows.column(lambda payload: payload.source)  # each value read once, not once a row
+        names = sorted(found)
+        sources = np.argsort(np.argsort(np.array(found, dtype=str), kind="stable")).astype(np.int32)[source_codes]
+        day_codes, dates = rows.column(lambda payload: payload.published)
+        days = np.array([_day_or_unknown(published) for published in dates], dtype=np.int32)[day_codes]
         np.savez(folder / cls.ROWS, days=days, sources=sources, names=np.array(names, dtype=str))
         return days, sources, np.array(names, dtype=str)
 

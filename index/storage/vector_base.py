@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from itertools import repeat
+from typing import NamedTuple, TypeVar, overload
 
 import numpy as np
 
 STORES = ("faiss", "qdrant")
+T = TypeVar("T")
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
 
@@ -58,6 +61,43 @@ class RowPayload(NamedTuple):
     article_id: str
     published: str  # ISO 8601 date or datetime, "" when unknown
     source: str
+
+
+class RowPayloads(Sequence[RowPayload]):
+    """A ``RowPayload`` a vector row, kept one an article: article ``i``'s ``sizes[i]`` rows, in order, share
+    ``articles[i]``. Reads as the list of a payload a row without holding one (a million rows, a few thousand
+    articles' worth of objects); ``column`` gives a field's value a row as codes, computed once an article."""
+
+    def __init__(self, articles: Sequence[RowPayload], sizes: Sequence[int]) -> None:
+        self.articles = list(articles)
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self._ends = np.cumsum(self.sizes)
+
+    def __len__(self) -> int:
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    @overload
+    def __getitem__(self, row: int) -> RowPayload: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[RowPayload]: ...
+
+    def __getitem__(self, row: int | slice) -> RowPayload | list[RowPayload]:
+        if isinstance(row, slice):
+            return [self[at] for at in range(*row.indices(len(self)))]
+        if not -len(self) <= row < len(self):
+            raise IndexError(row)
+        return self.articles[int(np.searchsorted(self._ends, row % len(self), side="right"))]
+
+    def __iter__(self) -> Iterator[RowPayload]:
+        for payload, size in zip(self.articles, self.sizes.tolist()):
+            yield from repeat(payload, size)
+
+    def column(self, value: Callable[[RowPayload], T]) -> tuple[np.ndarray, list[T]]:
+        """(each row's code, the values the codes stand for in first-seen order) of ``value(payload)``."""
+        values: dict[T, int] = {}
+        codes = np.array([values.setdefault(value(p), len(values)) for p in self.articles], dtype=np.int64)
+        return np.repeat(codes, self.sizes), list(values)
 
 
 def published_day(published: str) -> int | None:
