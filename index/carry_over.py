@@ -226,10 +226,11 @@ def group_stories(
     an article, in order). ``old_positions``: each article's position among the previous ones (``kept``), -1 for
     a new one.
 
-    When ``final`` begins with every previous article in its order (an add), those keep their stored stories (the
-    finder gave them the same over the same articles) and only the articles after them are grouped, against
-    the previous articles sharing a band with one of them (``ResumedFinder``): the stories grouping them all
-    again gives, without going through every previous article (5 s at 27,000 articles)."""
+    The articles with which ``final`` begins as the previous articles began (all of them for an add; those before the
+    first removed, changed or moved one otherwise) keep their stored stories (the finder gave them the same over
+    the same articles) and only the articles after them are grouped, against the earlier ones sharing a band with
+    one of them (``ResumedFinder``): the stories grouping them all again gives, without going through every
+    previous article (5 s at 27,000 articles; a removal at a million chunks grouped 275,000 articles again, 7.4 s)."""
     stored, table = kept.articles, kept.take_signatures()
     signed = len(table) == len(stored) > 0  # an older store without signatures: every text signed
     reused = old_positions >= 0 if signed else np.zeros(len(final), dtype=bool)
@@ -239,16 +240,21 @@ def group_stories(
     del table
     for position in np.flatnonzero(~reused).tolist():
         signatures[position] = signature(final[position].text)
-    count = len(stored) if signed else 0
-    added = count > 0 and len(final) >= count and np.array_equal(old_positions[:count], np.arange(count))
-    if not added:
+    count = kept_prefix(old_positions) if signed else 0
+    if count == 0:
         ids = [article.id for article in final]
         return dict(zip(ids, DuplicateFinder().stories_of(ids, signatures))), signatures
-    stories = dict(zip(stored.ids, stored.stories))
+    stories = dict(zip(stored.ids[:count], stored.stories[:count]))
     resumed = ResumedFinder()
-    resumed.remember_near(signatures[:count], stored.stories, signatures[count:])
+    resumed.remember_near(signatures[:count], stored.stories[:count], signatures[count:])
     stories.update(resumed.add_all((a.id, signatures[count + i]) for i, a in enumerate(final[count:])))
     return stories, signatures
+
+
+def kept_prefix(old_positions: np.ndarray) -> int:
+    """How many articles begin the new order as the previous articles began theirs (``old_positions[i] == i``)."""
+    differs = np.flatnonzero(old_positions != np.arange(len(old_positions)))
+    return int(differs[0]) if len(differs) else len(old_positions)
 
 
 class ResumedFinder(DuplicateFinder):

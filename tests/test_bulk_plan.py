@@ -153,11 +153,16 @@ def _scenarios(stored: list[Article]) -> dict[str, Changes]:
             replace_all=True,
         ),
         "removals only": Changes([], remove_ids=[stored[1].id, stored[-1].id]),
+        # the articles before the first removed one keep their stories, the others are grouped again: the copy of
+        # the removed story's first article (after it) begins a story of its own
+        "a removal after a kept prefix": Changes([], remove_ids=[stored[8].id]),
     }
 
 
 @pytest.mark.parametrize("kind", ["built", "with an empty article", "moved"])
-@pytest.mark.parametrize("scenario", ["add", "removals and a change", "reordered refresh", "removals only"])
+@pytest.mark.parametrize(
+    "scenario", ["add", "removals and a change", "reordered refresh", "removals only", "a removal after a kept prefix"]
+)
 def test_bulk_reads_plan_as_the_per_article_reads(tmp_path, kind, scenario):
     stored = _articles(24, seed=1)
     if kind == "with an empty article":
