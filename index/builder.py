@@ -142,10 +142,10 @@ def _write_generation(
         stories, signatures = group_stories(final, old_positions, kept)
         # each article's number of chunks; each row's row in the previous generation (-1: a new row)
         sizes, old_row_of = kept.rows(old_positions, [fresh_chunks.count(article.id) for article in fresh])
-        layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only rows appended: a delta
+        layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only the delta changes
         vectors: Rows
         if layer:
-            vectors = layer.write_embeddings(staging, fresh_vectors)
+            vectors = layer.write_embeddings(staging, fresh_vectors, old_row_of)
         else:  # written to the generation's file; read back from it a block at a time
             vectors = carried_vectors(
                 old_vectors, old_row_of, fresh_vectors, embedder.dimension, staging / generations.EMBEDDINGS

@@ -1,18 +1,20 @@
-"""Updates that only append articles write their vectors as a delta on the previous generation's.
+"""Updates that change only the newest rows write their vectors as a delta on the previous generation's.
 
-Rows are numbered by position, so an update that removes or moves an article renumbers rows and writes every
-vector again. One that only appends (every row of the previous generation keeps its number and the new
-articles' rows come after: an ``add``, a feed's refresh that found new items) need not: the new generation
-shares the previous one's base files by hard link (``embeddings.npy`` and the FAISS index, which no generation
-writes again once published) and writes a delta, the rows added since the base, to ``embeddings-delta.npy`` and
-an exact FAISS index of its own (``faiss_vectors.VECTORS_DELTA``); a search asks both and keeps the best. An add
-then costs what it adds plus the delta instead of copying every vector and, for an IVF index (chosen above
-250,000 rows of 384 dimensions), training it again.
+Rows are numbered by position, so an update that removes or moves an article renumbers the rows after it. One that
+keeps every row of the previous generation's base in its place need not write them again: an ``add`` or a feed's
+refresh that found new items (rows appended), and also one that removes or changes articles of the delta only
+(recent articles, the ones a refresh finds edited; the delta's later rows move up). The new generation shares the
+previous one's base files by hard link (``embeddings.npy`` and the FAISS index, which no generation writes again
+once published) and writes a delta, the rows after the base, to ``embeddings-delta.npy`` and an exact FAISS index
+of its own (``faiss_vectors.VECTORS_DELTA``); a search asks both and keeps the best. An add then costs what it adds
+plus the delta instead of copying every vector and, for an IVF index (chosen above 250,000 rows of 384
+dimensions), training it again.
 
-The delta is written whole each time (the previous delta's rows, then the new ones). Once it would pass
-``DELTA_SHARE`` of the base's rows, when the vectors go to Qdrant, when FAISS_FACTORY names another index, or
-for an index under ``LAYER_MIN_ROWS`` rows (whose whole vectors are written in well under a second), the build
-writes one whole layer as before: byte for byte what a whole build of the same articles writes.
+The delta is written whole each time (the previous delta's kept rows, then the new ones). Once it would pass
+``DELTA_SHARE`` of the base's rows, when a row of the base goes or moves, when the vectors go to Qdrant, when
+FAISS_FACTORY names another index, or for an index under ``LAYER_MIN_ROWS`` rows (whose whole vectors are written
+in well under a second), the build writes one whole layer as before: byte for byte what a whole build of the same
+articles writes.
 """
 
 from __future__ import annotations
@@ -49,24 +51,30 @@ class AppendedLayer:
     def old_delta_rows(self) -> int:
         return 0 if self.old_delta is None else len(self.old_delta)
 
-    def write_embeddings(self, staging: Path, fresh_vectors: np.ndarray) -> StackedRows:
-        """Share the base's vectors file, write the delta's (the previous delta's rows, then ``fresh_vectors``);
-        returns every row, read with file reads."""
+    def write_embeddings(self, staging: Path, fresh_vectors: np.ndarray, old_row_of: np.ndarray) -> StackedRows:
+        """Share the base's vectors file, write the delta's (each row after the base's: a kept row of the previous
+        delta, ``old_row_of``, or the next of ``fresh_vectors``); returns every row, read with file reads."""
         share_file(self.previous / EMBEDDINGS, staging / EMBEDDINGS)
         dimension = fresh_vectors.shape[1]
         old_delta = self.old_delta
         if isinstance(old_delta, np.ndarray):
             old_delta = RowFile.of(old_delta)  # read with file reads: no page of it stays in memory
-        with NpyWriter(
-            staging / EMBEDDINGS_DELTA, np.float32, (dimension,), self.old_delta_rows + len(fresh_vectors)
-        ) as out:
-            if old_delta is not None:
-                for start in range(0, self.old_delta_rows, BLOCK_ROWS):
-                    out.write(old_delta[start : start + BLOCK_ROWS])
-                if isinstance(old_delta, RowFile):
-                    old_delta.close()
-            for start in range(0, len(fresh_vectors), BLOCK_ROWS):
-                out.write(fresh_vectors[start : start + BLOCK_ROWS])
+        delta_rows = old_row_of[self.base_rows :] - self.base_rows  # a row of the previous delta, or < 0: new
+        buffer = np.empty((min(BLOCK_ROWS, len(delta_rows)), dimension), dtype=np.float32)
+        fresh_done = 0
+        with NpyWriter(staging / EMBEDDINGS_DELTA, np.float32, (dimension,), len(delta_rows)) as out:
+            for start in range(0, len(delta_rows), BLOCK_ROWS):
+                rows = delta_rows[start : start + BLOCK_ROWS]
+                block, kept = buffer[: len(rows)], rows >= 0
+                if kept.any():
+                    assert old_delta is not None
+                    block[kept] = old_delta[rows[kept]]
+                fresh = len(rows) - int(kept.sum())
+                block[~kept] = fresh_vectors[fresh_done : fresh_done + fresh]
+                fresh_done += fresh
+                out.write(block)
+        if isinstance(old_delta, RowFile):
+            old_delta.close()
         return StackedRows([RowFile.npy(staging / EMBEDDINGS), RowFile.npy(staging / EMBEDDINGS_DELTA)])
 
     def write_vectors(self, staging: Path, payloads: Sequence[RowPayload]) -> FaissStore:
@@ -92,13 +100,25 @@ def appended_layer(
     record = generations.read_manifest(previous).get("vectors") or {}
     if record.get("store") != "faiss" or settings.faiss_factory not in ("", record.get("factory")):
         return None
-    kept = len(old_vectors)
-    appends = len(old_row_of) > kept and bool(
-        np.array_equal(old_row_of[:kept], np.arange(kept)) and np.all(old_row_of[kept:] < 0)
-    )
     old_delta = old_vectors.layers[1] if isinstance(old_vectors, StackedRows) else None
-    base = kept - (len(old_delta) if old_delta is not None else 0)
+    base = len(old_vectors) - (len(old_delta) if old_delta is not None else 0)
     delta = len(old_row_of) - base
-    if not appends or base < LAYER_MIN_ROWS or delta > DELTA_SHARE * base:
+    if (
+        not changes_only_delta(old_row_of, base, len(old_vectors))
+        or base < LAYER_MIN_ROWS
+        or delta > DELTA_SHARE * base
+    ):
         return None
     return AppendedLayer(previous, record, base, old_delta)
+
+
+def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int) -> bool:
+    """Whether an update (``old_row_of``: each row's row among the ``previous_rows``, -1 for a new one) keeps the
+    previous base's ``base`` rows where they are and changes only what follows: appends rows, or removes or
+    replaces rows of the previous delta (the kept ones in their order). It may then write a delta on that base."""
+    if len(old_row_of) < base or not np.array_equal(old_row_of[:base], np.arange(base)):
+        return False
+    after = old_row_of[base:]
+    kept = after[after >= 0]
+    changes = len(after) != previous_rows - base or len(kept) != len(after)  # not the previous generation again
+    return changes and bool(np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0))

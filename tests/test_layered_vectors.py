@@ -106,6 +106,34 @@ def test_a_delta_past_its_share_or_a_removal_writes_one_layer_again(layered, has
     assert not (_generation(engine) / VECTORS_DELTA).exists()
 
 
+def test_a_removal_or_a_change_in_the_delta_keeps_the_base(layered, hashing_engine, tmp_path, monkeypatch):
+    """Removing or changing a recent article (one of the delta's) writes the delta again and shares the base; the
+    index answers as one that went through the same updates written whole each time."""
+    first, second, third = _articles(30, seed=12), _articles(3, seed=13), _articles(4, seed=14)
+    changed = Article(third[0].id, third[0].title, third[0].text + " The port reopened.", third[0].source)
+    updates = [("add", first), ("add", second), ("add", third), ("remove", [second[1].id]), ("add", [changed])]
+    engine, whole = hashing_engine(index_dir=tmp_path / "layered"), hashing_engine(index_dir=tmp_path / "whole")
+    for step, (kind, payload) in enumerate(updates):
+        for index, layer_from in ((engine, 1), (whole, 10**9)):
+            monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", layer_from)
+            index.add_articles(payload) if kind == "add" else index.remove(payload)
+        if step == 0:
+            base = _generation(engine)
+            inode = os.stat(base / generations.VECTORS).st_ino
+        else:
+            assert os.stat(_generation(engine) / generations.VECTORS).st_ino == inode
+            assert (_generation(engine) / VECTORS_DELTA).exists()
+            assert not (_generation(whole) / VECTORS_DELTA).exists()
+        assert np.array_equal(
+            np.asarray(generations.open_embeddings(_generation(engine))),
+            np.load(_generation(whole) / generations.EMBEDDINGS),
+        )
+        assert _answers(engine) == _answers(whole)
+    monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", 1)
+    engine.remove([first[3].id])  # a row of the base goes: one layer again
+    assert not (_generation(engine) / VECTORS_DELTA).exists()
+
+
 def test_a_damaged_delta_is_a_damaged_index(layered, hashing_engine, tmp_path):
     engine = hashing_engine(index_dir=tmp_path / "layered")
     engine.add_articles(_articles(20, seed=8))
