@@ -137,9 +137,11 @@ def write_store(
 ) -> None:
     """The generation's article store with every article of ``final`` in order, each chunk at its vector row.
 
-    When the previous generation's store records stories, an update that only appends articles to it (every previous
-    article stays in its order, its chunks at their rows, its story unchanged) shares its base by hard link and
-    writes a delta layer (``store_layers.py``): the previous delta's rows, then the new articles'; once the delta
+    When the previous generation's store records stories, an update that keeps every article of its base (in order,
+    their chunks at their rows, their stories unchanged) shares that base by hard link and writes a delta layer
+    (``store_layers.py``): when it only appends articles, the previous delta's rows copied, then the new articles';
+    when it also removes or changes articles of the previous delta, each article after the base written again, at
+    its new rows with its story (recent articles are the ones a refresh finds edited); once the delta
     would pass ``store_layers.DELTA_SHARE`` of the base's chunks, or for a base under ``LAYER_MIN_ROWS`` chunks
     (``layered_vectors.py``), it writes one whole store. That one starts as a copy of the previous base with the
     previous delta's rows inserted (a copy: the previous generation stays whole if the build stops): the articles
@@ -148,8 +150,8 @@ def write_store(
     gets its new one. ``signatures``: one row for each article of ``final`` (``group_stories``), stored as uint64
     values."""
     rowid = None  # where the articles written after the staying ones begin: after the last, unless a delta's
+    written = 0  # the first article written here: those before it stay where they are (a shared base, or a copy)
     if previous is None or old_store is None or not old_store.has_signatures():
-        staying = 0
         store = ArticleStore.create(path)
     else:
         order = {article_id: position for position, article_id in enumerate(kept.articles.ids)}
@@ -163,12 +165,17 @@ def write_store(
         new_stories = {a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]}
         layers = old_store.layer_counts()
         old_store_path, old_delta = previous / generations.STORE, store_layers.delta_path(previous / generations.STORE)
-        if _appends(layers, staying, sizes, old_row_of, new_stories):
+        base = _layered_base(layers, staying, old_row_of, new_stories, final)
+        if base is not None:  # the base shared, the delta written: the previous delta's articles, then the new ones
             generations.share_file(old_store_path, path)
-            rowid = old_store.next_rowid()
             store = ArticleStore.create(store_layers.delta_path(path))
-            if len(layers) > 1:
+            rows = sum(sizes[:staying])
+            appends = staying == sum(articles for articles, _ in layers) and not new_stories
+            appends = appends and bool(np.array_equal(old_row_of[:rows], np.arange(rows)))
+            if appends and len(layers) > 1:  # every previous article stays as it was: its rows copied as they are
                 store.copy_layer(old_delta)
+            written = staying if appends else base  # else each of the delta's articles written again
+            rowid = old_store.next_rowid(base_only=not appends)
         else:
             shutil.copyfile(old_store_path, path)
             store = ArticleStore(path, readonly=False)
@@ -181,33 +188,35 @@ def write_store(
             if len(moved):
                 store.move_chunks(old_row_of[moved].tolist(), moved.tolist())
             store.set_stories(new_stories)
-    row = sum(sizes[:staying])
-    for position in range(staying, len(final)):
+            written = staying
+    row = sum(sizes[:written])
+    for position in range(written, len(final)):
         article = final[position]
         chunks = fresh_chunks[article.id] if article.id in fresh_chunks else kept.chunks(article.id)
         rows_of_chunks = [(row + i, chunk) for i, chunk in enumerate(chunks)]
         stored_signature = signatures[position].astype(STORED_SIGNATURE).tobytes()
-        at = None if rowid is None else rowid + position - staying
+        at = None if rowid is None else rowid + position - written
         store.add_article(article, rows_of_chunks, stories[article.id], stored_signature, rowid=at)
         row += sizes[position]
     store.commit()
     store.close()
 
 
-def _appends(
-    layers: list[tuple[int, int]], staying: int, sizes: list[int], old_row_of: np.ndarray, new_stories: dict
-) -> bool:
-    """Whether an update may write its store as a delta on the previous one's base (``layers``: its (articles,
-    chunks) per layer): it keeps every previous article in order (``staying`` of them, the first), their chunks at
-    their rows and their stories, and its delta (the previous one and the rows added) stays within its share."""
-    old_articles, old_chunks = sum(articles for articles, _ in layers), sum(chunks for _, chunks in layers)
-    rows = sum(sizes[:staying])
-    appends = staying == old_articles and rows == old_chunks and not new_stories
-    base = layers[0][1]
-    delta = len(old_row_of) - base
-    if not appends or base < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base:
-        return False
-    return bool(np.array_equal(old_row_of[:rows], np.arange(rows)))
+def _layered_base(
+    layers: list[tuple[int, int]], staying: int, old_row_of: np.ndarray, new_stories: dict, final: list[Article]
+) -> int | None:
+    """How many articles of the previous store's base an update keeps as a base shared with it (``layers``: its
+    (articles, chunks) per layer), None when it writes one whole store. It may when it keeps every article of the
+    base in order (``staying``: the first articles that keep their order), their chunks at their rows and their
+    stories, and changes only what follows (appends articles, removes or changes articles of the previous delta),
+    and its delta stays within its share."""
+    base_articles, base_rows = layers[0]
+    if staying < base_articles or any(article.id in new_stories for article in final[:base_articles]):
+        return None
+    delta = len(old_row_of) - base_rows
+    if base_rows < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base_rows:
+        return None
+    return base_articles if np.array_equal(old_row_of[:base_rows], np.arange(base_rows)) else None
 
 
 @contextmanager

@@ -145,6 +145,34 @@ def test_appends_share_the_base_and_read_as_the_whole_store(layered, hashing_eng
     assert [hit.chunk_id for hit in engine.search("harbour ship oil port", k=3)]
 
 
+def test_a_removal_or_a_change_in_the_delta_keeps_the_base(layered, hashing_engine, tmp_path):
+    """Removing or changing articles of the delta (recent ones) shares the base and writes the delta again, each of
+    its articles at its new rows and with its story grouped again; every read is a whole build's."""
+    first, second, third = _articles(30, seed=21), _articles(4, seed=22), _articles(3, seed=23)
+    third += _copies(first[:1] + second[:1], seed=23)  # a copy of the delta's second[0]: its story follows it
+    engine = hashing_engine(index_dir=tmp_path / "layered")
+    for articles in (first, second, third):
+        engine.add_articles(articles)
+    base_inode = os.stat(_generation(engine) / generations.STORE).st_ino
+    changed = dataclasses.replace(third[1], text=third[1].text + " The port reopened.")
+    kept = [a for a in first + second + third if a.id not in (second[0].id, second[2].id, third[1].id)]
+    steps = [
+        ("remove", [second[0].id, second[2].id], [a for a in first + second + third if a not in second[::2]]),
+        ("add", [changed], [*kept, changed]),
+    ]
+    for number, (kind, change, expected) in enumerate(steps):
+        engine.add_articles(change) if kind == "add" else engine.remove(change)
+        generation = _generation(engine)
+        assert os.stat(generation / generations.STORE).st_ino == base_inode  # shared, not copied
+        with ArticleStore(generation / generations.STORE) as store:
+            assert [articles for articles, _ in store.layer_counts()] == [30, len(expected) - 30]
+            store.check()
+        whole = _whole(hashing_engine, tmp_path, f"whole-{number}", expected)
+        assert _reads(generation) == _reads(_generation(whole))
+    story_of_copy = _reads(_generation(engine))["story_of"][f"copy-23-{second[0].id}"]
+    assert story_of_copy == f"copy-23-{second[0].id}"  # its first article removed: a story of its own
+
+
 def test_a_delta_past_its_share_writes_one_whole_store(layered, hashing_engine, tmp_path, monkeypatch):
     first, second, big = _articles(20, seed=5), _articles(2, seed=6), _articles(12, seed=7)
     engine = hashing_engine(index_dir=tmp_path / "layered")

@@ -126,9 +126,13 @@ class ArticleStore:
         count = "SELECT (SELECT COUNT(*) FROM {layer}.articles), (SELECT COUNT(*) FROM {layer}.chunks)"
         return list(self._each_layer(count))
 
-    def next_rowid(self) -> int:
-        """The rowid after every stored article's (in either layer)."""
-        last = self._each_layer("SELECT MAX(rowid) FROM {layer}.articles")
+    def next_rowid(self, base_only: bool = False) -> int:
+        """The rowid after every stored article's (in either layer; with ``base_only``, in the base)."""
+        last = (
+            self._query("SELECT MAX(rowid) FROM main.articles")
+            if base_only
+            else self._each_layer("SELECT MAX(rowid) FROM {layer}.articles")
+        )
         return max((rowid for (rowid,) in last if rowid is not None), default=0) + 1
 
     def copy_layer(self, path: Path) -> None:

@@ -1,6 +1,7 @@
 """A layered article store (``index/carry_over.py`` writes them): the base ``store.sqlite``, shared by hard link with
 the generation it was written for, and ``store-delta.sqlite`` beside it (``delta_path``): the same tables, holding
-the articles appended since the base, after the base's (larger rowids, chunks at the following rows).
+the articles after the base's (larger rowids, chunks at the following rows): those appended since the base, less
+those removed or changed since (a changed article is appended again).
 
 A reader (``ArticleStore``) attaches the delta read-only and reads both as one: keyed lookups through TEMP views
 ``articles`` and ``chunks`` over both layers (unqualified names find TEMP first, and SQLite answers a lookup in
