@@ -214,8 +214,8 @@ def _layered_base(
     if staying < base_articles or any(article.id in new_stories for article in final[:base_articles]):
         return None
     delta = len(old_row_of) - base_rows
-    if base_rows < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base_rows:
-        return None
+    if delta < 1 or base_rows < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base_rows:
+        return None  # (with no row after the base, one whole store: no store has an empty delta)
     return base_articles if np.array_equal(old_row_of[:base_rows], np.arange(base_rows)) else None
 
 

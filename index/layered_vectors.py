@@ -29,7 +29,7 @@ from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.faiss_vectors import FaissStore
 from index.storage.generations import EMBEDDINGS, EMBEDDINGS_DELTA, share_file
-from index.storage.row_files import BLOCK_ROWS, NpyWriter, RowFile, StackedRows
+from index.storage.row_files import BLOCK_ROWS, NpyWriter, RowFile, StackedRows, changes_only_delta
 from index.storage.vector_base import RowPayload
 
 # The delta is written again by every append, so it is kept to a share of the base: an add then writes at most
@@ -110,15 +110,3 @@ def appended_layer(
     ):
         return None
     return AppendedLayer(previous, record, base, old_delta)
-
-
-def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int) -> bool:
-    """Whether an update (``old_row_of``: each row's row among the ``previous_rows``, -1 for a new one) keeps the
-    previous base's ``base`` rows where they are and changes only what follows: appends rows, or removes or
-    replaces rows of the previous delta (the kept ones in their order). It may then write a delta on that base."""
-    if len(old_row_of) < base or not np.array_equal(old_row_of[:base], np.arange(base)):
-        return False
-    after = old_row_of[base:]
-    kept = after[after >= 0]
-    changes = len(after) != previous_rows - base or len(kept) != len(after)  # not the previous generation again
-    return changes and bool(np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0))

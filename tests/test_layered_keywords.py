@@ -1,6 +1,7 @@
-"""An update that only appends rows writes its keyword index as a delta on the previous generation's base, shared by
-hard link (index/search/keyword_layers.py); a question weighs the layered postings then, with the scores of a whole
-build. Past its share, or for a removal, the writer writes one whole index again, byte for byte a whole build's."""
+"""An update that only appends rows, or removes or replaces rows of the delta, writes its keyword index as a delta on
+the previous generation's base, shared by hard link (index/search/keyword_layers.py); a question weighs the layered
+postings then, with the scores of a whole build. Past its share, or for a removal from the base, the writer writes
+one whole index again, byte for byte a whole build's."""
 
 from __future__ import annotations
 
@@ -105,6 +106,38 @@ def test_past_its_share_or_removing_rows_writes_a_whole_build(layered_keywords, 
     write_keyword_rows(tmp_path / "removed", [], tmp_path / "second", kept=kept)
     write_keyword_rows(tmp_path / "whole-removed", [(first + second)[row] for row in kept])
     assert generation_files(tmp_path / "removed", skip=()) == generation_files(tmp_path / "whole-removed", skip=())
+
+
+def test_removing_or_replacing_rows_of_the_delta_keeps_the_base(layered_keywords, sizes, tmp_path):
+    """Rows of the delta removed (and others added, as a changed article's are): the base stays shared, the delta is
+    written from its rows' terms, every row scores as in a whole build of the same rows. Terms only the removed rows
+    held stay in the vocabulary, held by no row (so term ids are not a whole build's: rows' terms are compared)."""
+    first, second, third, added = _texts(60, 11), _texts(6, 12), _texts(9, 13), _texts(4, 14)
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
+    write_keyword_rows(tmp_path / "third", third, tmp_path / "second")
+    rows = first + second + third
+    kept = np.array([row for row in range(len(rows)) if row < len(first) or row % 3 != 0])
+    frequencies = write_keyword_rows(tmp_path / "changed", added, tmp_path / "third", kept=kept)
+    assert _inodes(tmp_path / "changed") == _inodes(tmp_path / "first")
+    expected_rows = [rows[row] for row in kept] + added
+    assert len(np.load(tmp_path / "changed" / keyword_layers.DELTA_OFFSETS)) == len(expected_rows) - len(first) + 1
+    whole_frequencies = write_keyword_rows(tmp_path / "whole", expected_rows)
+    assert {term: count for term, count in frequencies.items() if count} == whole_frequencies
+    stored, expected = StoredTerms(tmp_path / "changed"), StoredTerms(tmp_path / "whole")
+    assert [stored.terms(row) for row in range(len(expected_rows))] == [
+        expected.terms(row) for row in range(len(expected_rows))
+    ]
+    ours, whole = KeywordIndex(tmp_path / "changed"), KeywordIndex(tmp_path / "whole")
+    assert ours._layers is not None and ours.documents == whole.documents == len(expected_rows)
+    chooser = random.Random(8)
+    questions = [*QUESTIONS, *(" ".join(chooser.choices([*WORDS, "new3", "new12x2"], k=4)) for _ in range(60))]
+    for question in questions:
+        scores, want = ours.scores(ours.slots(question)), whole.scores(whole.slots(question))
+        assert np.abs(scores - want).max() <= 1e-5, question
+    # a row of the base removed: one whole index
+    write_keyword_rows(tmp_path / "base-row", [], tmp_path / "third", kept=np.arange(1, len(rows)))
+    assert not (tmp_path / "base-row" / keyword_layers.DELTA_INDPTR).exists()
 
 
 def test_a_small_base_is_not_layered(tmp_path, monkeypatch):

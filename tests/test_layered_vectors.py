@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 import index.layered_vectors as layered_vectors
+import index.search.keyword_layers as keyword_layers
 from index.errors import IndexCorruptError
 from index.records import Article
-from index.storage import generations
+from index.search.keywords import FOLDER as KEYWORDS_FOLDER
+from index.storage import generations, store_layers
 from index.storage.faiss_vectors import VECTORS_DELTA
 from index.storage.row_files import RowFile, StackedRows
 from index.storage.vector_base import VectorFilter, VectorStoreSettings
@@ -107,21 +109,26 @@ def test_a_delta_past_its_share_or_a_removal_writes_one_layer_again(layered, has
 
 
 def test_a_removal_or_a_change_in_the_delta_keeps_the_base(layered, hashing_engine, tmp_path, monkeypatch):
-    """Removing or changing a recent article (one of the delta's) writes the delta again and shares the base; the
-    index answers as one that went through the same updates written whole each time."""
+    """Removing or changing a recent article (one of the delta's) writes the deltas again and shares every base (the
+    vectors, the store, the keyword index); the index answers as one that went through the same updates written
+    whole each time."""
+    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
+    monkeypatch.setattr(store_layers, "DELTA_SHARE", 0.5)
     first, second, third = _articles(30, seed=12), _articles(3, seed=13), _articles(4, seed=14)
     changed = Article(third[0].id, third[0].title, third[0].text + " The port reopened.", third[0].source)
     updates = [("add", first), ("add", second), ("add", third), ("remove", [second[1].id]), ("add", [changed])]
     engine, whole = hashing_engine(index_dir=tmp_path / "layered"), hashing_engine(index_dir=tmp_path / "whole")
+    shared = (generations.VECTORS, generations.STORE, f"{KEYWORDS_FOLDER}/{keyword_layers.INDPTR}")
     for step, (kind, payload) in enumerate(updates):
         for index, layer_from in ((engine, 1), (whole, 10**9)):
             monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", layer_from)
+            monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", layer_from)
             index.add_articles(payload) if kind == "add" else index.remove(payload)
+        inodes = {name: os.stat(_generation(engine) / name).st_ino for name in shared}
         if step == 0:
-            base = _generation(engine)
-            inode = os.stat(base / generations.VECTORS).st_ino
+            base_inodes = inodes
         else:
-            assert os.stat(_generation(engine) / generations.VECTORS).st_ino == inode
+            assert inodes == base_inodes
             assert (_generation(engine) / VECTORS_DELTA).exists()
             assert not (_generation(whole) / VECTORS_DELTA).exists()
         assert np.array_equal(

@@ -1,4 +1,4 @@
-"""The keyword index in two layers: an update that only appends rows writes a delta, not every posting.
+"""The keyword index in two layers: an update that changes only the newest rows writes a delta, not every posting.
 
 A whole keyword index (``keyword_writer.py``) stores each posting's BM25 weight, which holds the number of rows and
 their mean length, so every weight changes with every add; and its postings are term-major, so new rows' postings go
@@ -10,10 +10,13 @@ whole vocabulary (``delta_indptr.npy``, rows, counts), their term ids and offset
 postings then (``LayeredPostings``), with the writer's formula (bm25s "lucene") and the current number of rows, mean
 length and document frequency: the same weights as a whole build's, bit for bit. The vocabulary, its lookups and
 ``params.index.json`` stay whole files, written each time (they grow with the vocabulary, not with the postings).
+An update that removes or replaces rows of the delta only (recent articles, removed or edited) writes the delta the
+same way, from its kept and new rows' terms; a term only the removed rows held stays in the vocabulary, held by none.
 
 The base stays as a whole build wrote it (``data.csc.index.npy`` included, so the base alone is bm25s's files) until
-the delta would pass ``DELTA_SHARE`` of its rows; then, or for an update that removes or moves rows, or below
-``LAYER_MIN_ROWS`` rows (the vectors' threshold), the writer writes one whole index, byte for byte a whole build's.
+the delta would pass ``DELTA_SHARE`` of its rows; then, or for an update that removes or moves rows of the base, or
+below ``LAYER_MIN_ROWS`` rows (the vectors' threshold), the writer writes one whole index, byte for byte a whole
+build's.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 
 from index.search.keywords import DOCUMENT_OFFSETS, DOCUMENT_TERMS, FOLDER, K1, TERMS, B
 from index.storage.generations import share_file
-from index.storage.row_files import NpyBlocks, NpyWriter
+from index.storage.row_files import NpyBlocks, NpyWriter, changes_only_delta
 
 COUNTS = "term_counts.npy"  # how often each posting's term occurs in its row, aligned with data.csc.index.npy
 DATA, INDICES, INDPTR = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
@@ -161,16 +164,18 @@ def blocks_of(values: NpyBlocks) -> Iterator[np.ndarray]:
         yield values.read(start, min(start + TERMS_BLOCK, values.length))
 
 
-def layered_base(previous: PreviousTerms | None, appended: bool, rows: int) -> int | None:
-    """The rows of the base an update of ``rows`` rows layers on (``appended``: it keeps every previous row in its
-    place and adds rows after), None when it writes one whole index: a base under ``LAYER_MIN_ROWS`` rows, a
-    delta past ``DELTA_SHARE`` of it, a previous index without stored postings."""
-    if previous is None or not appended or not previous.postings:
+def layered_base(previous: PreviousTerms | None, old_rows: np.ndarray) -> int | None:
+    """The rows of the base an update layers on (``old_rows``: each row's row in ``previous``, -1 for a new one),
+    None when it writes one whole index. It may when it keeps the base's rows in place and changes only what
+    follows (appends rows, removes or replaces rows of the previous delta: ``row_files.changes_only_delta``), but
+    not for a base under ``LAYER_MIN_ROWS`` rows, a delta past ``DELTA_SHARE`` of it, a previous index without
+    stored postings."""
+    if previous is None or not previous.postings:
         return None
     base = previous.base_rows
-    if base < LAYER_MIN_ROWS or rows - base > DELTA_SHARE * base or rows < previous.rows:
+    if base < LAYER_MIN_ROWS or len(old_rows) - base > DELTA_SHARE * base:
         return None
-    return base
+    return base if changes_only_delta(old_rows, base, previous.rows) else None
 
 
 def share_base(previous: PreviousTerms, folder: Path) -> None:

@@ -99,9 +99,9 @@ def write_keyword_index(
     # an add: the kept rows are every previous row, in order, first (a first build keeps none of none); their
     # terms are then first met in this order, the others' are numbered again in the order first met
     appended = len(kept) == (previous.rows if previous else 0) and bool(np.all(old_rows[: len(kept)] == kept))
-    base = layered_base(previous, appended, len(old_rows))
+    base = layered_base(previous, old_rows)
     if base is not None and previous is not None:
-        return _write_delta(folder, old_rows, fresh, previous, known, base)
+        return _write_delta(folder, old_rows, fresh, previous, known, base, appended)
     from index.search.keyword_carry import carried_rows, write_carried  # it builds on this module
 
     if not appended and (carried := carried_rows(old_rows, previous)) is not None and previous is not None:
@@ -126,17 +126,18 @@ def _write_delta(
     previous: PreviousTerms,
     known: dict,
     base: int,
+    appended: bool,
 ) -> tuple[dict, dict[str, int]]:
-    """An append written as a delta on the previous generation's base (its first ``base`` rows), shared by hard
-    link: the delta's rows are the previous delta's, then the new ones."""
+    """An update written as a delta on the previous base (its first ``base`` rows, shared by hard link): the previous
+    delta's kept rows, then the new ones. An append (``appended``) carries the previous delta's postings over; else
+    they are made from the delta's rows' terms (terms only removed rows held stay in the vocabulary, held by none)."""
     share_base(previous, folder)
     lengths = _write_terms(folder / DELTA_TERMS, old_rows[base:], fresh, previous, known)
     names = list(known)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    frequency = np.diff(
-        _write_postings(folder, offsets, len(names), previous.layers[1:], DELTA, previous.rows - base, base)
-    )
+    carried, first_new = (previous.layers[1:], previous.rows - base) if appended else ([], 0)
+    frequency = np.diff(_write_postings(folder, offsets, len(names), carried, DELTA, first_new, base))
     frequency[: previous.layers[0].terms] += np.diff(previous.layers[0].indptr)
     record, frequencies = finish_index(folder, previous, names, frequency, len(old_rows), (DELTA_OFFSETS, offsets))
     return record | {"delta": {"rows": len(lengths)}}, frequencies

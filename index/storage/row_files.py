@@ -326,3 +326,20 @@ class StackedRows(RowReader):
 
 
 Rows = np.ndarray | RowFile | StackedRows  # rows of vectors in memory, in a file, or in layers read as one
+
+
+def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int) -> bool:
+    """Whether an update (``old_row_of``: each row's row among the ``previous_rows``, -1 for a new one) keeps the
+    previous base's ``base`` rows where they are and changes only what follows: appends rows, or removes or
+    replaces rows of the previous delta (the kept ones in their order), and leaves some row after the base. It may
+    then write a delta on that base."""
+    if len(old_row_of) < base or not np.array_equal(old_row_of[:base], np.arange(base)):
+        return False
+    after = old_row_of[base:]
+    kept = after[after >= 0]
+    changes = len(after) != previous_rows - base or len(kept) != len(after)  # not the previous generation again
+    return (
+        len(after) > 0
+        and changes
+        and bool(np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0))
+    )
