@@ -5,6 +5,8 @@ recall of approximate FAISS structures on real e5 vectors.
     nice -n 10 .venv/bin/python bench/scale_bench.py index --chunks 20000 [--work DIR] [--reuse]
     # only adding 100 articles to the index ``index`` built (on a copy of it: it stays as it is):
     nice -n 10 .venv/bin/python bench/scale_bench.py add --chunks 20000 [--repeat 3] [--profile FILE]
+    # removing (or changing) one article, an old one or one just added (of the delta), on a copy:
+    nice -n 10 .venv/bin/python bench/scale_bench.py remove --chunks 20000 [--recent] [--change] [--repeat 3]
     # real e5 vectors of the sample's chunks (slow: the bundled model on the CPU), then FAISS recall:
     nice -n 10 .venv/bin/python bench/scale_bench.py embed --out var/scale-e5
     nice -n 10 .venv/bin/python bench/scale_bench.py recall --vectors var/scale-e5 [--synthetic 100000,1000000]
@@ -187,23 +189,57 @@ def run_index(args: argparse.Namespace) -> None:
 
 def time_add(work: Path, env: dict[str, str], profile: Path | None = None) -> None:
     """Add WORK/add.jsonl to a copy of WORK/index's current generation, timed in a child process."""
+    time_update(work, env, [], ["add", str(work / "add.jsonl")], "add 100 articles", profile)
+
+
+def time_update(
+    work: Path, env: dict[str, str], before: list[list[str]], timed: list[str], label: str, profile: Path | None = None
+) -> None:
+    """On a copy of WORK/index's current generation, run the ``python -m index`` commands ``before`` (not timed),
+    then ``timed`` in a child process, timed; prints its time, peak memory and the MB its generation wrote."""
     import shutil
 
     copy = work / f"add-copy-{os.getpid()}"  # one a process: several benchmarks may add to one index at once
     shutil.rmtree(copy, ignore_errors=True)
     generation = _current(work / "index")
     shutil.copytree(generation, copy / generation.name)
-    os.sync()  # the copy's writes reach the disk before the add is timed (else they compete with its own)
     (copy / "CURRENT").symlink_to(generation.name)
-    command = [sys.executable, "-m", "index", "add", str(work / "add.jsonl")]
+    command = [sys.executable, "-m", "index", *timed]
     if profile:
         command[1:1] = ["-m", "cProfile", "-o", str(profile)]
     try:
+        for step in before:
+            subprocess.run([sys.executable, "-m", "index", *step], env={**env, "INDEX_DIR": str(copy)}, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        os.sync()  # the copy's writes reach the disk before the update is timed (else they compete with its own)
         seconds, peak = timed_child(command, {**env, "INDEX_DIR": str(copy)}, work / "build.log")
         written = written_mb(_current(copy))
     finally:
         shutil.rmtree(copy, ignore_errors=True)
-    print(f"add 100 articles       {seconds:9.1f} s    peak {peak:7.0f} MB    wrote {written:7.1f} MB", flush=True)
+    print(f"{label:22s} {seconds:9.1f} s    peak {peak:7.0f} MB    wrote {written:7.1f} MB", flush=True)
+
+
+def run_remove(args: argparse.Namespace) -> None:
+    """Remove (or, with ``--change``, change) one article on a copy of the index: a recent one (added just before,
+    with WORK/add.jsonl: an article of the delta) or an old one (of the base, half way through it)."""
+    work = args.work
+    if not (work / "index" / "CURRENT").exists() or not (work / "add.jsonl").is_file():
+        sys.exit(f"no index in {work}: run `scale_bench.py index --chunks {args.chunks}` first")
+    env = {**os.environ, "INDEX_DIR": str(work / "index"), "EMBEDDING_MODEL": HASHING, "PYTHONPATH": str(PROJECT)}
+    before = [["add", str(work / "add.jsonl")]] if args.recent else []
+    source = work / ("add.jsonl" if args.recent else "base.jsonl")
+    lines = source.read_text(encoding="utf-8").splitlines()
+    article = json.loads(lines[len(lines) // 2])
+    if args.change:
+        article["text"] += " وأضاف المتحدث أن الاجتماع سيعقد غدا."
+        changed = work / "changed.jsonl"
+        changed.write_text(json.dumps(article, ensure_ascii=False) + "\n", encoding="utf-8")
+        timed, what = ["add", str(changed)], "change"
+    else:
+        timed, what = ["remove", article["id"]], "remove"
+    label = f"{what} a{' recent' if args.recent else 'n old'} article"
+    for run in range(args.repeat):
+        time_update(work, env, before, timed, label, args.profile if run == args.repeat - 1 else None)
 
 
 def written_mb(generation: Path) -> float:
@@ -468,6 +504,13 @@ def main() -> None:
     recall.add_argument("--mix", type=float, default=0.5, help="synthetic vectors: how far towards another")
     recall.add_argument("--noise", type=float, default=0.1, help="synthetic vectors: noise, share of the spread")
     recall.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")], default=[20_000])
+    remove = commands.add_parser("remove", help="time removing (or changing) one article of the index (on a copy)")
+    remove.add_argument("--chunks", type=int, default=20_000)
+    remove.add_argument("--work", type=Path, default=PROJECT / "var" / "scale")
+    remove.add_argument("--repeat", type=int, default=1, help="time it this many times")
+    remove.add_argument("--profile", type=Path, help="write a cProfile of the (last) run here")
+    remove.add_argument("--recent", action="store_true", help="an article added just before (of the delta)")
+    remove.add_argument("--change", action="store_true", help="change the article's text instead of removing it")
     commands.add_parser("serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.command == "serve":
@@ -476,12 +519,9 @@ def main() -> None:
         run_recall(args)
     elif args.command == "embed":
         run_embed(args)
-    elif args.command in ("index", "add"):
+    elif args.command in ("index", "add", "remove"):
         args.work = args.work / str(args.chunks) if args.work == PROJECT / "var" / "scale" else args.work
-        if args.command == "index":
-            run_index(args)
-        else:
-            run_add(args)
+        {"index": run_index, "add": run_add, "remove": run_remove}[args.command](args)
 
 
 if __name__ == "__main__":
