@@ -18,7 +18,7 @@ from index.storage import generations, store_layers
 from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore, StoredArticles
 from index.storage.faiss_vectors import single_thread
-from index.storage.row_files import BLOCK_ROWS, NpyWriter, RowFile, StackedRows
+from index.storage.row_files import RowFile, StackedRows, write_taken_rows
 from index.text.near_duplicates import BANDS, PERMUTATIONS, ROWS, DuplicateFinder, band_keys, signature
 
 STORED_SIGNATURE = np.dtype("<u8")  # the store keeps a signature's values as little-endian uint64
@@ -104,20 +104,7 @@ def carried_vectors(
         if isinstance(old_vectors, np.ndarray)
         else old_vectors.files()
     )
-    fresh_done = 0  # new rows written so far
-    buffer = np.empty((min(BLOCK_ROWS, len(old_row_of)), dimension), dtype=np.float32)
-    with NpyWriter(path, np.float32, (dimension,), len(old_row_of)) as out:
-        for start in range(0, len(old_row_of), BLOCK_ROWS):
-            old_rows = old_row_of[start : start + BLOCK_ROWS]
-            block = buffer[: len(old_rows)]
-            kept = old_rows >= 0
-            if kept.any():
-                assert old is not None
-                block[kept] = old[old_rows[kept]]
-            fresh = len(old_rows) - int(kept.sum())
-            block[~kept] = fresh_vectors[fresh_done : fresh_done + fresh]
-            fresh_done += fresh
-            out.write(block)
+    write_taken_rows(path, old, old_row_of, fresh_vectors, dimension)
     if isinstance(old, (RowFile, StackedRows)):
         old.close()
     return RowFile.npy(path)

@@ -29,7 +29,7 @@ from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.faiss_vectors import FaissStore
 from index.storage.generations import EMBEDDINGS, EMBEDDINGS_DELTA, share_file
-from index.storage.row_files import BLOCK_ROWS, NpyWriter, RowFile, StackedRows, changes_only_delta
+from index.storage.row_files import RowFile, StackedRows, changes_only_delta, write_taken_rows
 from index.storage.vector_base import RowPayload
 
 # The delta is written again by every append, so it is kept to a share of the base: an add then writes at most
@@ -59,20 +59,9 @@ class AppendedLayer:
         old_delta = self.old_delta
         if isinstance(old_delta, np.ndarray):
             old_delta = RowFile.of(old_delta)  # read with file reads: no page of it stays in memory
-        delta_rows = old_row_of[self.base_rows :] - self.base_rows  # a row of the previous delta, or < 0: new
-        buffer = np.empty((min(BLOCK_ROWS, len(delta_rows)), dimension), dtype=np.float32)
-        fresh_done = 0
-        with NpyWriter(staging / EMBEDDINGS_DELTA, np.float32, (dimension,), len(delta_rows)) as out:
-            for start in range(0, len(delta_rows), BLOCK_ROWS):
-                rows = delta_rows[start : start + BLOCK_ROWS]
-                block, kept = buffer[: len(rows)], rows >= 0
-                if kept.any():
-                    assert old_delta is not None
-                    block[kept] = old_delta[rows[kept]]
-                fresh = len(rows) - int(kept.sum())
-                block[~kept] = fresh_vectors[fresh_done : fresh_done + fresh]
-                fresh_done += fresh
-                out.write(block)
+        delta_rows = old_row_of[self.base_rows :]  # a row of the previous delta, or -1: new
+        delta_rows = np.where(delta_rows >= 0, delta_rows - self.base_rows, -1)
+        write_taken_rows(staging / EMBEDDINGS_DELTA, old_delta, delta_rows, fresh_vectors, dimension)
         if isinstance(old_delta, RowFile):
             old_delta.close()
         return StackedRows([RowFile.npy(staging / EMBEDDINGS), RowFile.npy(staging / EMBEDDINGS_DELTA)])

@@ -15,7 +15,7 @@ import pytest
 
 from index import carry_over
 from index.search import hubness
-from index.storage import faiss_vectors, sentence_vectors
+from index.storage import faiss_vectors, row_files, sentence_vectors
 from index.storage.row_files import NpyWriter, RowFile
 from index.storage.sentence_vectors import FOLDER, open_sentences, sentence_keys, write_sentences
 from index.storage.vector_base import RowPayload, VectorStoreSettings
@@ -63,7 +63,7 @@ def test_carried_vectors_write_the_rows_np_save_wrote(tmp_path, monkeypatch, ord
     whole[old_row_of >= 0] = old[old_row_of[old_row_of >= 0]]
     whole[old_row_of < 0] = fresh
     np.save(tmp_path / "expected.npy", whole)
-    monkeypatch.setattr(carry_over, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(row_files, "BLOCK_ROWS", 64)
     mapped = np.load(tmp_path / "old.npy", mmap_mode="r")
     rows = carry_over.carried_vectors(mapped, old_row_of, fresh, 16, tmp_path / "embeddings.npy")
     assert (tmp_path / "embeddings.npy").read_bytes() == (tmp_path / "expected.npy").read_bytes()

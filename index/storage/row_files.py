@@ -343,3 +343,24 @@ def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int) ->
         and changes
         and bool(np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0))
     )
+
+
+def write_taken_rows(
+    path: Path, old: RowReader | np.ndarray | None, old_row_of: np.ndarray, fresh: np.ndarray, dimension: int
+) -> None:
+    """Write an ``.npy`` file of ``len(old_row_of)`` float32 rows: row ``i`` is ``old``'s row ``old_row_of[i]``, or,
+    where that is -1, the next row of ``fresh``; ``BLOCK_ROWS`` rows at a time."""
+    fresh_done = 0  # new rows written so far
+    buffer = np.empty((min(BLOCK_ROWS, len(old_row_of)), dimension), dtype=np.float32)
+    with NpyWriter(path, np.float32, (dimension,), len(old_row_of)) as out:
+        for start in range(0, len(old_row_of), BLOCK_ROWS):
+            old_rows = old_row_of[start : start + BLOCK_ROWS]
+            block = buffer[: len(old_rows)]
+            kept = old_rows >= 0
+            if kept.any():
+                assert old is not None
+                block[kept] = old[old_rows[kept]]
+            count = len(old_rows) - int(kept.sum())
+            block[~kept] = fresh[fresh_done : fresh_done + count]
+            fresh_done += count
+            out.write(block)
