@@ -141,6 +141,28 @@ def test_a_removal_or_a_change_in_the_delta_keeps_the_base(layered, hashing_engi
     assert not (_generation(engine) / VECTORS_DELTA).exists()
 
 
+def test_removing_every_article_of_the_delta_writes_one_layer(layered, hashing_engine, tmp_path, monkeypatch):
+    """No file is left with an empty delta: removing the delta's last articles writes each file whole again."""
+    monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", 1)
+    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
+    monkeypatch.setattr(store_layers, "DELTA_SHARE", 0.5)
+    first, second = _articles(30, seed=15), _articles(3, seed=16)
+    engine = hashing_engine(index_dir=tmp_path / "layered")
+    engine.add_articles(first)
+    engine.add_articles(second)
+    assert (_generation(engine) / VECTORS_DELTA).exists()
+    engine.remove([article.id for article in second])
+    generation = _generation(engine)
+    assert not (generation / VECTORS_DELTA).exists() and not (generation / generations.STORE_DELTA).exists()
+    assert not (generation / KEYWORDS_FOLDER / keyword_layers.DELTA_INDPTR).exists()
+    whole = hashing_engine(index_dir=tmp_path / "whole")
+    whole.add_articles(first)
+    assert (generation / generations.EMBEDDINGS).read_bytes() == (
+        _generation(whole) / generations.EMBEDDINGS
+    ).read_bytes()
+    assert engine.stats().articles == 30
+
+
 def test_a_damaged_delta_is_a_damaged_index(layered, hashing_engine, tmp_path):
     engine = hashing_engine(index_dir=tmp_path / "layered")
     engine.add_articles(_articles(20, seed=8))
