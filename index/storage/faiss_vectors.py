@@ -233,7 +233,8 @@ class FaissStore(VectorStore):
         rows = payloads if isinstance(payloads, RowPayloads) else RowPayloads(payloads, [1] * len(payloads))
         source_codes, found = rows.column(lambda payload: payload.source)  # each value read once, not once a row
         names = sorted(found)
-        sources = np.argsort(np.argsort(np.array(found, dtype=str), kind="stable")).astype(np.int32)[source_codes]
+        number = {name: position for position, name in enumerate(names)}
+        sources = np.array([number[name] for name in found], dtype=np.int32)[source_codes]
         day_codes, dates = rows.column(lambda payload: payload.published)
         days = np.array([_day_or_unknown(published) for published in dates], dtype=np.int32)[day_codes]
         np.savez(folder / cls.ROWS, days=days, sources=sources, names=np.array(names, dtype=str))
