@@ -85,6 +85,18 @@ def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered_keywords,
     assert carried_only == [tmp_path / "removed", tmp_path / "changed"]
 
 
+
+def test_removing_a_row_without_terms_at_the_end_of_the_base(layered_keywords, carried_only, tmp_path):
+    """A row that holds no term, last of the base: its term ids are an empty range where the delta's begin."""
+    first, second = [*_texts(30, 9), ""], _texts(4, 10)
+    write_keyword_rows(tmp_path / "first", first)
+    write_keyword_rows(tmp_path / "second", second, tmp_path / "first")
+    assert (tmp_path / "second" / keyword_layers.DELTA_INDPTR).is_file()
+    rows = first + second
+    kept = [row for row in range(len(rows)) if row not in (len(first) - 1, 3)]
+    _same_as_whole(tmp_path, "removed", rows, kept, [], tmp_path / "second")
+    assert carried_only == [tmp_path / "removed"]
+
 def test_many_removals_of_a_whole_or_layered_index(layered_keywords, sizes, carried_only, tmp_path):
     chooser = random.Random(5)
     first, second = _texts(50, 3), _texts(12, 4)

@@ -115,6 +115,8 @@ class _TermIds:
             parts.append(self.sources[0].read(start, min(stop, self.base_end)))
         if stop > self.base_end:
             parts.append(self.sources[1].read(max(start, self.base_end) - self.base_end, stop - self.base_end))
+        if not parts:  # an empty range where the delta's ids begin (a row without terms, last of the base)
+            return np.empty(0, dtype=np.int32)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def row(self, row: int) -> np.ndarray:
