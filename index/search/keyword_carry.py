@@ -105,16 +105,11 @@ class _TermIds:
     """The previous generation's term ids, read over its layers' files (the base's rows, then the delta's)."""
 
     def __init__(self, previous: PreviousTerms, sources: Sequence[NpyBlocks]) -> None:
-        self.offsets, self.sources = previous.offsets, sources
-        self.base_end = int(previous.offsets[previous.base_rows])
+        self.previous, self.offsets, self.sources = previous, previous.offsets, sources
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Term ids ``start`` to ``stop`` - 1."""
-        parts = []
-        if start < self.base_end:
-            parts.append(self.sources[0].read(start, min(stop, self.base_end)))
-        if stop > self.base_end:
-            parts.append(self.sources[1].read(max(start, self.base_end) - self.base_end, stop - self.base_end))
+        parts = [self.sources[source].read(first, end) for source, first, end in self.previous.pieces(start, stop)]
         if not parts:  # an empty range where the delta's ids begin (a row without terms, last of the base)
             return np.empty(0, dtype=np.int32)
         return np.concatenate(parts) if len(parts) > 1 else parts[0]

@@ -109,19 +109,28 @@ class PreviousTerms:
             frequency[: layer.terms] += np.diff(layer.indptr)
         return frequency
 
+    def pieces(self, start: int, stop: int) -> list[tuple[int, int, int]]:
+        """Term ids ``start`` to ``stop`` - 1, numbered over the layers one after another, as (which of
+        ``term_files``, first, end) in that file: the base's part, then the delta's (none for an empty range at
+        their border)."""
+        base_end = int(self.offsets[self.base_rows])
+        parts = []
+        if start < base_end:
+            parts.append((0, start, min(stop, base_end)))
+        if stop > base_end:
+            parts.append((1, max(start, base_end) - base_end, stop - base_end))
+        return parts
+
     @contextlib.contextmanager
     def copier(self) -> Iterator[Callable[[NpyWriter, int, int], None]]:
         """What copies term ids ``start`` to ``stop`` - 1 (over the layers one after another) to a writer, file to
         file (``NpyWriter.copy``)."""
         with contextlib.ExitStack() as stack:
             sources = [stack.enter_context(NpyBlocks(self.folder / name)) for name in self.term_files]
-            base_end = int(self.offsets[self.base_rows])
 
             def copy(out: NpyWriter, start: int, stop: int) -> None:
-                if start < base_end:
-                    out.copy(sources[0], start, min(stop, base_end))
-                if stop > base_end:
-                    out.copy(sources[1], max(start, base_end) - base_end, stop - base_end)
+                for source, first, end in self.pieces(start, stop):
+                    out.copy(sources[source], first, end)
 
             yield copy
 
