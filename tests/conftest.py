@@ -246,6 +246,15 @@ def layered_keywords(monkeypatch):
     monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
 
 
+def tiny_keyword_blocks(monkeypatch) -> None:
+    """The keyword writer's block and range sizes made tiny: many blocks of term ids and postings, ranges of terms
+    and blocks of weights (each keyword test file adds its own module's)."""
+    monkeypatch.setattr(keyword_writer, "TERMS_BLOCK", 5)
+    monkeypatch.setattr(keyword_writer, "POSTINGS_BLOCK", 9)
+    monkeypatch.setattr(keyword_writer, "PASS_POSTINGS", 13)
+    monkeypatch.setattr(keyword_writer, "BLOCK", 4)
+
+
 def write_keyword_rows(
     folder: Path, texts: list[str], previous: Path | None = None, kept: Sequence[int] | None = None
 ) -> dict:

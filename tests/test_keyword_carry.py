@@ -14,7 +14,7 @@ import pytest
 import index.search.keyword_carry as keyword_carry
 import index.search.keyword_layers as keyword_layers
 import index.search.keyword_writer as keyword_writer
-from tests.conftest import generation_files, write_keyword_rows
+from tests.conftest import generation_files, tiny_keyword_blocks, write_keyword_rows
 
 WORDS = [f"word{number}" for number in range(40)] + ["نفط", "النفط", "ميناء", "حفتر", "haftar", "tripoli", "oil"]
 
@@ -31,10 +31,7 @@ def _texts(count: int, seed: int) -> list[str]:
 def sizes(request, monkeypatch):
     """The writers' block and range sizes, or tiny ones (many blocks, ranges, runs of terms and scans)."""
     if request.param == "tiny":
-        monkeypatch.setattr(keyword_writer, "TERMS_BLOCK", 5)
-        monkeypatch.setattr(keyword_writer, "POSTINGS_BLOCK", 9)
-        monkeypatch.setattr(keyword_writer, "PASS_POSTINGS", 13)
-        monkeypatch.setattr(keyword_writer, "BLOCK", 4)
+        tiny_keyword_blocks(monkeypatch)
         monkeypatch.setattr(keyword_carry, "REMOVED_ROWS_BLOCK", 2)
         monkeypatch.setattr(keyword_carry, "SCAN", 2)
         monkeypatch.setattr(keyword_carry, "VALUES_BLOCK", 3)
@@ -85,7 +82,6 @@ def test_removing_rows_of_a_layered_index_writes_a_whole_build(layered_keywords,
     assert carried_only == [tmp_path / "removed", tmp_path / "changed"]
 
 
-
 def test_removing_a_row_without_terms_at_the_end_of_the_base(layered_keywords, carried_only, tmp_path):
     """A row that holds no term, last of the base: its term ids are an empty range where the delta's begin."""
     first, second = [*_texts(30, 9), ""], _texts(4, 10)
@@ -96,6 +92,7 @@ def test_removing_a_row_without_terms_at_the_end_of_the_base(layered_keywords, c
     kept = [row for row in range(len(rows)) if row not in (len(first) - 1, 3)]
     _same_as_whole(tmp_path, "removed", rows, kept, [], tmp_path / "second")
     assert carried_only == [tmp_path / "removed"]
+
 
 def test_many_removals_of_a_whole_or_layered_index(layered_keywords, sizes, carried_only, tmp_path):
     chooser = random.Random(5)

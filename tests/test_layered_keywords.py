@@ -14,12 +14,11 @@ import pytest
 
 import index.layered_vectors as layered_vectors
 import index.search.keyword_layers as keyword_layers
-import index.search.keyword_writer as keyword_writer
 from index.errors import IndexCorruptError
 from index.records import Article
 from index.search.keywords import DOCUMENT_TERMS, FOLDER, KeywordIndex, StoredTerms
 from index.storage import generations
-from tests.conftest import generation_files, story_articles, write_keyword_rows
+from tests.conftest import generation_files, story_articles, tiny_keyword_blocks, write_keyword_rows
 
 WORDS = [f"word{number}" for number in range(60)] + ["نفط", "النفط", "ميناء", "حفتر", "haftar", "tripoli", "oil"]
 QUESTIONS = ["word1 word2 oil", "النفط في ميناء طرابلس", "haftar tripoli word7", "word59 word3 new9", "حفتر"]
@@ -61,11 +60,8 @@ def _same_answers(layered_folder: Path, whole_folder: Path) -> None:
 def sizes(request, monkeypatch):
     """The writer's default block and range sizes, or tiny ones (many runs, ranges and blocks of weights)."""
     if request.param == "tiny":
-        monkeypatch.setattr(keyword_writer, "TERMS_BLOCK", 5)
+        tiny_keyword_blocks(monkeypatch)
         monkeypatch.setattr(keyword_layers, "TERMS_BLOCK", 7)
-        monkeypatch.setattr(keyword_writer, "POSTINGS_BLOCK", 9)
-        monkeypatch.setattr(keyword_writer, "PASS_POSTINGS", 13)
-        monkeypatch.setattr(keyword_writer, "BLOCK", 4)
 
 
 def test_an_append_shares_the_base_and_scores_as_a_whole_build(layered_keywords, sizes, tmp_path):
