@@ -19,6 +19,7 @@ from index.errors import BuildError, IndexMismatchError
 from index.fresh_chunks import TITLE_TOKENS, chunk_and_embed, encoder_passages
 from index.layered_vectors import appended_layer
 from index.records import Article, BuildReport, Changes, Chunk, LoadProblem
+from index.row_layout import plan_rows
 from index.search.hubness import document_keys, neighbourhood_density, reusable_densities, save_density
 from index.search.keyword_writer import open_previous_terms, write_keyword_index
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
@@ -28,6 +29,7 @@ from index.settings import IndexSettings
 from index.storage import generations
 from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore
+from index.storage.dead_rows import write_dead_rows
 from index.storage.row_files import Rows
 from index.storage.sentence_vectors import StoredSentences, open_sentences, write_sentences
 from index.storage.vector_base import RowPayload, RowPayloads
@@ -139,10 +141,16 @@ def _write_generation(
         fresh_chunks, fresh_vectors = chunk_and_embed(fresh, embedder, settings, progress)
         report.embedded_chunks = len(fresh_vectors)
 
-        stories, signatures = group_stories(final, old_positions, kept)
         # each article's number of chunks; each row's row in the previous generation (-1: a new row)
         sizes, old_row_of = kept.rows(old_positions, [fresh_chunks.count(article.id) for article in fresh])
-        layer = appended_layer(previous, old_vectors, old_row_of, settings)  # only the delta changes
+        old_terms = open_previous_terms(previous) if previous else None
+        if old_terms is not None and old_terms.rows != len(old_vectors if old_vectors is not None else ()):
+            old_terms = None  # the keyword index of another set of rows: read every text again
+        # rows one after another, or the previous base's in place with removed articles' dead (row_layout.py)
+        layout = plan_rows(previous, old_store, old_vectors, old_terms, settings, (sizes, old_row_of, old_positions))
+        old_row_of, dead = layout.old_row_of, layout.dead
+        stories, signatures = group_stories(final, old_positions, kept, layout.kept_articles)
+        layer = appended_layer(previous, old_vectors, old_row_of, settings, len(dead) > 0)  # only the delta changes
         vectors: Rows
         if layer:
             vectors = layer.write_embeddings(staging, fresh_vectors, old_row_of)
@@ -157,7 +165,7 @@ def _write_generation(
             old_store,
             final,
             sizes,
-            old_row_of,
+            layout,
             fresh_chunks,
             kept,
             stories,
@@ -173,13 +181,13 @@ def _write_generation(
             raise BuildError(
                 f"There are no articles to index{skipped}; name files or folders of articles, e.g. `examples/articles`."
             )
-        old_terms = open_previous_terms(previous) if previous else None
-        if old_terms is not None and old_terms.rows != len(old_vectors if old_vectors is not None else ()):
-            old_terms = None  # the keyword index of another set of rows: read every text again
         keyword_rows = old_row_of if old_terms is not None else np.full(len(old_row_of), -1, dtype=np.int64)
         # one per vector row, kept one an article: what the vector store keeps for filters; (title, story), see hubness
-        payloads = RowPayloads([RowPayload(a.id, a.published, a.source) for a in final], sizes)
-        document_of_row = document_keys([(a.title.strip().casefold() or a.id, stories[a.id]) for a in final], sizes)
+        payloads = RowPayloads(
+            *layout.with_dead_runs([RowPayload(a.id, a.published, a.source) for a in final], sizes, _dead_payload)
+        )
+        documents = [(a.title.strip().casefold() or a.id, stories[a.id]) for a in final]
+        document_of_row = document_keys(*layout.with_dead_runs(documents, sizes, _dead_document))
         old_sentences = _previous_sentences(previous, embedder)
         # an incremental build keeps every sentence of the previous table and splits only its new chunks
         sentences_kept = old_sentences is not None and not changes.replace_all
@@ -205,7 +213,7 @@ def _write_generation(
         known_density = reusable_densities(previous, old_row_of)
         trained_from = None if changes.replace_all else previous
         with (
-            layer.write_vectors(staging, payloads)
+            layer.write_vectors(staging, payloads, dead)
             if layer
             else write_vectors(  # a rebuild trains an IVF index afresh; other updates reuse the previous one's
                 staging, vectors, payloads, settings.vectors, settings.faiss_factory, trained_from, old_row_of
@@ -224,8 +232,9 @@ def _write_generation(
             for chunk in chunks
         )
         keywords, document_frequencies = write_keyword_index(
-            staging / KEYWORDS_FOLDER, keyword_rows, keyword_texts, old_terms
+            staging / KEYWORDS_FOLDER, keyword_rows, keyword_texts, old_terms, dead
         )
+        write_dead_rows(staging, dead)
     finally:
         if old_store:
             old_store.close()
@@ -239,7 +248,16 @@ def _write_generation(
         progress,
         term_limit(report.chunks),
     )
-    _write_manifest(staging, embedder, settings, report, keywords, lexicon, hubness, sentence_record, vectors_record)
+    records = (keywords, lexicon, hubness, sentence_record, vectors_record)
+    _write_manifest(staging, embedder, settings, report, *records, rows=len(old_row_of) if len(dead) else None)
+
+
+def _dead_payload(run: int) -> RowPayload:
+    return RowPayload("", "", "")  # a dead row's: no search returns it
+
+
+def _dead_document(run: int) -> tuple[str, str]:
+    return (f"\0dead {run}", f"\0dead {run}")  # each run a document of its own (no search reaches a dead row)
 
 
 def answer_sentences(text: str) -> list[str]:
@@ -346,7 +364,9 @@ def _write_manifest(
     hubness: dict,
     sentences: dict,
     vectors: dict,
+    rows: int | None = None,
 ) -> None:
+    """``rows``: the vector rows, when dead ones among them (``dead_rows.py``) make them more than the chunks."""
     faiss = (
         {"faiss": {"factory": vectors.get("factory", settings.faiss_factory), "metric": "inner_product"}}
         if vectors["store"] == "faiss"
@@ -364,7 +384,7 @@ def _write_manifest(
         "sentences": sentences,
         "versions": _library_versions(),
         "built_at": generations.utc_now(),
-        "counts": {"articles": report.articles, "chunks": report.chunks},
+        "counts": {"articles": report.articles, "chunks": report.chunks, **({"rows": rows} if rows else {})},
     }
     (staging / generations.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 

@@ -14,6 +14,7 @@ import numpy as np
 
 import index.layered_vectors as layered_vectors
 from index.records import Article, Chunk
+from index.row_layout import RowLayout
 from index.storage import generations, store_layers
 from index.storage.article_spool import ArticleRef, Shelf
 from index.storage.article_store import ArticleStore, StoredArticles
@@ -116,13 +117,14 @@ def write_store(
     old_store: ArticleStore | None,
     final: list[Article],
     sizes: list[int],
-    old_row_of: np.ndarray,
+    layout: RowLayout,
     fresh_chunks: Mapping[str, list[Chunk]],
     kept: KeptChunks,
     stories: dict[str, str],
     signatures: np.ndarray,
 ) -> None:
-    """The generation's article store with every article of ``final`` in order, each chunk at its vector row.
+    """The generation's article store with every article of ``final`` in order, each chunk at its vector row
+    (``layout``: from its first, ``starts``).
 
     When the previous generation's store records stories, an update that keeps every article of its base (in order,
     their chunks at their rows, their stories unchanged) shares that base by hard link and writes a delta layer
@@ -135,7 +137,8 @@ def write_store(
     that keep their place and order stay (their chunks moved to their new rows when rows before them went), the
     others are deleted, and the articles after them are inserted in order; a staying article whose story changed
     gets its new one. ``signatures``: one row for each article of ``final`` (``group_stories``), stored as uint64
-    values."""
+    values. With dead rows (``row_layout.py``: removed articles kept in the base), the base is shared and the delta
+    lists the removed articles of the base (``store_layers.py``); one whole store leaves them out."""
     rowid = None  # where the articles written after the staying ones begin: after the last, unless a delta's
     written = 0  # the first article written here: those before it stay where they are (a shared base, or a copy)
     if previous is None or old_store is None or not old_store.has_signatures():
@@ -152,12 +155,18 @@ def write_store(
         new_stories = {a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]}
         layers = old_store.layer_counts()
         old_store_path, old_delta = previous / generations.STORE, store_layers.delta_path(previous / generations.STORE)
-        base = _layered_base(layers, staying, old_row_of, new_stories, final)
+        old_row_of = layout.old_row_of
+        base = _layered_base(layers, staying, layout, new_stories, final)
         if base is not None:  # the base shared, the delta written: the previous delta's articles, then the new ones
             generations.share_file(old_store_path, path)
             store = ArticleStore.create(store_layers.delta_path(path))
-            rows = sum(sizes[:staying])
-            appends = staying == sum(articles for articles, _ in layers) and not new_stories
+            if len(layout.dead):  # the base's articles that are not among its first kept ones are removed
+                kept_ids = {article.id for article in final[:base]}
+                base_ids = kept.articles.ids[: layers[0][0] - len(old_store.removed_rowids())]
+                gone = old_store.base_rowids(article_id for article_id in base_ids if article_id not in kept_ids)
+                store.record_removed([*old_store.removed_rowids(), *gone.values()])
+            rows = int(layout.starts[staying]) if staying < len(final) else layout.rows
+            appends = staying == len(kept.articles) and not new_stories
             appends = appends and bool(np.array_equal(old_row_of[:rows], np.arange(rows)))
             if appends and len(layers) > 1:  # every previous article stays as it was: its rows copied as they are
                 store.copy_layer(old_delta)
@@ -166,6 +175,7 @@ def write_store(
         else:
             shutil.copyfile(old_store_path, path)
             store = ArticleStore(path, readonly=False)
+            store.drop_base_ghosts(old_store.removed_rowids())  # removed articles kept in the base go now
             if len(layers) > 1:
                 store.copy_layer(old_delta)
             kept_ids = {article.id for article in final[:staying]}
@@ -176,34 +186,37 @@ def write_store(
                 store.move_chunks(old_row_of[moved].tolist(), moved.tolist())
             store.set_stories(new_stories)
             written = staying
-    row = sum(sizes[:written])
     for position in range(written, len(final)):
         article = final[position]
         chunks = fresh_chunks[article.id] if article.id in fresh_chunks else kept.chunks(article.id)
+        row = int(layout.starts[position])
         rows_of_chunks = [(row + i, chunk) for i, chunk in enumerate(chunks)]
         stored_signature = signatures[position].astype(STORED_SIGNATURE).tobytes()
         at = None if rowid is None else rowid + position - written
         store.add_article(article, rows_of_chunks, stories[article.id], stored_signature, rowid=at)
-        row += sizes[position]
     store.commit()
     store.close()
 
 
 def _layered_base(
-    layers: list[tuple[int, int]], staying: int, old_row_of: np.ndarray, new_stories: dict, final: list[Article]
+    layers: list[tuple[int, int]], staying: int, layout: RowLayout, new_stories: dict, final: list[Article]
 ) -> int | None:
     """How many articles of the previous store's base an update keeps as a base shared with it (``layers``: its
-    (articles, chunks) per layer), None when it writes one whole store. It may when it keeps every article of the
-    base in order (``staying``: the first articles that keep their order), their chunks at their rows and their
-    stories, and changes only what follows (appends articles, removes or changes articles of the previous delta),
-    and its delta stays within its share."""
+    (articles, chunks) per layer, as stored), None when it writes one whole store. It may when it keeps every
+    article of the base in order (``staying``: the first articles that keep their order), their chunks at their
+    rows and their stories, and changes only what follows (appends articles, removes or changes articles of the
+    previous delta), and its delta stays within its share; and it does when it keeps the base with dead rows
+    (``layout.dead``: then the base's articles it keeps are ``layout.kept_articles``)."""
     base_articles, base_rows = layers[0]
+    if len(layout.dead):
+        base_articles = layout.kept_articles
     if staying < base_articles or any(article.id in new_stories for article in final[:base_articles]):
         return None
-    delta = len(old_row_of) - base_rows
-    if delta < 1 or base_rows < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base_rows:
-        return None  # (with no row after the base, one whole store: no store has an empty delta)
-    return base_articles if np.array_equal(old_row_of[:base_rows], np.arange(base_rows)) else None
+    delta = layout.rows - base_rows
+    too_large = base_rows < layered_vectors.LAYER_MIN_ROWS or delta > store_layers.DELTA_SHARE * base_rows
+    if not len(layout.dead) and (delta < 1 or too_large):
+        return None  # (with no row after the base and none dead, one whole store: no store has an empty delta)
+    return base_articles if np.array_equal(layout.old_row_of[:base_rows], np.arange(base_rows)) else None
 
 
 @contextmanager
@@ -216,7 +229,7 @@ def one_faiss_thread() -> Iterator[None]:
 
 
 def group_stories(
-    final: list[Article], old_positions: np.ndarray, kept: KeptChunks
+    final: list[Article], old_positions: np.ndarray, kept: KeptChunks, kept_articles: int = 0
 ) -> tuple[dict[str, str], np.ndarray]:
     """Group republished copies of one story: (story id by article id, the signatures of ``final``: one uint32 row
     an article, in order). ``old_positions``: each article's position among the previous ones (``kept``), -1 for
@@ -226,7 +239,9 @@ def group_stories(
     first removed, changed or moved one otherwise) keep their stored stories (the finder gave them the same over
     the same articles) and only the articles after them are grouped, against the earlier ones sharing a band with
     one of them (``ResumedFinder``): the stories grouping them all again gives, without going through every
-    previous article (5 s at 27,000 articles; a removal at a million chunks grouped 275,000 articles again, 7.4 s)."""
+    previous article (5 s at 27,000 articles; a removal at a million chunks grouped 275,000 articles again, 7.4 s).
+    ``kept_articles``: an update that keeps the previous base with dead rows (``row_layout.py``) keeps the stored
+    stories of its first articles, those after a removed one's too, and groups no article with a removed one."""
     stored, table = kept.articles, kept.take_signatures()
     signed = len(table) == len(stored) > 0  # an older store without signatures: every text signed
     reused = old_positions >= 0 if signed else np.zeros(len(final), dtype=bool)
@@ -236,13 +251,14 @@ def group_stories(
     del table
     for position in np.flatnonzero(~reused).tolist():
         signatures[position] = signature(final[position].text)
-    count = kept_prefix(old_positions) if signed else 0
+    count = max(kept_prefix(old_positions), kept_articles) if signed else 0
     if count == 0:
         ids = [article.id for article in final]
         return dict(zip(ids, DuplicateFinder().stories_of(ids, signatures))), signatures
-    stories = dict(zip(stored.ids[:count], stored.stories[:count]))
+    stored_stories = [stored.stories[position] for position in old_positions[:count].tolist()]
+    stories = dict(zip((article.id for article in final[:count]), stored_stories))
     resumed = ResumedFinder()
-    resumed.remember_near(signatures[:count], stored.stories[:count], signatures[count:])
+    resumed.remember_near(signatures[:count], stored_stories, signatures[count:])
     stories.update(resumed.add_all((a.id, signatures[count + i]) for i, a in enumerate(final[count:])))
     return stories, signatures
 

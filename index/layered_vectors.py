@@ -10,11 +10,12 @@ of its own (``faiss_vectors.VECTORS_DELTA``); a search asks both and keeps the b
 plus the delta instead of copying every vector and, for an IVF index (chosen above 250,000 rows of 384
 dimensions), training it again.
 
-The delta is written whole each time (the previous delta's kept rows, then the new ones). Once it would pass
-``DELTA_SHARE`` of the base's rows, when a row of the base goes or moves, when the vectors go to Qdrant, when
-FAISS_FACTORY names another index, or for an index under ``LAYER_MIN_ROWS`` rows (whose whole vectors are written
-in well under a second), the build writes one whole layer as before: byte for byte what a whole build of the same
-articles writes.
+The delta is written whole each time (the previous delta's kept rows, then the new ones). An update that removes or
+changes an article of the base leaves its rows there, dead (``row_layout.py``): a search leaves them out. Once the
+delta (with the dead rows) would pass ``DELTA_SHARE`` of the base's rows, when a row of the base moves, when the
+vectors go to Qdrant, when FAISS_FACTORY names another index, or for an index under ``LAYER_MIN_ROWS`` rows (whose
+whole vectors are written in well under a second), the build writes one whole layer as before: byte for byte what
+a whole build of the same articles writes.
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ class AppendedLayer:
             old_delta.close()
         return StackedRows([RowFile.npy(staging / EMBEDDINGS), RowFile.npy(staging / EMBEDDINGS_DELTA)])
 
-    def write_vectors(self, staging: Path, payloads: Sequence[RowPayload]) -> FaissStore:
+    def write_vectors(self, staging: Path, payloads: Sequence[RowPayload], dead: np.ndarray) -> FaissStore:
         """The FAISS store of the layered generation (after ``write_embeddings``): the base index shared, the
-        delta's exact index written from the delta's vectors file."""
+        delta's exact index written from the delta's vectors file; its ``dead`` rows are searched no more."""
         delta = RowFile.npy(staging / EMBEDDINGS_DELTA)
         try:
-            return FaissStore.write_layered(staging, self.previous, self.record, delta, payloads)
+            return FaissStore.write_layered(staging, self.previous, self.record, delta, payloads, dead)
         finally:
             delta.close()
 
@@ -81,9 +82,11 @@ def appended_layer(
     old_vectors: np.ndarray | StackedRows | None,
     old_row_of: np.ndarray,
     settings: IndexSettings,
+    with_dead: bool = False,
 ) -> AppendedLayer | None:
     """The layer an update writes when it only appends rows to ``previous`` (``old_row_of``: each row's row in
-    the previous generation, -1 for a new one) and may write them as a delta; None when it writes every vector."""
+    the previous generation, -1 for a new one) and may write them as a delta; None when it writes every vector.
+    ``with_dead``: the update marks rows of the base dead (``dead_rows.py``)."""
     if previous is None or old_vectors is None or settings.vectors.store != "faiss":
         return None
     record = generations.read_manifest(previous).get("vectors") or {}
@@ -93,7 +96,7 @@ def appended_layer(
     base = len(old_vectors) - (len(old_delta) if old_delta is not None else 0)
     delta = len(old_row_of) - base
     if (
-        not changes_only_delta(old_row_of, base, len(old_vectors))
+        not changes_only_delta(old_row_of, base, len(old_vectors), with_dead)
         or base < LAYER_MIN_ROWS
         or delta > DELTA_SHARE * base
     ):

@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from index.storage import generations
+from index.storage.dead_rows import live_rows, read_dead_rows
 from index.storage.faiss_vectors import batches_as_products
 from index.storage.row_files import Rows
 from index.tuning import RANKING
@@ -206,12 +207,16 @@ def reusable_densities(previous: Path | None, old_row_of: np.ndarray) -> dict:
 
 
 def load_penalty(generation: Path) -> np.ndarray | None:
-    """What to take off each chunk's cosine (row order), or None for a generation without densities."""
+    """What to take off each chunk's cosine (row order), or None for a generation without densities. The mean
+    is the live rows' (``dead_rows.py``: a removed article's rows stay in a shared base, unsearched)."""
     path = generation / FILE
     if not path.exists():
         return None
     density = np.load(path, allow_pickle=False).astype(np.float32)
-    return RANKING.hubness_weight * (density - density.mean()) if len(density) else density
+    if not len(density):
+        return density
+    live = density[live_rows(read_dead_rows(generation, len(density)), len(density))]
+    return RANKING.hubness_weight * (density - (live.mean() if len(live) else 0.0))
 
 
 def hubness_record_is_current(manifest: dict) -> bool:

@@ -13,10 +13,14 @@ length and document frequency: the same weights as a whole build's, bit for bit.
 An update that removes or replaces rows of the delta only (recent articles, removed or edited) writes the delta the
 same way, from its kept and new rows' terms; a term only the removed rows held stays in the vocabulary, held by none.
 
+An update that removes or changes an article of the base leaves its rows there, dead (``row_layout.py``): a question
+gets none of their postings, and the number of rows, their mean length and the document frequencies count only the
+live rows (``LayeredPostings``), as a whole build's weights do.
+
 The base stays as a whole build wrote it (``data.csc.index.npy`` included, so the base alone is bm25s's files) until
-the delta would pass ``DELTA_SHARE`` of its rows; then, or for an update that removes or moves rows of the base, or
-below ``LAYER_MIN_ROWS`` rows (the vectors' threshold), the writer writes one whole index, byte for byte a whole
-build's.
+the delta (with the dead rows) would pass ``DELTA_SHARE`` of its rows; then, or for an update that moves rows of the
+base, or below ``LAYER_MIN_ROWS`` rows (the vectors' threshold), the writer writes one whole index, byte for byte a
+whole build's.
 """
 
 from __future__ import annotations
@@ -173,18 +177,18 @@ def blocks_of(values: NpyBlocks) -> Iterator[np.ndarray]:
         yield values.read(start, min(start + TERMS_BLOCK, values.length))
 
 
-def layered_base(previous: PreviousTerms | None, old_rows: np.ndarray) -> int | None:
+def layered_base(previous: PreviousTerms | None, old_rows: np.ndarray, with_dead: bool = False) -> int | None:
     """The rows of the base an update layers on (``old_rows``: each row's row in ``previous``, -1 for a new one),
     None when it writes one whole index. It may when it keeps the base's rows in place and changes only what
     follows (appends rows, removes or replaces rows of the previous delta: ``row_files.changes_only_delta``), but
     not for a base under ``LAYER_MIN_ROWS`` rows, a delta past ``DELTA_SHARE`` of it, a previous index without
-    stored postings."""
+    stored postings. ``with_dead``: the update marks rows of the base dead (``dead_rows.py``)."""
     if previous is None or not previous.postings:
         return None
     base = previous.base_rows
     if base < LAYER_MIN_ROWS or len(old_rows) - base > DELTA_SHARE * base:
         return None
-    return base if changes_only_delta(old_rows, base, previous.rows) else None
+    return base if changes_only_delta(old_rows, base, previous.rows, with_dead) else None
 
 
 def share_base(previous: PreviousTerms, folder: Path) -> None:
@@ -194,11 +198,29 @@ def share_base(previous: PreviousTerms, folder: Path) -> None:
         share_file(previous.folder / name, folder / name)
 
 
+def dead_frequency(folder: Path, dead: np.ndarray, terms: int) -> tuple[np.ndarray, int]:
+    """(how many of the base's ``dead`` rows hold each of ``terms`` term ids, their number of terms in all): what
+    a layered index's document frequencies and total length count beyond its live rows (``dead_rows.py``)."""
+    frequency = np.zeros(terms, dtype=np.int64)
+    if not len(dead):
+        return frequency, 0
+    offsets = np.load(folder / DOCUMENT_OFFSETS, mmap_mode="r", allow_pickle=False)
+    starts, ends = np.asarray(offsets[dead], dtype=np.int64), np.asarray(offsets[dead + 1], dtype=np.int64)
+    lengths = ends - starts
+    positions = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+    ids = np.asarray(np.load(folder / DOCUMENT_TERMS, mmap_mode="r", allow_pickle=False)[positions], dtype=np.int64)
+    pairs = np.unique(np.repeat(np.arange(len(dead), dtype=np.int64), lengths) * terms + ids)  # a term once a row
+    frequency += np.bincount(pairs % terms, minlength=terms)[:terms]
+    return frequency, int(lengths.sum())
+
+
 class LayeredPostings:
     """A layered keyword index's postings, read-only and memory-mapped, weighed at question time: each term's
-    postings are the base's, then the delta's, with the BM25 weight ``keyword_writer._weigher`` stores."""
+    postings are the base's, then the delta's, with the BM25 weight ``keyword_writer._weigher`` stores. The base's
+    ``dead`` rows (``dead_rows.py``: removed articles') hold no posting a question gets, nor count in the number of
+    rows, their mean length and the document frequencies: the weights of a whole build of the live rows."""
 
-    def __init__(self, folder: Path, documents: int) -> None:
+    def __init__(self, folder: Path, documents: int, dead: np.ndarray | None = None) -> None:
         def mapped(name: str) -> np.ndarray:
             return np.asarray(np.load(folder / name, mmap_mode="r", allow_pickle=False))
 
@@ -219,8 +241,18 @@ class LayeredPostings:
             raise ValueError(f"{FOLDER}/{DELTA_INDPTR} does not hold every term of {FOLDER}/{INDPTR}")
         self.frequency = np.diff(self._starts[1]).astype(np.int64)
         self.frequency[: len(self._starts[0]) - 1] += np.diff(self._starts[0])
-        total = int(self._offsets[0][-1]) + int(self._offsets[1][-1])  # the mean as numpy's: an exact integer sum
-        self._mean = total / documents if documents else 0.0
+        self._alive: np.ndarray | None = None  # one bool a row, when some are dead
+        dead_length = 0
+        if dead is not None and len(dead):
+            if int(dead[-1]) >= self.base_rows:
+                raise ValueError(f"{FOLDER}: a dead row is not a row of its base")
+            held_by_dead, dead_length = dead_frequency(folder, dead, len(self.frequency))
+            self.frequency -= held_by_dead
+            self._alive = np.ones(documents, dtype=bool)
+            self._alive[dead] = False
+        self.live = documents - (0 if dead is None else len(dead))  # the rows the weights count
+        total = int(self._offsets[0][-1]) + int(self._offsets[1][-1]) - dead_length  # an exact integer sum, as numpy's
+        self._mean = total / self.live if self.live else 0.0
         self._norm: np.ndarray | None = None
 
     def postings(self, forms: Sequence[tuple[int, float]]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -232,15 +264,19 @@ class LayeredPostings:
         rows_of, counts_of, sizes, idf = [], [], [], []
         for term_id, _ in forms:
             size = 0
-            for starts, rows, counts in zip(self._starts, self._rows, self._counts):
+            for layer, (starts, rows, counts) in enumerate(zip(self._starts, self._rows, self._counts)):
                 if term_id + 1 < len(starts):  # the layer holds the term (bm25s's "" is in none)
                     start, end = int(starts[term_id]), int(starts[term_id + 1])
-                    rows_of.append(rows[start:end])
-                    counts_of.append(counts[start:end])
-                    size += end - start
+                    held, times = rows[start:end], counts[start:end]
+                    if self._alive is not None and layer == 0:  # the base: its dead rows left out
+                        live = self._alive[held]
+                        held, times = held[live], times[live]
+                    rows_of.append(held)
+                    counts_of.append(times)
+                    size += len(held)
             sizes.append(size)
             df = int(self.frequency[term_id]) if size else 0
-            idf.append(math.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
+            idf.append(math.log(1 + (self.live - df + 0.5) / (df + 0.5)))
         rows = np.concatenate(rows_of) if rows_of else np.empty(0, dtype=np.int32)
         tf = np.concatenate(counts_of).astype(np.float64) if counts_of else np.empty(0)
         part = np.take(self._norms(), rows)  # the writer's length norm of each posting's row
@@ -262,6 +298,6 @@ class LayeredPostings:
         return self._norm
 
 
-def open_layers(folder: Path, documents: int) -> LayeredPostings | None:
-    """The postings of a layered keyword index, None for a whole one."""
-    return LayeredPostings(folder, documents) if (folder / DELTA_INDPTR).is_file() else None
+def open_layers(folder: Path, documents: int, dead: np.ndarray | None = None) -> LayeredPostings | None:
+    """The postings of a layered keyword index (``dead``: its base's dead rows), None for a whole one."""
+    return LayeredPostings(folder, documents, dead) if (folder / DELTA_INDPTR).is_file() else None

@@ -5,9 +5,8 @@ The files are the ones bm25s 0.3 (``method="lucene"``, the numpy backend) writes
 still writes through it, byte for byte (``tests/test_incremental_builds.py`` compares them): the weights as a
 term-by-row CSC matrix (``data``, ``indices``, ``indptr``), its ``vocab.index.json`` with bm25s's extra term ""
 and ``params.index.json``; beside them every row's term ids (``document_terms.npy``, ``document_offsets.npy``,
-``terms.json``) and the lookups a question uses (``lookups.py``). bm25s reads every document's terms again in
-Python, term by term, and a build gave it every chunk's terms: 12 s at 100,000 chunks, for an add of 100 articles
-as for a rebuild. Here:
+``terms.json``) and the lookups (``lookups.py``). bm25s reads every chunk's terms again in Python (12 s at 100,000
+chunks, for an add as for a rebuild). Here:
 
 - a kept row's term ids are copied from the previous generation's ``document_terms.npy`` (they were read from the
   same title and chunk), only a new row's text is read;
@@ -25,17 +24,14 @@ as for a rebuild. Here:
   time; past a share of the base, the layers' postings are merged into one whole index again.
 
 Its memory does not grow with the rows, beyond 24 bytes a row (offsets, lengths, length norms) and the vocabulary:
-the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied from the previous
-file by the kernel, ``NpyWriter.copy``), and the new rows' come back from it once, a block at a time with plain reads
-(``storage/row_files.py``; a memory map's touched pages would count as the process's): each block's postings are
-sorted, counted and spilled as a run to a temporary file (``posting_runs.py``: 10 bytes a posting on disk while the
-step runs). Then each range of terms holding about ``PASS_POSTINGS`` postings takes its postings from every run
-(each term's in row order after a stable sort by term), after the previous generation's of the same terms (an add:
-its slice of the previous ``indices`` and ``term_counts``, the new postings put at the end of their terms' lists),
-and is weighed and written after the previous range's. Every term id is read once and every posting written to the
-spill once and read back once, whatever the number of ranges (before: every term id read again for each range,
-about N / 26,000 passes at N rows, ≈ 45 s of a 1M build's 381 s keyword step); an add sorts only its new rows'
-postings and reads, weighs and writes every previous one once.
+the term ids go to ``document_terms.npy`` a block at a time as the rows are read (kept rows' copied by the kernel,
+``NpyWriter.copy``), and the new rows' come back from it once, a block at a time with plain reads (a memory map's
+touched pages would count as the process's): each block's postings are sorted, counted and spilled as a run to a
+temporary file (``posting_runs.py``: 10 bytes a posting). Then each range of terms holding about ``PASS_POSTINGS``
+postings takes its postings from every run (in row order after a stable sort by term), after the previous
+generation's of the same terms (an add: the new postings put at the end of their terms' lists), and is weighed and
+written after the previous range's: every term id is read once and every posting spilled and read back once; an add
+sorts only its new rows' postings and reads, weighs and writes every previous one once.
 """
 
 from __future__ import annotations
@@ -62,6 +58,7 @@ from index.search.keyword_layers import (
     PostingLayer,
     PreviousTerms,
     blocks_of,
+    dead_frequency,
     layered_base,
     open_previous_terms,
     share_base,
@@ -82,13 +79,14 @@ def write_keyword_index(
     old_rows: np.ndarray,
     fresh: Iterable[str | list[str]],
     previous: PreviousTerms | None = None,
+    dead: np.ndarray | None = None,
 ) -> tuple[dict, dict[str, int]]:
     """Write the keyword index of a generation into ``folder``. ``old_rows`` gives each row's row in
     ``previous`` (the rows it keeps), -1 for a new row; ``fresh`` the new rows' texts (or terms), in row order,
     read once (a generator: a build holds no text of them; their term ids go to ``document_terms.npy`` a block at
     a time). An update that only appends rows to a large enough index writes a delta on the previous base
-    (``keyword_layers.py``). Returns the manifest's record and each term's document frequency (how many rows hold
-    it)."""
+    (``keyword_layers.py``); its ``dead`` rows (``dead_rows.py``) no frequency counts. Returns the manifest's
+    record and each term's document frequency (how many rows hold it)."""
     old_rows = np.asarray(old_rows, dtype=np.int64)
     kept = np.flatnonzero(old_rows >= 0)
     if len(kept) and previous is None:
@@ -99,9 +97,11 @@ def write_keyword_index(
     # an add: the kept rows are every previous row, in order, first (a first build keeps none of none); their
     # terms are then first met in this order, the others' are numbered again in the order first met
     appended = len(kept) == (previous.rows if previous else 0) and bool(np.all(old_rows[: len(kept)] == kept))
-    base = layered_base(previous, old_rows)
+    base = layered_base(previous, old_rows, dead is not None and len(dead) > 0)
+    if base is None and dead is not None and len(dead):
+        raise ValueError("only a layered keyword index keeps dead rows")
     if base is not None and previous is not None:
-        return _write_delta(folder, old_rows, fresh, previous, known, base, appended)
+        return _write_delta(folder, old_rows, fresh, previous, known, base, appended, dead)
     from index.search.keyword_carry import carried_rows, write_carried  # it builds on this module
 
     if not appended and (carried := carried_rows(old_rows, previous)) is not None and previous is not None:
@@ -127,6 +127,7 @@ def _write_delta(
     known: dict,
     base: int,
     appended: bool,
+    dead: np.ndarray | None,
 ) -> tuple[dict, dict[str, int]]:
     """An update written as a delta on the previous base (its first ``base`` rows, shared by hard link): the previous
     delta's kept rows, then the new ones. An append (``appended``) carries the previous delta's postings over; else
@@ -139,6 +140,8 @@ def _write_delta(
     carried, first_new = (previous.layers[1:], previous.rows - base) if appended else ([], 0)
     frequency = np.diff(_write_postings(folder, offsets, len(names), carried, DELTA, first_new, base))
     frequency[: previous.layers[0].terms] += np.diff(previous.layers[0].indptr)
+    if dead is not None:
+        frequency -= dead_frequency(folder, dead, len(frequency))[0]
     record, frequencies = finish_index(folder, previous, names, frequency, len(old_rows), (DELTA_OFFSETS, offsets))
     return record | {"delta": {"rows": len(lengths)}}, frequencies
 
@@ -388,18 +391,8 @@ def finish_index(
     except PackageNotFoundError:
         library = "0.3.16"
     (folder / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False), encoding="utf-8")
-    parameters = {
-        "k1": K1,
-        "b": B,
-        "delta": 0.5,
-        "method": "lucene",
-        "idf_method": "lucene",
-        "dtype": "float32",
-        "int_dtype": "int32",
-        "num_docs": documents,
-        "version": library,
-        "backend": "numpy",
-    }
+    parameters = {"k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32"}
+    parameters |= {"int_dtype": "int32", "num_docs": documents, "version": library, "backend": "numpy"}  # in order
     (folder / PARAMETERS).write_text(json.dumps(parameters, indent=4), encoding="utf-8")
     (folder / TERMS).write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
     np.save(folder / offsets[0], offsets[1], allow_pickle=False)

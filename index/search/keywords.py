@@ -156,7 +156,8 @@ class KeywordIndex:
     """A generation's keyword index, read-only."""
 
     def __init__(self, folder: Path) -> None:
-        from index.search.keyword_layers import LayeredPostings, open_layers
+        from index.search.keyword_layers import DELTA_INDPTR, LayeredPostings, open_layers
+        from index.storage.dead_rows import read_dead_rows
 
         # bm25s's files read as bm25s.BM25.load(mmap=True) reads them, without importing bm25s and scipy (0.4 to
         # 0.9 s of a new process's first question); memory-mapped, so processes opening one index share the pages
@@ -164,8 +165,11 @@ class KeywordIndex:
             return np.asarray(np.load(folder / f"{name}.csc.index.npy", mmap_mode="r", allow_pickle=False))
 
         self.documents = int(json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"])
-        # a layered index (an append's delta on a shared base, keyword_layers.py) is weighed at question time
-        self._layers: LayeredPostings | None = open_layers(folder, self.documents)
+        # a layered index (an append's delta on a shared base, keyword_layers.py) is weighed at question time;
+        # its base may hold removed articles' rows (dead_rows.py), which it leaves out
+        dead = read_dead_rows(folder.parent, self.documents) if (folder / DELTA_INDPTR).is_file() else None
+        self._layers: LayeredPostings | None = open_layers(folder, self.documents, dead)
+        live = self.documents if self._layers is None else self._layers.live  # the rows the weights count
         if self._layers is None:
             self._data, self._rows, self._starts = mapped("data"), mapped("indices"), mapped("indptr")
             if self._data.dtype != np.float32:
@@ -176,8 +180,8 @@ class KeywordIndex:
             frequency = np.diff(self._starts)
         else:
             frequency = self._layers.frequency
-        self._idf = np.log1p((self.documents - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
-        self._unknown_idf = math.log1p((self.documents - 1 + 0.5) / 1.5)
+        self._idf = np.log1p((live - frequency + 0.5) / (frequency + 0.5)).astype(np.float32)
+        self._unknown_idf = math.log1p((live - 1 + 0.5) / 1.5)
         self._folder = folder
         self._vocabulary: dict[str, int] | None = None
         self._names_by_id: list[str] | None = None

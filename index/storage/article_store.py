@@ -1,5 +1,6 @@
 """SQLite storage of articles and chunk spans. A chunk's row id is its row in the vector index. A store may be
-layered: a base and a delta of the articles appended since (``store_layers.py``), read as one."""
+layered: a base and a delta of the articles appended since, which may remove articles of the base (ghosts, left in
+the base and out of every read: ``store_layers.py``), read as one."""
 
 from __future__ import annotations
 
@@ -17,13 +18,18 @@ from index.records import Article, Chunk
 from index.storage.store_layers import (
     DELTA,
     EVERY_COLUMN,
+    GHOST_COUNTS,
     attach_delta,
     copy_rows,
     delta_path,
+    drop_rowids,
+    ghosts_hidden,
+    live_tables,
     missing_tables,
+    record_removed,
     sqlite_uri,
 )
-from index.storage.stored_articles import SignatureTable, StoredArticles, places_in
+from index.storage.stored_articles import SignatureTable, StoredArticles, chunk_layout, layout_by_article
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -75,6 +81,7 @@ class ArticleStore:
     def __init__(self, path: Path, readonly: bool = True) -> None:
         self.path = Path(path)
         self.layers = ["main"]  # the schemas holding the articles, base first (a delta layer after it)
+        self._ghosts = False  # whether the delta removes articles of the base (ghosts: in the file, in no read)
         if not readonly:
             self._db = sqlite3.connect(sqlite_uri(path, "rwc"), uri=True, check_same_thread=False)
             self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;")
@@ -91,6 +98,7 @@ class ArticleStore:
                 where = delta
                 problem = attach_delta(self._db, delta)
                 self.layers.append(DELTA)
+                self._ghosts = problem is None and ghosts_hidden(self._db)
         except sqlite3.DatabaseError as exc:
             problem = exc
         if problem is not None:
@@ -109,10 +117,11 @@ class ArticleStore:
             raise self._damaged(exc, path) from exc
 
     def _each_layer(self, sql: str) -> Iterator[tuple]:
-        """The rows of ``sql`` (naming its tables ``{layer}.articles``, ``{layer}.chunks``) read in each layer, base
-        first: in stored order for a read in stored order, since a delta's rows come after the base's."""
+        """The rows of ``sql`` read in each layer, base first: in stored order for a read in stored order, since a
+        delta's rows come after the base's. ``sql`` names the live rows ``{articles}`` and ``{chunks}`` (the base's
+        without ghosts), or every row of the layer's file ``{layer}.articles``, ``{layer}.chunks`` (``live_tables``)."""
         for layer in self.layers:
-            yield from self._query(sql.format(layer=layer))
+            yield from self._query(sql.format_map(live_tables(layer, self._ghosts)))
 
     def check(self) -> None:
         """Read every page of each layer (SQLite's quick_check): IndexCorruptError unless the store is whole."""
@@ -122,22 +131,32 @@ class ArticleStore:
                 raise self._damaged(problems[0] if problems else "quick_check found nothing", path)
 
     def layer_counts(self) -> list[tuple[int, int]]:
-        """(articles, chunks) in each layer, base first."""
+        """(articles, chunks) each layer's file holds, base first: the base's ghosts counted (``counts``: the live)."""
         count = "SELECT (SELECT COUNT(*) FROM {layer}.articles), (SELECT COUNT(*) FROM {layer}.chunks)"
         return list(self._each_layer(count))
 
     def next_rowid(self, base_only: bool = False) -> int:
-        """The rowid after every stored article's (in either layer; with ``base_only``, in the base)."""
-        last = (
-            self._query("SELECT MAX(rowid) FROM main.articles")
-            if base_only
-            else self._each_layer("SELECT MAX(rowid) FROM {layer}.articles")
-        )
-        return max((rowid for (rowid,) in last if rowid is not None), default=0) + 1
+        """The rowid after every stored article's, ghosts' too (in either layer; with ``base_only``, in the base)."""
+        last = "SELECT MAX(rowid) FROM {layer}.articles"
+        rowids = self._query(last.format(layer="main")) if base_only else self._each_layer(last)
+        return max((rowid for (rowid,) in rowids if rowid is not None), default=0) + 1
 
     def copy_layer(self, path: Path) -> None:
-        """Append every row of the delta layer at ``path`` to this written store's tables, in order."""
+        """Append every row of the delta layer at ``path`` to this written store's tables, in order (not the rowids
+        it removes: a delta written again records them, ``record_removed``; a copy of the base drops them first,
+        ``drop_base_ghosts``)."""
         copy_rows(self._db, path)
+
+    def removed_rowids(self) -> list[int]:
+        """The rowids of the base's articles that the delta removes (the ghosts), in order; none without."""
+        ghosts = self._query("SELECT rowid FROM temp.ghosts ORDER BY rowid") if self._ghosts else iter(())
+        return [rowid for (rowid,) in ghosts]
+
+    def base_rowids(self, article_ids: Iterable[str]) -> dict[str, int]:
+        """The base rowids of those of ``article_ids`` that are live articles of the base (not ghosts, not delta's)."""
+        wanted = json.dumps(list(article_ids))
+        base = live_tables("main", self._ghosts)["articles"]
+        return dict(self._query(f"SELECT id, rowid FROM {base} WHERE id IN (SELECT value FROM json_each(?))", [wanted]))
 
     @classmethod
     def create(cls, path: Path) -> ArticleStore:
@@ -190,7 +209,16 @@ class ArticleStore:
     def commit(self) -> None:
         self._db.commit()
 
+    def record_removed(self, rowids: Iterable[int]) -> None:
+        """Record in this delta (written) the base's articles at ``rowids`` as removed: ghosts, read nowhere."""
+        record_removed(self._db, rowids)
+
     # editing a copy of a previous generation's store (an update writes what changed, not every article)
+    def drop_base_ghosts(self, rowids: Iterable[int]) -> None:
+        """Delete the articles at ``rowids`` and their chunks from this copy of a base (the ghosts its delta removed:
+        before the delta's rows are copied in, while its ids are unique); their rows stay unused."""
+        drop_rowids(self._db, rowids)
+
     def remove_articles(self, article_ids: Iterable[str]) -> None:
         """Delete articles and their chunks."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS gone (id TEXT PRIMARY KEY)")
@@ -229,7 +257,7 @@ class ArticleStore:
     def content_hashes(self, article_ids: Iterable[str] | None = None) -> dict[str, str]:
         """Content hash by article id: of every article, or of those of ``article_ids`` that are stored."""
         if article_ids is None:
-            return dict(self._each_layer("SELECT id, content_hash FROM {layer}.articles"))
+            return dict(self._each_layer("SELECT id, content_hash FROM {articles}"))
         wanted = json.dumps(list(article_ids))  # one query: the ids as one JSON parameter
         return dict(
             self._query("SELECT id, content_hash FROM articles WHERE id IN (SELECT value FROM json_each(?))", [wanted])
@@ -237,16 +265,16 @@ class ArticleStore:
 
     def ids(self) -> list[str]:
         """Every article's id, in the order they were stored."""
-        return [article_id for (article_id,) in self._each_layer("SELECT id FROM {layer}.articles ORDER BY rowid")]
+        return [article_id for (article_id,) in self._each_layer("SELECT id FROM {articles} ORDER BY rowid")]
 
     def stories(self) -> dict[str, str]:
         """Each article's story id, by article id."""
-        return dict(self._each_layer("SELECT id, story_id FROM {layer}.articles"))
+        return dict(self._each_layer("SELECT id, story_id FROM {articles}"))
 
     def chunk_rows(self) -> dict[str, list[int]]:
         """Each article's chunks' vector rows, in order (one query, not one an article)."""
         rows: dict[str, list[int]] = {}
-        by_article = "SELECT article_id, id FROM {layer}.chunks ORDER BY article_id, ordinal"  # an article: one layer
+        by_article = "SELECT article_id, id FROM {chunks} ORDER BY article_id, ordinal"  # an article: one layer
         for article_id, row in self._each_layer(by_article):
             rows.setdefault(article_id, []).append(row)
         return rows
@@ -261,7 +289,7 @@ class ArticleStore:
         array, a row an article (stored as uint64 values below 2**31), read ``block`` articles at a time."""
         ids: list[str] = []
         table = SignatureTable(self.counts()[0], self._damaged)
-        for read in self._blocks("SELECT id, signature FROM {layer}.articles ORDER BY rowid", block):
+        for read in self._blocks("SELECT id, signature FROM {articles} ORDER BY rowid", block):
             article_ids, blobs = zip(*read)
             ids += article_ids
             table.append(blobs)
@@ -275,7 +303,7 @@ class ArticleStore:
         columns: tuple[list, ...] = ([], [], [], [], [])  # id, title, source, published, story
         count = self.counts()[0] if signed else 0
         table = SignatureTable(count, self._damaged)
-        query = f"SELECT id, title, source, published, {story}, {signature} FROM {{layer}}.articles ORDER BY rowid"
+        query = f"SELECT id, title, source, published, {story}, {signature} FROM {{articles}} ORDER BY rowid"
         for read in self._blocks(query, block):
             *fields, blobs = zip(*read)
             for column, values in zip(columns, fields):
@@ -285,39 +313,22 @@ class ArticleStore:
         ids, titles, sources, published, stories = columns
         stories = [article_id if story is None else story for article_id, story in zip(ids, stories)] if signed else []
         layout = self._chunk_layout(ids)
-        if layout is not None:
-            return StoredArticles(ids, titles, sources, published, stories, table.done(), *layout)
-        rows = self.chunk_rows()  # chunks not at consecutive rows in order (no build writes them so): by article
-        counts = np.array([len(rows.get(article_id, ())) for article_id in ids], dtype=np.int64)
-        flat = np.fromiter(itertools.chain.from_iterable(rows.get(i, ()) for i in ids), np.int64, int(counts.sum()))
-        starts = np.cumsum(counts) - counts
-        return StoredArticles(ids, titles, sources, published, stories, table.done(), starts, counts, flat)
+        if layout is None:  # chunks not at consecutive rows in order (no build writes them so): read by article
+            layout = layout_by_article(ids, self.chunk_rows())
+        return StoredArticles(ids, titles, sources, published, stories, table.done(), *layout)
 
-    def _chunk_layout(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        """(each article's first chunk row, its number of chunks) when the chunks sit at rows 0, 1, 2... article
-        after article in the order of ``ids`` (the stored order), each article's in chunk order, as every build
-        writes them; else None. Read as one number a chunk (its row less its ordinal: the row of its article's
-        first chunk) and the article of each first chunk."""
-        first_of_row = np.fromiter(self._values("SELECT id - ordinal FROM {layer}.chunks ORDER BY id"), np.int64)
-        owners = list(self._values("SELECT article_id FROM {layer}.chunks WHERE ordinal = 0 ORDER BY id"))
+    def _chunk_layout(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """``chunk_layout`` of the live chunks: read as one number a chunk (its row less its ordinal), the article of
+        each first chunk and, only when the rows are not 0, 1, 2... (the ghosts' chunks left gaps), the rows."""
+        first_of_row = np.fromiter(self._values("SELECT id - ordinal FROM {chunks} ORDER BY id"), np.int64)
+        owners = list(self._values("SELECT article_id FROM {chunks} WHERE ordinal = 0 ORDER BY id"))
         total = len(first_of_row)
-        lowest_and_highest = "SELECT (SELECT MIN(id) FROM {layer}.chunks), (SELECT MAX(id) FROM {layer}.chunks)"
+        lowest_and_highest = "SELECT (SELECT MIN(id) FROM {chunks}), (SELECT MAX(id) FROM {chunks})"
         ends = [end for ends in self._each_layer(lowest_and_highest) for end in ends if end is not None]  # lookups
+        rows = None
         if total and (ends[0], ends[-1]) != (0, total - 1):
-            return None  # the rows (one a chunk) are not 0, 1, 2...
-        starts = np.flatnonzero(first_of_row == np.arange(total))  # the rows of first chunks
-        counts = np.diff(np.append(starts, total))
-        consecutive = len(starts) == len(owners) and np.array_equal(first_of_row, np.repeat(starts, counts))
-        if not consecutive or (total and starts[0] != 0):
-            return None
-        if owners == ids:
-            return starts, counts
-        places = places_in(owners, ids)  # some articles have no chunk (no text)
-        if places is None:
-            return None
-        every_start, every_count = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
-        every_start[places], every_count[places] = starts, counts
-        return every_start, every_count
+            rows = np.fromiter(self._values("SELECT id FROM {chunks} ORDER BY id"), np.int64, total)
+        return chunk_layout(ids, owners, first_of_row, rows)
 
     def _values(self, sql: str) -> Iterator:
         """The values of a one-column read, in order."""
@@ -328,7 +339,7 @@ class ArticleStore:
         IndexCorruptError."""
         try:
             for layer in self.layers:
-                cursor = self._db.execute(sql.format(layer=layer))
+                cursor = self._db.execute(sql.format_map(live_tables(layer, self._ghosts)))
                 while read := cursor.fetchmany(block):
                     yield read
         except sqlite3.DatabaseError as exc:
@@ -361,7 +372,7 @@ class ArticleStore:
         return _article(row) if row else None
 
     def articles(self) -> Iterator[Article]:
-        for row in self._each_layer(f"SELECT {_ARTICLE_COLUMNS} FROM {{layer}}.articles ORDER BY rowid"):
+        for row in self._each_layer(f"SELECT {_ARTICLE_COLUMNS} FROM {{articles}} ORDER BY rowid"):
             yield _article(row)
 
     def chunks_of(self, article_id: str) -> list[tuple[int, Chunk]]:
@@ -391,21 +402,18 @@ class ArticleStore:
         return result
 
     def counts(self) -> tuple[int, int]:
+        """(articles, chunks) read: the live ones, the ghosts left out (``layer_counts``: what each file holds)."""
         layers = self.layer_counts()
-        return sum(articles for articles, _ in layers), sum(chunks for _, chunks in layers)
+        ghost_articles, ghost_chunks = next(self._query(GHOST_COUNTS)) if self._ghosts else (0, 0)
+        return sum(n for n, _ in layers) - ghost_articles, sum(n for _, n in layers) - ghost_chunks
 
     def sources(self) -> dict[str, int]:
         counts: Counter[str] = Counter()
-        for source, count in self._each_layer("SELECT source, COUNT(*) FROM {layer}.articles GROUP BY source"):
+        for source, count in self._each_layer("SELECT source, COUNT(*) FROM {articles} GROUP BY source"):
             counts[source] += count
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))  # str order is SQLite's (UTF-8 bytes)
         return {source or "unknown outlet": count for source, count in ordered}
 
     def newest_published(self) -> str:
-        newest = self._each_layer("SELECT MAX(published) FROM {layer}.articles WHERE published != ''")
+        newest = self._each_layer("SELECT MAX(published) FROM {articles} WHERE published != ''")
         return max((published for (published,) in newest if published), default="")
-
-
-def _not_after(first: int | None, last: int | None) -> bool:
-    """Whether a delta's ``first`` rowid (or row) fails to come after its base's ``last`` (None: a layer without)."""
-    return first is not None and last is not None and first <= last

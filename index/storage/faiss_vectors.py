@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexMismatchError
+from index.storage.dead_rows import read_dead_rows
 from index.storage.generations import VECTORS, share_file
 from index.storage.ivf_carry import PreviousVectors, carried_ivf, training_points_needed
 from index.storage.row_files import RowFile, Rows
@@ -171,15 +172,22 @@ class FaissStore(VectorStore):
     beside it (``ROWS``) for filtered searches, which search only the allowed rows (a FAISS ID selector).
 
     A layered generation (``index/layered_vectors.py``) adds a second, exact index of the rows appended since its
-    base (``VECTORS_DELTA``, rows numbered after the base's): a search asks both and keeps the best."""
+    base (``VECTORS_DELTA``, rows numbered after the base's): a search asks both and keeps the best. Its base may
+    hold dead rows (``dead_rows.py``: removed articles' rows), which no search returns."""
 
     ROWS = "vector-rows.npz"
 
     def __init__(
-        self, index, columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None, record: dict, delta=None
+        self,
+        index,
+        columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+        record: dict,
+        delta=None,
+        dead: np.ndarray | None = None,
     ) -> None:
         self.index = index
         self.delta = delta  # the exact index of the rows after the base's, or None
+        self.dead = dead if dead is not None and len(dead) else None  # rows of the base no search returns
         self._columns = columns  # (published day of each row, outlet code of each row, outlet names); None: unknown
         self.record = record
 
@@ -208,11 +216,18 @@ class FaissStore(VectorStore):
 
     @classmethod
     def write_layered(
-        cls, folder: Path, base_folder: Path, base_record: dict, delta_vectors: Rows, payloads: Sequence[RowPayload]
+        cls,
+        folder: Path,
+        base_folder: Path,
+        base_record: dict,
+        delta_vectors: Rows,
+        payloads: Sequence[RowPayload],
+        dead: np.ndarray | None = None,
     ) -> FaissStore:
         """A layered generation's store in ``folder``: the base index shared with the generation in ``base_folder``
         (a hard link: neither writes it again) and the rows after the base's (``delta_vectors``) in an exact index
-        of their own; ``payloads``: one for every row of both. Returns it opened."""
+        of their own; ``payloads``: one for every row of both; ``dead``: the base's rows no search returns (the
+        generation records them, ``dead_rows.py``). Returns it opened."""
         share_file(base_folder / VECTORS, folder / VECTORS)
         delta = build_faiss_index(delta_vectors, "Flat")
         save_faiss_index(delta, folder / VECTORS_DELTA)
@@ -226,7 +241,7 @@ class FaissStore(VectorStore):
             "factory": base_record.get("factory", ""),
             "delta": {"file": VECTORS_DELTA, "rows": int(delta.ntotal)},
         }
-        return cls(index, columns, record, delta)
+        return cls(index, columns, record, delta, dead)
 
     @classmethod
     def _write_columns(cls, folder: Path, payloads: Sequence[RowPayload]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -265,7 +280,8 @@ class FaissStore(VectorStore):
                 raise _damaged(generation, record["rows"], f"cannot be read ({exc})") from exc
             if not len(columns[0]) == len(columns[1]) == total:
                 raise _damaged(generation, record["rows"], f"holds {len(columns[0])} rows, not {total}")
-        return cls(index, columns, record or {"store": "faiss", "file": VECTORS}, delta)
+        dead = read_dead_rows(generation, index.ntotal) if delta is not None else None
+        return cls(index, columns, record or {"store": "faiss", "file": VECTORS}, delta, dead)
 
     @property
     def count(self) -> int:
@@ -277,12 +293,15 @@ class FaissStore(VectorStore):
         if width == 0:
             return no_results(len(queries), 0)
         allowed = self._allowed(where) if where is not None else None
+        if allowed is not None and self.dead is not None:
+            allowed = allowed[~np.isin(allowed, self.dead)]
         if allowed is not None and len(allowed) == 0:
             return no_results(len(queries), width)
         if self.delta is None:
             scores, rows = _search_layer(self.index, queries, width, allowed)
         else:
-            scores, rows = _search_layers([self.index, self.delta], queries, width, allowed)
+            dead = self.dead if allowed is None else None  # else left out of the allowed rows
+            scores, rows = _search_layers([self.index, self.delta], queries, width, allowed, dead)
         scores[rows < 0] = -np.inf
         return scores, rows
 
@@ -310,19 +329,24 @@ def _day_or_unknown(published: str) -> int:
     return UNKNOWN_DAY if day is None else day
 
 
-def _search_layer(index, queries: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """One index's (scores, rows) of its ``k`` best among ``allowed`` (None: every row)."""
+def _search_layer(
+    index, queries: np.ndarray, k: int, allowed: np.ndarray | None, dead: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One index's (scores, rows) of its ``k`` best among ``allowed`` (None: every row but the ``dead`` ones)."""
     with one_thread(len(queries)):
-        if allowed is None:
-            return index.search(queries, k)
-        return _search_within(index, queries, k, allowed)
+        if allowed is not None:
+            return _search_within(index, queries, k, allowed)
+        if dead is not None and len(dead):
+            return _search_within(index, queries, k, dead, leave_out=True)
+        return index.search(queries, k)
 
 
 def _search_layers(
-    indexes: list, queries: np.ndarray, k: int, allowed: np.ndarray | None
+    indexes: list, queries: np.ndarray, k: int, allowed: np.ndarray | None, dead: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best of several indexes whose rows follow one another (the second's row 0 is the row after the
-    first's last): each searched alone, the results merged by score (a tie keeps the earlier index's row first)."""
+    first's last): each searched alone, the results merged by score (a tie keeps the earlier index's row first).
+    ``dead``: rows of the first index left out."""
     found_scores, found_rows = [], []
     first = 0
     for index in indexes:
@@ -331,7 +355,7 @@ def _search_layers(
         if width == 0 or (mine is not None and len(mine) == 0):
             scores, rows = no_results(len(queries), width)
         else:
-            scores, rows = _search_layer(index, queries, width, mine)
+            scores, rows = _search_layer(index, queries, width, mine, dead if first == 0 else None)
         found_scores.append(scores)
         found_rows.append(np.where(rows >= 0, rows + first, -1))
         first += int(index.ntotal)
@@ -341,12 +365,16 @@ def _search_layers(
     return np.take_along_axis(scores, order, axis=1), np.take_along_axis(rows, order, axis=1)
 
 
-def _search_within(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Search only the ``allowed`` rows: an ID selector where the index takes one, else a search of every row
-    (an IVF inside a transform), keeping the allowed ones."""
+def _search_within(
+    index, queries: np.ndarray, k: int, allowed: np.ndarray, leave_out: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search only the ``allowed`` rows (with ``leave_out``, every row but those): an ID selector where the index
+    takes one, else a search of every row (an IVF inside a transform; leaving rows out, of ``k`` more than
+    those), keeping the allowed ones."""
     import faiss
 
-    selector = faiss.IDSelectorBatch(allowed)  # referenced here until the search is done
+    named = faiss.IDSelectorBatch(allowed)  # both referenced here until the search is done
+    selector = faiss.IDSelectorNot(named) if leave_out else named
     top = faiss.downcast_index(index)
     if isinstance(top, faiss.IndexIVF):
         ivf_params = faiss.SearchParametersIVF()
@@ -356,8 +384,9 @@ def _search_within(index, queries: np.ndarray, k: int, allowed: np.ndarray) -> t
         params = faiss.SearchParameters()
         params.sel = selector
         return index.search(queries, k, params=params)
-    scores, rows = index.search(queries, int(index.ntotal))
-    keep = np.isin(rows, allowed)
+    width = min(int(index.ntotal), k + len(allowed)) if leave_out else int(index.ntotal)
+    scores, rows = index.search(queries, width)
+    keep = np.isin(rows, allowed) != leave_out
     order = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # the allowed ones first, in their order
     rows = np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(rows, order, axis=1), -1)
     return np.take_along_axis(scores, order, axis=1), rows

@@ -12,6 +12,7 @@
       gen-…/keywords/                          the BM25 keyword index (keywords.py)
       gen-…/lexicon/                           the terms' vectors for word translations (lexicon.py)
       gen-…/hubness.npy                        each chunk's neighbourhood density (hubness.py)
+      gen-…/dead-rows.npy                      rows of removed articles left in a shared base (dead_rows.py)
 
 A build writes a new ``.staging-…`` folder, renames it to a generation when complete,
 and only then points CURRENT at it; readers that opened the old generation keep it.
@@ -37,6 +38,7 @@ import numpy as np
 
 from index.errors import BuildError, IndexCorruptError, IndexNotFoundError
 from index.storage.article_store import ArticleStore
+from index.storage.dead_rows import rows_of
 from index.storage.row_files import StackedRows
 from index.storage.store_layers import delta_path
 
@@ -130,7 +132,7 @@ def check_generation(generation: Path) -> None:
             f"{generation.name}/{STORE} holds {held[0]} articles and {held[1]} chunks, not {counts['articles']} and "
             f"{counts.get('chunks')}",
         )
-    open_embeddings(generation, counts.get("chunks"))
+    open_embeddings(generation, rows_of(manifest))  # dead rows included (dead_rows.py)
 
 
 def open_embeddings(generation: Path, rows: int | None = None) -> np.ndarray | StackedRows:

@@ -328,20 +328,19 @@ class StackedRows(RowReader):
 Rows = np.ndarray | RowFile | StackedRows  # rows of vectors in memory, in a file, or in layers read as one
 
 
-def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int) -> bool:
+def changes_only_delta(old_row_of: np.ndarray, base: int, previous_rows: int, with_dead: bool = False) -> bool:
     """Whether an update (``old_row_of``: each row's row among the ``previous_rows``, -1 for a new one) keeps the
     previous base's ``base`` rows where they are and changes only what follows: appends rows, or removes or
     replaces rows of the previous delta (the kept ones in their order), and leaves some row after the base. It may
-    then write a delta on that base."""
+    then write a delta on that base. ``with_dead``: the update also marks rows of the base dead (``dead_rows.py``),
+    a change of its own, and may leave no row after the base."""
     if len(old_row_of) < base or not np.array_equal(old_row_of[:base], np.arange(base)):
         return False
     after = old_row_of[base:]
     kept = after[after >= 0]
     changes = len(after) != previous_rows - base or len(kept) != len(after)  # not the previous generation again
-    return (
-        len(after) > 0
-        and changes
-        and bool(np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0))
+    return (with_dead or (len(after) > 0 and changes)) and bool(
+        np.all((kept >= base) & (kept < previous_rows)) and np.all(np.diff(kept) > 0)
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexMismatchError
+from index.storage.dead_rows import rows_of
 from index.storage.faiss_vectors import FaissStore
 from index.storage.ivf_carry import PreviousVectors
 from index.storage.qdrant_vectors import QdrantStore, discard_collection
@@ -41,7 +42,7 @@ def write_vectors(
 def open_vectors(generation: Path, manifest: dict, settings: VectorStoreSettings) -> VectorStore:
     """The vector store of a generation, as its manifest records it (FAISS for one written before the record)."""
     record = manifest.get("vectors") or {}
-    rows = manifest.get("counts", {}).get("chunks")
+    rows = rows_of(manifest)  # dead rows included (dead_rows.py)
     store = record.get("store", "faiss")
     if store == "qdrant":
         return QdrantStore.open(generation, record, rows, settings)
