@@ -19,7 +19,7 @@ from index.records import Article
 from index.row_layout import RowLayout
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.keywords import load_keyword_index
-from index.storage import dead_rows, generations, store_layers
+from index.storage import dead_rows, faiss_vectors, generations, store_layers
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import VECTORS_DELTA
 from index.storage.vector_base import VectorFilter, VectorStoreSettings
@@ -194,3 +194,23 @@ def test_dead_runs_take_their_place_among_the_articles():
     assert values == ["dead0", "a", "b", "dead1", "empty", "c", "dead2"]
     assert sizes == [2, 2, 1, 2, 0, 4, 1]
     assert sum(sizes) == 12
+
+
+@pytest.mark.parametrize("margin", [0, 3, 32])
+def test_a_search_leaves_dead_rows_out_as_exact_search_of_the_live_ones(margin, monkeypatch):
+    """Dead rows are left out of the rows a search fetches beyond ``k`` (``DEAD_MARGIN``); a query that met more of
+    them is searched again: either way, the best live rows of an exact search."""
+    monkeypatch.setattr(faiss_vectors, "DEAD_MARGIN", margin)
+    rng = np.random.default_rng(5)
+    base, delta = rng.normal(size=(300, 16)).astype(np.float32), rng.normal(size=(20, 16)).astype(np.float32)
+    queries = np.concatenate([base[:40] + 0.01, rng.normal(size=(10, 16))]).astype(np.float32)
+    dead = np.sort(rng.choice(300, 60, replace=False))
+    dead = np.union1d(dead, np.arange(40))  # each query's nearest row dead
+    indexes = [faiss_vectors.build_faiss_index(layer, "Flat") for layer in (base, delta)]
+    store = faiss_vectors.FaissStore(indexes[0], None, {}, indexes[1], dead)
+    scores, rows = store.search(queries, 7)
+    every = np.concatenate([base, delta]) @ queries.T
+    every[dead] = -np.inf
+    best = np.argsort(-every, axis=0, kind="stable")[:7].T
+    assert np.array_equal(rows, best) and not np.isin(rows, dead).any()
+    assert np.allclose(scores, np.take_along_axis(every.T, best, axis=1), atol=1e-5)

@@ -24,6 +24,7 @@ HNSW_EF_SEARCH = RANKING.hnsw_ef_search
 UNKNOWN_DAY = np.iinfo(np.int32).min  # the published day of a row without a date: outside every range
 SMALL_BATCH = 20  # fewer queries than this are searched on one thread (``one_thread``)
 ADD_ROWS = 1 << 16  # rows added at a time: what an IVF index adds at a time anyway (the same lists, in the same order)
+DEAD_MARGIN = 32  # rows more than asked a search of a base with dead rows fetches (``_search_past_dead``)
 VECTORS_DELTA = "vectors-delta.faiss"  # a layered generation's rows added since its base, searched exactly
 
 
@@ -337,8 +338,25 @@ def _search_layer(
         if allowed is not None:
             return _search_within(index, queries, k, allowed)
         if dead is not None and len(dead):
-            return _search_within(index, queries, k, dead, leave_out=True)
+            return _search_past_dead(index, queries, k, dead)
         return index.search(queries, k)
+
+
+def _search_past_dead(index, queries: np.ndarray, k: int, dead: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best rows but the ``dead`` ones: ``DEAD_MARGIN`` more searched, the dead left out; a query that met
+    more dead rows than that searched again with an ID selector. An ID selector alone makes FAISS scan a flat index
+    vector by vector instead of one matrix product for many queries: a build's densities at a million rows took 33 s
+    instead of 2.6."""
+    width = min(int(index.ntotal), k + DEAD_MARGIN)
+    scores, rows = index.search(queries, width)
+    gone = np.isin(rows, dead)
+    order = np.argsort(gone, axis=1, kind="stable")[:, :k]  # the live ones first, in their order
+    rows, scores = np.take_along_axis(rows, order, axis=1), np.take_along_axis(scores, order, axis=1)
+    rows[np.take_along_axis(gone, order, axis=1)] = -1
+    short = np.flatnonzero(width - gone.sum(axis=1) < k) if width < index.ntotal else []
+    if len(short):
+        scores[short], rows[short] = _search_within(index, queries[short], k, dead, leave_out=True)
+    return scores, rows
 
 
 def _search_layers(
