@@ -353,7 +353,7 @@ def _search_past_dead(index, queries: np.ndarray, k: int, dead: np.ndarray) -> t
     order = np.argsort(gone, axis=1, kind="stable")[:, :k]  # the live ones first, in their order
     rows, scores = np.take_along_axis(rows, order, axis=1), np.take_along_axis(scores, order, axis=1)
     rows[np.take_along_axis(gone, order, axis=1)] = -1
-    short = np.flatnonzero(width - gone.sum(axis=1) < k) if width < index.ntotal else []
+    short = np.flatnonzero(width - gone.sum(axis=1) < k) if width < index.ntotal else np.zeros(0, dtype=np.int64)
     if len(short):
         scores[short], rows[short] = _search_within(index, queries[short], k, dead, leave_out=True)
     return scores, rows
