@@ -214,3 +214,36 @@ def test_a_search_leaves_dead_rows_out_as_exact_search_of_the_live_ones(margin, 
     best = np.argsort(-every, axis=0, kind="stable")[:7].T
     assert np.array_equal(rows, best) and not np.isin(rows, dead).any()
     assert np.allclose(scores, np.take_along_axis(every.T, best, axis=1), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_updates_answer_as_whole_ones(seed, shares, hashing_engine, tmp_path, monkeypatch):
+    """Random adds, removals and changes, of the base's articles and the delta's, the first and the last: the layered
+    index (dead rows, merges when they pass the share) answers as the same updates written whole."""
+    chooser = np.random.default_rng(seed)
+    pool = _articles(60, seed=100 + seed)
+    engine, whole = hashing_engine(index_dir=tmp_path / "layered"), hashing_engine(index_dir=tmp_path / "whole")
+    present = pool[:30]
+    updates: list[tuple[str, list]] = [("add", present)]
+    for step in range(8):
+        ids = [article.id for article in present]
+        kind = chooser.choice(["remove", "change", "add"])
+        if kind == "remove" or len(present) > 40:
+            gone = {ids[0], ids[-1]} if step == 3 else set(chooser.choice(ids, size=2, replace=False).tolist())
+            updates.append(("remove", sorted(gone)))
+            present = [article for article in present if article.id not in gone]
+        elif kind == "change":
+            picked = present[int(chooser.integers(len(present)))]
+            edited = dataclasses.replace(picked, text=f"{picked.text} Step {step}: the court met.")
+            updates.append(("add", [edited]))
+            present = [edited if article.id == picked.id else article for article in present]
+        else:
+            fresh = [article for article in pool if article.id not in ids][:2]
+            updates.append(("add", fresh))
+            present = present + fresh
+    for kind, payload in updates:
+        for index, layer_from in ((engine, 1), (whole, 10**9)):
+            _layers_from(monkeypatch, layer_from)
+            index.add_articles(payload) if kind == "add" else index.remove(payload)
+        _same_answers(engine, whole)
+    assert engine.stats().articles == len(present)
