@@ -22,7 +22,7 @@ from bot.settings import BotSettings
 from index import Engine, HashingEmbedder, IndexSettings
 from index.records import Article
 from index.sources.fetching import FetchSettings
-from index.storage import generations
+from index.storage import generations, store_layers
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXAMPLE_ARTICLES = PROJECT / "examples" / "articles"
@@ -235,6 +235,14 @@ def story_articles(
             date = (dt.date(2024, 1, 1) + dt.timedelta(days=chooser.randrange(60))).isoformat()
         articles.append(Article(id=f"a-{seed}-{number}", title=title, text=text, source=outlet, published=date))
     return articles
+
+
+@pytest.fixture
+def half_deltas(monkeypatch):
+    """Every layer's delta (with its dead rows) may grow to half its base (the defaults: a sixteenth, an eighth)."""
+    monkeypatch.setattr(layered_vectors, "DELTA_SHARE", 0.5)
+    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
+    monkeypatch.setattr(store_layers, "DELTA_SHARE", 0.5)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from index.records import Article
 from index.row_layout import RowLayout
 from index.search.keywords import FOLDER as KEYWORDS_FOLDER
 from index.search.keywords import load_keyword_index
-from index.storage import dead_rows, faiss_vectors, generations, store_layers
+from index.storage import dead_rows, faiss_vectors, generations
 from index.storage.article_store import ArticleStore
 from index.storage.faiss_vectors import VECTORS_DELTA
 from index.storage.vector_base import VectorFilter, VectorStoreSettings
@@ -47,14 +47,6 @@ def _articles(count: int, seed: int) -> list[Article]:
 def _layers_from(monkeypatch, rows: int) -> None:
     monkeypatch.setattr(layered_vectors, "LAYER_MIN_ROWS", rows)
     monkeypatch.setattr(keyword_layers, "LAYER_MIN_ROWS", rows)
-
-
-@pytest.fixture
-def shares(monkeypatch):
-    """A delta (with the dead rows) of up to half the base."""
-    monkeypatch.setattr(layered_vectors, "DELTA_SHARE", 0.5)
-    monkeypatch.setattr(keyword_layers, "DELTA_SHARE", 0.5)
-    monkeypatch.setattr(store_layers, "DELTA_SHARE", 0.5)
 
 
 def _generation(engine) -> Path:
@@ -105,7 +97,7 @@ def _scores(answers: list) -> np.ndarray:
     return np.array(values)
 
 
-def test_removing_and_changing_base_articles_keeps_every_base(shares, hashing_engine, tmp_path, monkeypatch):
+def test_removing_and_changing_base_articles_keeps_every_base(half_deltas, hashing_engine, tmp_path, monkeypatch):
     first, second, third = _articles(30, seed=21), _articles(3, seed=22), _articles(4, seed=23)
     changed = dataclasses.replace(first[7], text=first[7].text + " The harbour closed for the election.")
     updates = [
@@ -136,7 +128,7 @@ def test_removing_and_changing_base_articles_keeps_every_base(shares, hashing_en
     assert engine.stats().articles == whole.stats().articles == 30 + 3 + 4 - 3
 
 
-def test_a_merge_drops_the_dead_rows(shares, hashing_engine, tmp_path, monkeypatch):
+def test_a_merge_drops_the_dead_rows(half_deltas, hashing_engine, tmp_path, monkeypatch):
     """Once the delta and the dead rows would pass the share, the update writes every layer whole, without them:
     the files of the same updates written whole each time."""
     first = _articles(30, seed=24)
@@ -154,7 +146,7 @@ def test_a_merge_drops_the_dead_rows(shares, hashing_engine, tmp_path, monkeypat
     _same_answers(engine, whole)
 
 
-def test_a_removed_article_stays_removed_after_later_adds(shares, hashing_engine, tmp_path, monkeypatch):
+def test_a_removed_article_stays_removed_after_later_adds(half_deltas, hashing_engine, tmp_path, monkeypatch):
     _layers_from(monkeypatch, 1)
     first, later = _articles(30, seed=25), _articles(2, seed=26)
     engine = hashing_engine(index_dir=tmp_path / "layered")
@@ -173,7 +165,7 @@ def test_a_removed_article_stays_removed_after_later_adds(shares, hashing_engine
     assert engine.stats().articles == 30 + 2
 
 
-def test_a_damaged_dead_rows_file_is_a_damaged_index(shares, hashing_engine, tmp_path, monkeypatch):
+def test_a_damaged_dead_rows_file_is_a_damaged_index(half_deltas, hashing_engine, tmp_path, monkeypatch):
     _layers_from(monkeypatch, 1)
     first = _articles(30, seed=27)
     engine = hashing_engine(index_dir=tmp_path / "layered")
@@ -217,7 +209,7 @@ def test_a_search_leaves_dead_rows_out_as_exact_search_of_the_live_ones(margin, 
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_updates_answer_as_whole_ones(seed, shares, hashing_engine, tmp_path, monkeypatch):
+def test_random_updates_answer_as_whole_ones(seed, half_deltas, hashing_engine, tmp_path, monkeypatch):
     """Random adds, removals and changes, of the base's articles and the delta's, the first and the last: the layered
     index (dead rows, merges when they pass the share) answers as the same updates written whole."""
     chooser = np.random.default_rng(seed)
