@@ -29,6 +29,7 @@ from index.storage import generations
 from index.storage.dead_rows import live_rows, read_dead_rows
 from index.storage.faiss_vectors import batches_as_products
 from index.storage.row_files import Rows
+from index.storage.vector_base import first_seen_codes
 from index.tuning import RANKING
 
 FILE = "hubness.npy"
@@ -162,14 +163,8 @@ def document_keys(documents: Sequence[tuple[Hashable, ...]], sizes: Sequence[int
     or, with ``sizes``, of ``documents`` an article, article ``i``'s keys shared by its ``sizes[i]`` rows."""
     if not documents:
         return np.zeros((0, 0), dtype=np.int64)
-    codes = np.array([_codes(column) for column in zip(*documents)], dtype=np.int64)
+    codes = np.array([first_seen_codes(column)[0] for column in zip(*documents)], dtype=np.int64)
     return codes if sizes is None else np.repeat(codes, np.asarray(sizes, dtype=np.int64), axis=1)
-
-
-def _codes(values: Sequence[Hashable]) -> np.ndarray:
-    """Each value as a number, equal values alike."""
-    numbers: dict[Hashable, int] = {}
-    return np.array([numbers.setdefault(value, len(numbers)) for value in values], dtype=np.int64)
 
 
 def save_density(density: np.ndarray, folder: Path, floors: np.ndarray | None = None) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple, TypeVar, overload
@@ -95,9 +95,15 @@ class RowPayloads(Sequence[RowPayload]):
 
     def column(self, value: Callable[[RowPayload], T]) -> tuple[np.ndarray, list[T]]:
         """(each row's code, the values the codes stand for in first-seen order) of ``value(payload)``."""
-        values: dict[T, int] = {}
-        codes = np.array([values.setdefault(value(p), len(values)) for p in self.articles], dtype=np.int64)
-        return np.repeat(codes, self.sizes), list(values)
+        codes, values = first_seen_codes(value(payload) for payload in self.articles)
+        return np.repeat(codes, self.sizes), values
+
+
+def first_seen_codes(values: Iterable[T]) -> tuple[np.ndarray, list[T]]:
+    """(each value as a number, equal values alike, numbered in the order first seen; the values in that order)."""
+    numbers: dict[T, int] = {}
+    codes = np.array([numbers.setdefault(value, len(numbers)) for value in values], dtype=np.int64)
+    return codes, list(numbers)
 
 
 def published_day(published: str) -> int | None:
