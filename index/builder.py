@@ -164,7 +164,6 @@ def _write_generation(
             previous,
             old_store,
             final,
-            sizes,
             layout,
             fresh_chunks,
             kept,

@@ -116,7 +116,6 @@ def write_store(
     previous: Path | None,
     old_store: ArticleStore | None,
     final: list[Article],
-    sizes: list[int],
     layout: RowLayout,
     fresh_chunks: Mapping[str, list[Chunk]],
     kept: KeptChunks,
@@ -155,17 +154,17 @@ def write_store(
         new_stories = {a.id: stories[a.id] for a in final[:staying] if stories[a.id] != old_stories[a.id]}
         layers = old_store.layer_counts()
         old_store_path, old_delta = previous / generations.STORE, store_layers.delta_path(previous / generations.STORE)
-        old_row_of = layout.old_row_of
+        old_row_of, removed = layout.old_row_of, old_store.removed_rowids()
+        rows = layout.first_row(staying)  # the rows of the staying articles: those before it
         base = _layered_base(layers, staying, layout, new_stories, final)
         if base is not None:  # the base shared, the delta written: the previous delta's articles, then the new ones
             generations.share_file(old_store_path, path)
             store = ArticleStore.create(store_layers.delta_path(path))
             if len(layout.dead):  # the base's articles that are not among its first kept ones are removed
                 kept_ids = {article.id for article in final[:base]}
-                base_ids = kept.articles.ids[: layers[0][0] - len(old_store.removed_rowids())]
+                base_ids = kept.articles.ids[: layers[0][0] - len(removed)]
                 gone = old_store.base_rowids(article_id for article_id in base_ids if article_id not in kept_ids)
-                store.record_removed([*old_store.removed_rowids(), *gone.values()])
-            rows = int(layout.starts[staying]) if staying < len(final) else layout.rows
+                store.record_removed([*removed, *gone.values()])
             appends = staying == len(kept.articles) and not new_stories
             appends = appends and bool(np.array_equal(old_row_of[:rows], np.arange(rows)))
             if appends and len(layers) > 1:  # every previous article stays as it was: its rows copied as they are
@@ -175,12 +174,11 @@ def write_store(
         else:
             shutil.copyfile(old_store_path, path)
             store = ArticleStore(path, readonly=False)
-            store.drop_base_ghosts(old_store.removed_rowids())  # removed articles kept in the base go now
+            store.drop_base_ghosts(removed)  # removed articles kept in the base go now
             if len(layers) > 1:
                 store.copy_layer(old_delta)
             kept_ids = {article.id for article in final[:staying]}
             store.remove_articles(article_id for article_id in order if article_id not in kept_ids)
-            rows = sum(sizes[:staying])
             moved = np.flatnonzero(old_row_of[:rows] != np.arange(rows))
             if len(moved):
                 store.move_chunks(old_row_of[moved].tolist(), moved.tolist())

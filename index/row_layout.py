@@ -52,6 +52,10 @@ class RowLayout:
     def rows(self) -> int:
         return len(self.old_row_of)
 
+    def first_row(self, position: int) -> int:
+        """The row where the planned article at ``position`` begins (the rows' end past the last)."""
+        return int(self.starts[position]) if position < len(self.starts) else self.rows
+
     def with_dead_runs(
         self, values: Sequence[T], sizes: Sequence[int], filler: Callable[[int], T]
     ) -> tuple[list[T], list[int]]:
