@@ -234,10 +234,7 @@ def middle_line(path: Path) -> str:
 def run_remove(args: argparse.Namespace) -> None:
     """Remove (or, with ``--change``, change) one article on a copy of the index: a recent one (added just before,
     with WORK/add.jsonl: an article of the delta) or an old one (of the base, half way through it)."""
-    work = args.work
-    if not (work / "index" / "CURRENT").exists() or not (work / "add.jsonl").is_file():
-        sys.exit(f"no index in {work}: run `scale_bench.py index --chunks {args.chunks}` first")
-    env = {**os.environ, "INDEX_DIR": str(work / "index"), "EMBEDDING_MODEL": HASHING, "PYTHONPATH": str(PROJECT)}
+    work, env = args.work, _built_index_env(args)
     before = [["add", str(work / "add.jsonl")]] if args.recent else []
     source = work / ("add.jsonl" if args.recent else "base.jsonl")
     article = json.loads(middle_line(source))
@@ -259,11 +256,16 @@ def written_mb(generation: Path) -> float:
     return sum(stat.st_size for stat in files if stat.st_nlink == 1) / 1e6
 
 
-def run_add(args: argparse.Namespace) -> None:
+def _built_index_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment of ``python -m index`` on the index ``index`` built in WORK; exits when there is none."""
     work = args.work
     if not (work / "index" / "CURRENT").exists() or not (work / "add.jsonl").is_file():
         sys.exit(f"no index in {work}: run `scale_bench.py index --chunks {args.chunks}` first")
-    env = {**os.environ, "INDEX_DIR": str(work / "index"), "EMBEDDING_MODEL": HASHING, "PYTHONPATH": str(PROJECT)}
+    return {**os.environ, "INDEX_DIR": str(work / "index"), "EMBEDDING_MODEL": HASHING, "PYTHONPATH": str(PROJECT)}
+
+
+def run_add(args: argparse.Namespace) -> None:
+    work, env = args.work, _built_index_env(args)
     for run in range(args.repeat):
         time_add(work, env, args.profile if run == args.repeat - 1 else None)
 
