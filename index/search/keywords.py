@@ -156,7 +156,7 @@ class KeywordIndex:
     """A generation's keyword index, read-only."""
 
     def __init__(self, folder: Path) -> None:
-        from index.search.keyword_layers import DELTA_INDPTR, LayeredPostings, open_layers
+        from index.search.keyword_layers import LayeredPostings, open_layers
         from index.storage.dead_rows import read_dead_rows
 
         # bm25s's files read as bm25s.BM25.load(mmap=True) reads them, without importing bm25s and scipy (0.4 to
@@ -167,7 +167,7 @@ class KeywordIndex:
         self.documents = int(json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"])
         # a layered index (an append's delta on a shared base, keyword_layers.py) is weighed at question time;
         # its base may hold removed articles' rows (dead_rows.py), which it leaves out
-        dead = read_dead_rows(folder.parent, self.documents) if (folder / DELTA_INDPTR).is_file() else None
+        dead = read_dead_rows(folder.parent, self.documents)  # none without the file
         self._layers: LayeredPostings | None = open_layers(folder, self.documents, dead)
         live = self.documents if self._layers is None else self._layers.live  # the rows the weights count
         if self._layers is None:
